@@ -1,0 +1,36 @@
+# Our programs: host build tools, and the runtime's static musl programs.
+
+# Each program names the shared modules it links, so /init does not carry the
+# agent's TLS, JSON and zip code.
+INIT_SRCS := $(wildcard $(TOP)/src/init/*.c) \
+	$(addprefix $(TOP)/src/lib/,digest.c eventlog.c tpm_pcr.c measure.c)
+TSS_LIBS := -ltss2-esys -ltss2-sys -ltss2-mu -ltss2-rc -ltss2-tcti-device \
+	-ltss2-tcti-swtpm -ltss2-tctildr
+MBED_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
+
+$(HOSTBIN)/mkcpio: $(TOP)/src/tools/mkcpio.c
+	mkdir -p $(@D)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $<
+
+$(TGT)/init: $(INIT_SRCS) $(wildcard $(TOP)/src/init/*.h $(TOP)/src/lib/*.h) \
+		$(DEPS)/tpm2-tss.stamp $(DEPS)/mbedtls-musl.stamp
+	mkdir -p $(@D)
+	$(MUSL_GCC) $(TARGET_CFLAGS) -I$(TOP)/src/lib -I$(TOP)/src/init -o $@ $(INIT_SRCS) \
+		$(TARGET_LDFLAGS) $(TSS_LIBS) $(MBED_LIBS)
+
+# The node agent: Keylime protocol, TLS, JSON (cJSON), zip (zlib), kexec handoff.
+AGENT_SRCS := $(wildcard $(TOP)/src/agent/*.c) $(TOP)/src/init/config.c $(TOP)/src/init/log.c \
+	$(addprefix $(TOP)/src/lib/,digest.c eventlog.c tpm_pcr.c measure.c cpio_newc.c http.c \
+		http_server.c http_client.c keylime_crypto.c zip.c)
+# cJSON.c comes out of cjson.stamp (no rule of its own), so it is named in the
+# recipe only: as a prerequisite a fresh output tree has no rule to make it.
+CJSON_SRC := $(DEPS)/cjson/cJSON.c
+
+$(TGT)/airlock-agent: $(AGENT_SRCS) $(wildcard $(TOP)/src/agent/*.h $(TOP)/src/lib/*.h) \
+		$(DEPS)/tpm2-tss.stamp $(DEPS)/mbedtls-musl.stamp $(DEPS)/zlib-musl.stamp \
+		$(DEPS)/cjson.stamp
+	mkdir -p $(@D)
+	$(MUSL_GCC) $(TARGET_CFLAGS) -I$(TOP)/src/agent -I$(TOP)/src/init -I$(DEPS)/cjson -o $@ \
+		$(AGENT_SRCS) $(CJSON_SRC) $(TARGET_LDFLAGS) $(TSS_LIBS) $(MBED_LIBS) -lz
+
+userland: $(TGT)/init $(TGT)/airlock-agent

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static enum log_level max_level = LOG_INFO;
+static int file_fd = -1;
+
+void log_set_level(enum log_level level)
+{
+	max_level = level;
+}
+
+int log_open_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -errno;
+	file_fd = fd;
+	return 0;
+}
+
+double log_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A short write to the console must not lose the rest of the line. */
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	static const char *const tag[] = { "error: ", "warning: ", "", "debug: " };
+	char line[1024];
+	va_list ap;
+	int n, m;
+
+	if (level > max_level)
+		return;
+	n = snprintf(line, sizeof(line), "[%11.6f] airlock: %s", log_now(), tag[level]);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;
+	va_start(ap, fmt);
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		return;
+	n += m;
+	if ((size_t)n > sizeof(line) - 2) /* truncated: keep the newline */
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	write_all(STDERR_FILENO, line, (size_t)n);
+	if (file_fd >= 0)
+		write_all(file_fd, line, (size_t)n);
+}

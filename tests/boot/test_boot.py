@@ -1,0 +1,317 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Boot tests (board qemu-q35), QEMU (TCG) + swtpm.
+
+1. The whole flow: the runtime boots, scrubs, brings up the network; the agent
+   registers at a Keylime registrar on the host (tests/host/kl_peer.c), serves
+   quotes (checked with tpm2_checkquote), receives U, V and the payload (kernel
+   by URL from a provisioning server on the host, a tenant initrd, LUKS key,
+   swanctl tree), measures and kexecs. The tenant reports on the console what
+   it received, its runtime event log and its PCRs 8 and 9, which the test
+   replays.
+2. Static address with a registrar that refuses the node: the agent stops for
+   good, the failure is measured, the debug shell (airlock.shell=1, measured)
+   shows the network settings and the PCRs; the power button powers off.
+3. Mutual TLS without a client CA: a measured failure; SIGTERM to PID 1 reboots.
+4. No NIC: a clear, measured failure; SIGUSR1 halts."""
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import base64
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import eventlog_replay  # noqa: E402
+from qemu import Failure, Qemu, Results, Swtpm, need  # noqa: E402
+from tenant import (TENANT_INIT, FileServer, Registrar, free_port, newc,  # noqa: E402
+                    payload_zip, run_tenant)
+
+results = Results()
+check = results.check
+UUID = "d432fbb3-d2f1-4a97-9ef7-75bd81c00000"
+# loglevel=1: kernel messages must not cut into what the tenant prints.
+TENANT_CMDLINE = "console=ttyS0,115200 loglevel=1 rdinit=/tenant-init panic=10"
+ALG_INDEX = {"sha1": 4, "sha256": 11}
+
+
+def boot(a, work, name, cmdline, net, ek=False):
+    tpm = Swtpm(os.path.join(work, "tpm-" + name), banks=a.banks, ek=ek)
+    tpm.start()
+    vm = Qemu(work, name, ["-kernel", os.path.join(a.image, "bzImage"), "-append", cmdline] + net,
+              tpm=tpm)
+    return vm, tpm
+
+
+def check_log(what, log, tpm_pcrs, banks, pcrs):
+    """The log replays to the TPM's values and every event's digest is H(data)."""
+    values, events = eventlog_replay.replay(log)
+    check("%s: log covers every bank" % what, sorted(values) == sorted(banks),
+          "%s vs %s" % (sorted(values), banks))
+    for bank in banks:
+        for p in pcrs:
+            check("%s: replay == TPM, %s PCR %d" % (what, bank, p),
+                  values.get(bank, {}).get(p) == tpm_pcrs.get(bank, {}).get(p),
+                  "replay %s, tpm %s" % (values.get(bank, {}).get(p),
+                                         tpm_pcrs.get(bank, {}).get(p)))
+        bad = [e[3][:40] for e in events
+               if e[1] != 3 and e[2][ALG_INDEX[bank]] != hashlib.new(bank, e[3]).digest()]
+        check("%s: event digest == H(data) %s" % (what, bank), not bad, repr(bad))
+    return events
+
+
+def parse_pcrs(text):
+    vals = {}
+    for line in text.split():
+        bank, sep, rest = line.partition(":")
+        pcr_no, eq, val = rest.partition("=")
+        if sep and eq:
+            vals.setdefault(bank, {})[int(pcr_no)] = val
+    return vals
+
+
+def checkquote(reg, outdir, prefix):
+    nonce = open(os.path.join(outdir, prefix + ".nonce"), "rb").read().hex()
+    r = subprocess.run(["tpm2_checkquote", "-u", reg.path(UUID + ".ak"),
+                        "-m", os.path.join(outdir, prefix + ".attest"),
+                        "-s", os.path.join(outdir, prefix + ".sig"),
+                        "-f", os.path.join(outdir, prefix + ".pcrs"), "-g", "sha256", "-q", nonce],
+                       capture_output=True, text=True, timeout=60)
+    return r.returncode == 0, r.stderr[-300:]
+
+
+def full_flow(a, work):
+    """Power-on to the tenant's own code, through attestation and kexec."""
+    reg = Registrar(a.peer, work)
+    files = os.path.join(work, "provisioning")
+    os.makedirs(files, exist_ok=True)
+    kernel = os.path.join(files, "vmlinuz")
+    shutil.copyfile(os.path.join(a.image, "bzImage"), kernel)
+    srv = FileServer(files)
+    agent_port = free_port()
+    vm = tpm = None
+    try:
+        cmdline = ("airlock.registrar=10.0.2.2:%d airlock.mtls=off airlock.uuid=%s "
+                   "airlock.net_timeout=20" % (reg.port, UUID))
+        vm, tpm = boot(a, work, "node", cmdline, [
+            "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:9002" % agent_port,
+            "-device", "virtio-net-pci,netdev=n0"], ek=True)
+        up = vm.expect(r"airlock: runtime starting", 120)
+        t_up = vm.elapsed()
+        m = vm.expect(r"airlock: scrub ([0-9.]+) s, ([0-9.]+) GiB of ([0-9.]+) GiB \(([0-9.]+)%\), "
+                      r"([0-9.]+) GiB/s", 300, up.start())
+        t_scrub = vm.elapsed()
+        check("scrub figures on the console", float(m.group(4)) >= 90.0, m.group(0))
+        vm.expect(r"airlock: network [0-9.]+ s, \S+ up", 120, m.end())
+        t_net = vm.elapsed()
+        vm.expect(r"agent: registered and activated", 300, m.end())
+        t_reg = vm.elapsed()
+        check("registered and activated at the registrar",
+              os.path.exists(reg.path(UUID + ".activated")))
+        vm.expect(r"agent: serving the Keylime agent API", 60, m.end())
+
+        # The tenant's payload: kernel by URL (the runtime kernel serves as a test
+        # kernel), an initrd whose /tenant-init reports, a LUKS key, a swanctl tree.
+        kdata = open(kernel, "rb").read()
+        initrd = newc({"tenant-init": (0o755, TENANT_INIT)})
+        manifest = json.dumps({
+            "version": 1,
+            "kernel": {"url": "http://10.0.2.2:%d/vmlinuz" % srv.port,
+                       "sha256": hashlib.sha256(kdata).hexdigest(), "size": len(kdata)},
+            "initrd": {"file": "initrd"},
+            "cmdline": TENANT_CMDLINE,
+            "luks": [{"name": "data", "key": "luks/data.key", "volume": "/dev/vdb"}],
+            "ipsec": {"dir": "ipsec"}})
+        zpath = os.path.join(work, "payload.zip")
+        with open(zpath, "wb") as f:
+            f.write(payload_zip(manifest, {"initrd": initrd, "luks/data.key": b"luks-key-42",
+                                           "ipsec/swanctl.conf": b"connections { }\n"}))
+        outdir = os.path.join(work, "tenant-out")
+        run_tenant(a.peer, agent_port, UUID, zpath, outdir)
+        t_payload = vm.elapsed()
+        check("tenant flow: quotes, U + payload, V, keys/verify", True)
+        for q in ("identity", "integrity"):
+            ok, err = checkquote(reg, outdir, q)
+            check("%s quote passes tpm2_checkquote" % q, ok, err)
+        kx = vm.expect(r"agent: tenant loaded with (kexec_file_load|kexec_load \(kexec-tools\))",
+                       300)
+        check("kexec path reported (%s)" % kx.group(1), True)
+        t_kexec = vm.elapsed()
+        tu = vm.expect(r"^tenant: up$", 300, kx.end())
+        t_tenant = vm.elapsed()
+        vm.expect(r"^tenant: done$", 120, tu.end())
+        out = vm.output()[tu.start():]
+        print("timing: power-on -> runtime up %.1f s -> scrub done %.1f s -> network %.1f s -> "
+              "registered %.1f s -> payload sent %.1f s -> kexec %.1f s -> tenant up %.1f s"
+              % (t_up, t_scrub, t_net, t_reg, t_payload, t_kexec, t_tenant))
+        check("tenant got its command line", "rdinit=/tenant-init" in out)
+        check("tenant: handoff layout version 1", "tenant: handoff version 1" in out)
+        check("tenant: LUKS volume mapping", "tenant: volumes data /dev/vdb" in out)
+        check("tenant: LUKS key", "tenant: key luks-key-42" in out)
+        check("tenant: IPsec material", "tenant: ipsec connections { }" in out)
+        pm = re.search(r"^TENANT-PCRS-BEGIN\n(.*?)^TENANT-PCRS-END$", out, re.M | re.S)
+        log = None
+        # The log crosses the serial console three times; take a copy whose
+        # sha256 matches what the tenant computed.
+        for lm in re.finditer(r"^TENANT-LOG-BEGIN ([0-9a-f]{64}) \S+\n(.*?)^TENANT-LOG-END$",
+                              out, re.M | re.S):
+            try:
+                data = base64.b64decode("".join(lm.group(2).split()), validate=True)
+            except ValueError:
+                continue
+            if hashlib.sha256(data).hexdigest() == lm.group(1):
+                log = data
+                break
+        if log is None or not pm:
+            raise Failure("tenant did not print its event log and PCRs intact; console %s"
+                          % vm.console_log)
+        with open(os.path.join(work, "tenant-eventlog.bin"), "wb") as f:
+            f.write(log)
+        banks = a.banks.split(",")
+        events = check_log("tenant", log, parse_pcrs(pm.group(1)), banks, (8, 9))
+        data = [e[3] for e in events]
+        check("command line is the first measured event",
+              events and events[0][0] == 8 and events[0][3].endswith(cmdline.encode()))
+        check("scrub result is measured",
+              any(d.startswith(b"airlock scrub: ") and b"result=pass" in d for d in data))
+        check("attestation is measured", b"airlock attest: result=pass" in data)
+        check("tenant kernel measured into PCR 9",
+              (9, b"airlock kernel: sha256=%s size=%d"
+               % (hashlib.sha256(kdata).hexdigest().encode(), len(kdata)))
+              in [(e[0], e[3]) for e in events])
+        check("tenant initrd measured into PCR 9",
+              (9, b"airlock initrd: sha256=%s size=%d"
+               % (hashlib.sha256(initrd).hexdigest().encode(), len(initrd)))
+              in [(e[0], e[3]) for e in events])
+        check("tenant command line measured into PCR 9",
+              (9, TENANT_CMDLINE.encode()) in [(e[0], e[3]) for e in events])
+        check("separators close PCRs 8 and 9",
+              [(e[0], e[1]) for e in events[-2:]] == [(8, 4), (9, 4)])
+    except Failure as e:
+        check("full flow", False, str(e))
+        print("logs kept in %s" % work)
+    finally:
+        if vm:
+            vm.close()
+        if tpm:
+            tpm.stop()
+        srv.stop()
+        reg.stop()
+
+
+def refused(a, work):
+    """Static address; the registrar refuses the node: measured failure, then power key."""
+    reg = Registrar(a.peer, work, refuse=True)
+    vm = tpm = None
+    try:
+        vm, tpm = boot(a, work, "static", "airlock.registrar=10.0.2.2:%d airlock.shell=1 "
+                       "airlock.mtls=off airlock.ip=10.0.2.15/24,10.0.2.2,10.0.2.3 "
+                       "airlock.net_timeout=20" % reg.port,
+                       ["-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"])
+        vm.expect(r"debug shell allowed", 300)
+        check("static address: no DHCP client ran", "udhcpc" not in vm.output())
+        check("refused registration is reported", "registrar refused the registration"
+              in vm.output())
+        vm.send("\n")
+        out, _ = vm.shell("ip -4 addr show dev eth0; ip -4 route; cat /etc/resolv.conf")
+        check("static address applied", "inet 10.0.2.15/24" in out, out)
+        check("static default route", "default via 10.0.2.2" in out, out)
+        check("static DNS", "nameserver 10.0.2.3" in out, out)
+        tpm_pcrs = vm.pcrs(8, 9)
+        banks = a.banks.split(",")
+        check("/init pcrs reads every bank", sorted(tpm_pcrs) == sorted(banks), repr(tpm_pcrs))
+        log = vm.read_file("/run/airlock/eventlog")
+        events = check_log("refused", log, tpm_pcrs, banks, (8,))
+        check("agent failure is measured",
+              any(e[3] == b"airlock failure: stage=agent reason=fatal" for e in events))
+        mark = len(vm.output())
+        vm.qmp("system_powerdown")
+        vm.expect(r"airlock: shutdown requested \(power key", 60, mark)
+        vm.expect(r"airlock: powering off", 30, mark)
+        vm.proc.wait(timeout=60)
+        check("power button powers off", vm.proc.returncode == 0)
+    except Failure as e:
+        check("refused-registration boot", False, str(e))
+    finally:
+        if vm:
+            vm.close()
+        if tpm:
+            tpm.stop()
+        reg.stop()
+
+
+def no_client_ca(a, work):
+    """airlock.mtls=on (the default) without a client CA: measured failure; SIGTERM reboots."""
+    vm, tpm = boot(a, work, "nomtls", "airlock.registrar=10.0.2.2:9 airlock.shell=1 "
+                   "airlock.net_timeout=20",
+                   ["-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"])
+    try:
+        vm.expect(r"debug shell allowed", 300)
+        check("missing client CA is reported", "client CA /etc/airlock/client-ca.pem"
+              in vm.output())
+        mark = len(vm.output())
+        vm.send("\nkill -TERM 1\n")
+        vm.expect(r"airlock: rebooting", 60, mark)
+        vm.proc.wait(timeout=60)
+        check("SIGTERM to PID 1 reboots (QEMU -no-reboot exits)", vm.proc.returncode == 0)
+    except Failure as e:
+        check("no-client-CA boot", False, str(e))
+    finally:
+        vm.close()
+        tpm.stop()
+
+
+def no_nic(a, work):
+    """No network interface: a clear, measured failure, not a hang."""
+    vm, tpm = boot(a, work, "nonic", "airlock.registrar=10.0.2.2:8890 airlock.shell=1 "
+                   "airlock.net_timeout=3", ["-nic", "none"])
+    try:
+        vm.expect(r"debug shell allowed", 300)
+        check("no NIC is reported", "boot failed (network): network: no Ethernet interface found"
+              in vm.output())
+        vm.send("\n")
+        log = vm.read_file("/run/airlock/eventlog")
+        check("no NIC failure is measured",
+              b"airlock failure: stage=network reason=no-network" in log)
+        mark = len(vm.output())
+        vm.send("kill -USR1 1\n")  # busybox halt
+        vm.expect(r"airlock: halting", 60, mark)
+        check("SIGUSR1 to PID 1 halts", True)
+    except Failure as e:
+        check("no-NIC boot", False, str(e))
+    finally:
+        vm.close()
+        tpm.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--image", required=True, help="build/<board> directory")
+    ap.add_argument("--peer", required=True, help="tests/host/kl_peer.c built (kl-peer)")
+    ap.add_argument("--logs", required=True)
+    ap.add_argument("--banks", default="sha1,sha256")
+    ap.add_argument("--only", choices=["flow"], help="only the full flow (make demo)")
+    a = ap.parse_args()
+    a.peer = os.path.abspath(a.peer)
+    need("qemu-system-x86_64", "swtpm", "swtpm_setup", "tpm2_checkquote")
+    os.makedirs(a.logs, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="boot.", dir=a.logs)
+    try:
+        full_flow(a, work)
+        if not a.only:
+            refused(a, work)
+            no_client_ca(a, work)
+            no_nic(a, work)
+    except Failure as e:
+        check("boot", False, str(e))
+    if results.failed:
+        print("logs kept in %s" % work)
+    return results.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

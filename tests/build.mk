@@ -1,0 +1,136 @@
+# Tests. `make test` is what CI runs (through ./make.sh test); its last line
+# is "N passed, N failed, N skipped". Suites: tests/README.md.
+
+TB := $(O)/tests
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+UNIT_CFLAGS := -std=gnu11 $(WARN) -O1 -g $(SAN) -I$(TOP)/src/lib -I$(TOP)/src/init -I$(TOP)/src/agent \
+	-I$(HOSTROOT)/include
+UNIT_LIBS := -L$(HOSTROOT)/lib -lmbedcrypto -lcmocka
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -I$(TOP)/src/lib \
+	-I$(TOP)/src/init -I$(TOP)/src/agent -I$(HOSTROOT)/include
+FUZZ_SECONDS ?= 15
+
+# Which sources each unit test and fuzz harness exercises.
+test_config_SRCS := src/init/config.c
+test_eventlog_SRCS := src/lib/eventlog.c src/lib/digest.c
+test_eventlog_LIBS := -lcrypto
+test_scrub_SRCS := src/init/scrub.c
+test_supervise_SRCS := src/init/supervise.c
+fuzz_config_SRCS := src/init/config.c
+fuzz_eventlog_SRCS := src/lib/eventlog.c src/lib/digest.c
+
+# Each module may describe its own test and fuzz sources in tests/unit/<name>.mk
+# (test_<name>_SRCS relative to the top, test_<name>_EXTRA absolute, e.g.
+# $(DEPS)/cjson/cJSON.c, test_<name>_LIBS placed before -lmbedcrypto; same for fuzz_<name>).
+include $(sort $(wildcard $(TOP)/tests/unit/*.mk))
+
+UNIT_TESTS := $(patsubst $(TOP)/tests/unit/%.c,%,$(wildcard $(TOP)/tests/unit/test_*.c))
+FUZZERS := $(patsubst $(TOP)/tests/fuzz/%.c,%,$(wildcard $(TOP)/tests/fuzz/fuzz_*.c))
+
+$(TB)/unit/%: $(TOP)/tests/unit/%.c $(DEPS)/mbedtls-host.stamp $(DEPS)/zlib-host.stamp $(DEPS)/cjson.stamp \
+		$(wildcard $(TOP)/src/*/*.[ch])
+	mkdir -p $(@D)
+	$(HOSTCC) $(UNIT_CFLAGS) -I$(DEPS)/cjson -o $@ $< $(addprefix $(TOP)/,$($*_SRCS)) $($*_EXTRA) \
+		-L$(HOSTROOT)/lib $($*_LIBS) $(UNIT_LIBS)
+
+$(TB)/fuzz/%: $(TOP)/tests/fuzz/%.c $(DEPS)/mbedtls-host.stamp $(DEPS)/zlib-host.stamp $(DEPS)/cjson.stamp \
+		$(wildcard $(TOP)/src/*/*.[ch])
+	mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -I$(DEPS)/cjson -o $@ $< $(addprefix $(TOP)/,$($*_SRCS)) $($*_EXTRA) \
+		-L$(HOSTROOT)/lib $($*_LIBS) -lmbedcrypto
+
+# A fuzz suite: the harness over its seed corpus plus FUZZ_SECONDS of new inputs.
+$(TB)/fuzz/run-%: $(TB)/fuzz/%
+	printf '#!/bin/sh\nset -e\nc=$$(mktemp -d)\ntrap "rm -rf $$c" EXIT\n[ -d %s ] && cp -r %s/. $$c/\n%s -max_total_time=%s -timeout=10 -rss_limit_mb=2048 $$c && echo "1 passed, 0 failed"\n' \
+		'$(TOP)/tests/fuzz/corpus/$*' '$(TOP)/tests/fuzz/corpus/$*' '$<' '$(FUZZ_SECONDS)' >$@
+	chmod +x $@
+
+unit-tests: $(addprefix $(TB)/unit/,$(UNIT_TESTS)) $(HOSTBIN)/mkcpio
+fuzzers: $(addprefix $(TB)/fuzz/,$(FUZZERS)) $(addprefix $(TB)/fuzz/run-,$(FUZZERS))
+
+# Suites in the order they run; the image-level ones need the built image.
+TEST_SUITES = $(addprefix $(TB)/unit/,$(UNIT_TESTS)) \
+	$(TB)/suite-mkcpio $(TB)/suite-fetch $(TB)/suite-buildchecks \
+	$(TB)/suite-eventlog-tpm2tools $(TB)/suite-eventlog-vectors $(TB)/suite-tpm-swtpm \
+	$(TB)/suite-credential-swtpm $(TB)/suite-tpm-agent-swtpm $(TB)/suite-agent-swtpm \
+	$(addprefix $(TB)/fuzz/run-,$(FUZZERS)) \
+	$(TB)/suite-boot $(TB)/suite-boot-ovmf $(TB)/suite-residue $(TB)/suite-reproducible
+
+$(TB)/suite-%: $(TOP)/tests/build.mk
+	mkdir -p $(@D)
+	printf '#!/bin/sh\nexec %s\n' '$(SUITE_CMD_$*)' >$@ && chmod +x $@
+
+SUITE_CMD_mkcpio = $(TOP)/tests/unit/test_mkcpio.sh $(HOSTBIN)/mkcpio
+SUITE_CMD_fetch = $(TOP)/tests/unit/test_fetch.sh
+SUITE_CMD_buildchecks = $(TOP)/tests/unit/test_buildchecks.sh
+SUITE_CMD_eventlog-tpm2tools = $(TOP)/tests/unit/test_eventlog_tpm2tools.sh $(TB)/unit/test_eventlog
+SUITE_CMD_eventlog-vectors = $(TOP)/tests/unit/test_eventlog_vectors.sh $(TB)/unit/test_eventlog
+SUITE_CMD_tpm-swtpm = $(TOP)/tests/host/test_tpm_swtpm.sh $(TB)/host/tpm-measure
+SUITE_CMD_credential-swtpm = $(TOP)/tests/host/test_credential_swtpm.sh $(O)
+SUITE_CMD_tpm-agent-swtpm = $(TOP)/tests/host/test_tpm_agent_swtpm.sh $(TB)/host/tpm-agent-test
+SUITE_CMD_agent-swtpm = $(TOP)/tests/host/test_agent_swtpm.sh $(TGT)/airlock-agent \
+	$(TB)/host/kl-peer $(TB)/host/tpm-measure
+SUITE_CMD_boot = $(TOP)/tests/boot/test_boot.py --image $(OUT) --peer $(TB)/host/kl-peer \
+	--logs $(TB)/logs/boot
+SUITE_CMD_boot-ovmf = $(TOP)/tests/boot/test_boot_ovmf.py --image $(O)/qemu-ovmf --logs $(TB)/logs/boot-ovmf
+SUITE_CMD_residue = $(TOP)/tests/boot/test_residue.py --image $(OUT) --fill $(TB)/fill.cpio.xz --logs $(TB)/logs/residue
+SUITE_CMD_reproducible = $(TOP)/reproducible/check --quick
+
+# The UEFI board is built too: it is the production-like path (measured boot).
+HOST_SUITES := credential-swtpm tpm-agent-swtpm agent-swtpm
+test: image unit-tests fuzzers $(TB)/host/tpm-measure $(TB)/host/tpm-agent-test \
+		$(TB)/host/kl-peer $(TGT)/airlock-agent $(TB)/fill.cpio.xz \
+		$(patsubst %,$(TB)/suite-%,mkcpio fetch buildchecks eventlog-tpm2tools \
+			eventlog-vectors tpm-swtpm $(HOST_SUITES) boot boot-ovmf residue reproducible)
+	$(MAKE) BOARD=qemu-ovmf image
+	TEST_LOGS=$(TB)/logs $(TOP)/tests/run $(TEST_SUITES)
+
+bench: $(DEPS)/mbedtls-host.stamp
+	mkdir -p $(TB)/bench
+	$(HOSTCC) -std=gnu11 $(WARN) -O2 -I$(TOP)/src/init -o $(TB)/bench/bench_scrub \
+		$(TOP)/tests/bench/bench_scrub.c $(TOP)/src/init/scrub.c
+	$(TB)/bench/bench_scrub
+	$(MAKE) $(TGT)/airlock-agent $(TB)/host/kl-peer $(TB)/host/tpm-measure
+	$(TOP)/tests/bench/bench_agent.sh $(TGT)/airlock-agent $(TB)/host/kl-peer $(TB)/host/tpm-measure
+
+# The README's main job: build, then boot the image in QEMU with swtpm through
+# registration, quotes, the payload and kexec into a test tenant, with
+# tests/host/kl_peer.c as the Keylime side (until the tenant verifier lands).
+demo: image $(TB)/host/kl-peer
+	$(TOP)/tests/boot/test_boot.py --image $(OUT) --peer $(TB)/host/kl-peer --only flow \
+		--logs $(O)/demo
+	@echo "demo: console log in $(O)/demo/boot.*/node.console.log"
+
+# The residue test's "previous tenant": /fill in an initramfs of its own.
+$(TB)/fill.cpio.xz: $(TOP)/tests/boot/fill.c $(DEPS)/musl.stamp $(HOSTBIN)/mkcpio
+	rm -rf $(TB)/fill-root && mkdir -p $(TB)/fill-root/proc
+	$(MUSL_GCC) $(TARGET_CFLAGS) -o $(TB)/fill-root/fill $< $(TARGET_LDFLAGS)
+	printf 'dir /dev 0755 0 0\nnod /dev/console 0600 0 0 c 5 1\n' >$(TB)/fill.spec
+	$(HOSTBIN)/mkcpio -t 0 -s $(TB)/fill.spec -o $(TB)/fill.cpio $(TB)/fill-root
+	xz --check=crc32 --threads=1 -c $(TB)/fill.cpio >$@.tmp && mv $@.tmp $@
+
+# Host integration of the agent's TPM layer against swtpm.
+$(TB)/host/tpm-agent-test: $(TOP)/tests/host/tpm_agent_test.c $(TOP)/src/agent/tpm_agent.c \
+		$(TOP)/src/lib/digest.c $(TOP)/src/agent/tpm_agent.h $(DEPS)/tpm2-tss.stamp \
+		$(DEPS)/mbedtls-musl.stamp
+	mkdir -p $(@D)
+	$(MUSL_GCC) $(TARGET_CFLAGS) -I$(TOP)/src/agent -o $@ $(filter %.c,$^) \
+		$(TARGET_LDFLAGS) $(TSS_LIBS) $(MBED_LIBS)
+
+# Host integration of /init's measurement path against swtpm.
+$(TB)/host/tpm-measure: $(TOP)/tests/host/tpm_measure.c $(TOP)/src/lib/measure.c \
+		$(TOP)/src/lib/tpm_pcr.c $(TOP)/src/lib/eventlog.c $(TOP)/src/lib/digest.c \
+		$(DEPS)/tpm2-tss.stamp
+	mkdir -p $(@D)
+	$(MUSL_GCC) $(TARGET_CFLAGS) -I$(TOP)/src/init -o $@ $(filter %.c,$^) \
+		$(TARGET_LDFLAGS) $(TSS_LIBS) $(MBED_LIBS)
+
+# The Keylime side for the agent's host tests (registrar, tenant, verifier roles).
+KL_PEER_SRCS := tests/host/kl_peer.c src/lib/credential.c src/lib/tpm_public.c \
+	src/lib/digest.c src/lib/keylime_crypto.c src/lib/http.c src/lib/http_server.c \
+	src/lib/http_client.c
+$(TB)/host/kl-peer: $(addprefix $(TOP)/,$(KL_PEER_SRCS)) $(DEPS)/mbedtls-host.stamp \
+		$(DEPS)/cjson.stamp $(wildcard $(TOP)/src/lib/*.h)
+	mkdir -p $(@D)
+	$(HOSTCC) $(UNIT_CFLAGS) -I$(DEPS)/cjson -o $@ $(addprefix $(TOP)/,$(KL_PEER_SRCS)) \
+		$(DEPS)/cjson/cJSON.c -L$(HOSTROOT)/lib -lmbedtls -lmbedx509 -lmbedcrypto

@@ -1,0 +1,38 @@
+#!/bin/sh
+# The build's guards fail when they must: a dynamically linked program in the
+# initramfs, a kernel option Kconfig dropped, an image over its size limit.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT INT TERM
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+ko() { fail=$((fail + 1)); echo "FAIL $*"; }
+
+mkdir -p "$work/root/bin"
+printf 'int main(void){return 0;}\n' >"$work/t.c"
+gcc -static -o "$work/root/bin/static" "$work/t.c" 2>/dev/null
+"$top/reproducible/check-static" "$work/root" && ok "static binary accepted" || ko "static binary rejected"
+gcc -o "$work/root/bin/dynamic" "$work/t.c"
+if out=$("$top/reproducible/check-static" "$work/root" 2>&1); then ko "dynamic binary accepted"
+else case $out in *"bin/dynamic is dynamically linked"*) ok "dynamic binary rejected: $out" ;;
+	*) ko "message: $out" ;; esac; fi
+
+printf 'CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C="x"\n' >"$work/frag"
+printf 'CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C="x"\n' >"$work/good"
+"$top/reproducible/check-kconfig" "$work/good" "$work/frag" 2>/dev/null && ok "kconfig: all options kept" ||
+	ko "kconfig: good config rejected"
+printf '# CONFIG_A is not set\nCONFIG_B=y\nCONFIG_C="x"\n' >"$work/bad"
+out=$("$top/reproducible/check-kconfig" "$work/bad" "$work/frag" 2>&1) && ko "kconfig: dropped option accepted" || {
+	echo "$out" | grep -q "asks for 'CONFIG_A=y' but the kernel config has '# CONFIG_A is not set'" &&
+	echo "$out" | grep -q "turns CONFIG_B off" && ok "kconfig: dropped and forced options named" ||
+	ko "kconfig message: $out"; }
+
+mkdir -p "$work/out"
+head -c 1000 /dev/zero >"$work/out/bzImage"; head -c 100 /dev/zero >"$work/out/initramfs.cpio.xz"
+head -c 300 /dev/zero >"$work/out/initramfs.cpio"
+"$top/reproducible/sizes" "$work/out" 1000 100 >/dev/null && ok "sizes at the limit accepted" || ko "sizes at limit rejected"
+out=$("$top/reproducible/sizes" "$work/out" 999 100 2>&1) && ko "oversize bzImage accepted" ||
+	{ echo "$out" | grep -q "bzImage is 1000 bytes, over the 999-byte limit" && ok "oversize bzImage rejected" || ko "sizes message: $out"; }
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
