@@ -422,7 +422,8 @@ static void scrub(void)
 		 "%llu MiB left to the kernel",
 		 secs, (double)r.bytes_scrubbed / (1 << 30), (double)r.mem_total / (1 << 30),
 		 r.coverage_permille / 10.0, (double)r.bytes_per_sec / (1 << 30), r.workers,
-		 (unsigned long long)((r.mem_total - r.bytes_scrubbed) >> 20));
+		 (unsigned long long)(r.mem_total > r.bytes_scrubbed ?
+					      (r.mem_total - r.bytes_scrubbed) >> 20 : 0));
 	snprintf(event, sizeof(event),
 		 "airlock scrub: bytes=%llu mem_total=%llu coverage_permille=%u min_permille=%u "
 		 "verify_failures=%llu result=%s",

@@ -54,6 +54,7 @@ struct scrub_cfg {
 	const char *meminfo_path;
 	scrub_hook hook;
 	void *hook_arg;
+	int release_fd; /* workers: read end; EOF means every report is in */
 };
 
 struct scrub_worker {
@@ -434,7 +435,21 @@ static uint64_t phys_of(const void *addr, uint64_t page)
 	return pfn * page + va % page;
 }
 
-/* Claims memory until the floor, verifies it, reports, unmaps, exits.
+/* Bounded by the scrub timeout: by then the parent has killed us anyway. */
+static void hold_until_released(const struct scrub_cfg *c)
+{
+	struct pollfd pfd = { .fd = c->release_fd, .events = POLLIN, .revents = 0 };
+	int rc;
+
+	if (c->release_fd < 0)
+		return;
+	do
+		rc = poll(&pfd, 1, c->timeout_ms > INT_MAX ? INT_MAX : (int)c->timeout_ms);
+	while (rc < 0 && errno == EINTR);
+}
+
+/* Claims memory until the floor, verifies it, reports, waits until every
+ * worker has reported, unmaps, exits.
  * No stdio, no heap: only system calls on fixed buffers. */
 static void __attribute__((noreturn)) worker_main(const struct scrub_cfg *c, unsigned idx, int wfd)
 {
@@ -521,8 +536,10 @@ out:
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof(rep))
 		code = 1;
-	/* Reported first, then released: the claim held until the report so the
-	 * memory could not be handed to another worker and counted twice. */
+	/* Hold the claim until every worker has reported: memory one worker
+	 * released while another was still claiming would be scrubbed and counted
+	 * twice, overstating coverage (seen in QEMU: more bytes than MemTotal). */
+	hold_until_released(c);
 	if (scrub_region_release(&reg) != 0)
 		code = 1;
 	_exit(code);
@@ -544,7 +561,8 @@ static void keep_first(int *err, int e)
 		*err = e;
 }
 
-static int spawn_worker(struct scrub_worker *w, unsigned i, const struct scrub_cfg *c)
+static int spawn_worker(struct scrub_worker *w, unsigned i, const struct scrub_cfg *c,
+                        int release_wr)
 {
 	int fds[2];
 	pid_t pid;
@@ -566,6 +584,10 @@ static int spawn_worker(struct scrub_worker *w, unsigned i, const struct scrub_c
 		for (j = 0; j < i; j++)
 			if (w[j].fd >= 0)
 				(void)close(w[j].fd);
+		/* Not hygiene: with a copy of the write end open, the release EOF
+		 * would never come. */
+		if (close(release_wr) != 0)
+			_exit(1);
 		worker_main(c, i, fds[1]);
 	}
 	w[i].pid = pid;
@@ -611,10 +633,11 @@ static void drain(struct scrub_worker *w, int *err)
 	w->have_report = 1;
 }
 
-/* Reads reports until every pipe is at EOF (every worker has released its
- * memory and is exiting) or the deadline passes. */
-static void collect(struct scrub_worker *w, unsigned n, uint64_t deadline, struct pollfd *pfd,
-                    unsigned *map, int *err)
+/* Reads until the deadline passes or every worker has given its report
+ * (until_reports) or its pipe is at EOF (it has released its memory and is
+ * exiting). */
+static void collect(struct scrub_worker *w, unsigned n, uint64_t deadline, int until_reports,
+                    struct pollfd *pfd, unsigned *map, int *err)
 {
 	for (;;) {
 		uint64_t now, ms;
@@ -622,7 +645,7 @@ static void collect(struct scrub_worker *w, unsigned n, uint64_t deadline, struc
 		int rc;
 
 		for (i = 0; i < n; i++) {
-			if (w[i].fd < 0)
+			if (w[i].fd < 0 || (until_reports && (w[i].have_report || w[i].bad_report)))
 				continue;
 			pfd[k].fd = w[i].fd;
 			pfd[k].events = POLLIN;
@@ -728,6 +751,7 @@ static int resolve_params(const struct scrub_params *p, uint64_t mem_total, stru
 	long cpus;
 
 	memset(c, 0, sizeof(*c));
+	c->release_fd = -1;
 	c->page = page_size();
 	if (c->page == 0 || p->min_permille > 1000 || (p->flags & ~SCRUB_NO_HUGEPAGE) != 0)
 		return SCRUB_ERR_PARAM;
@@ -822,8 +846,9 @@ int scrub_run(const struct scrub_params *p, struct scrub_result *r)
 	struct pollfd pfd[SCRUB_MAX_WORKERS];
 	unsigned map[SCRUB_MAX_WORKERS];
 	struct scrub_cfg c;
-	uint64_t total = 0, avail = 0, t0 = 0, t1 = 0;
+	uint64_t total = 0, avail = 0, t0 = 0, t1 = 0, deadline, now;
 	unsigned i, started = 0;
+	int release[2] = { -1, -1 };
 	int err = 0;
 	int ret;
 
@@ -857,8 +882,11 @@ int scrub_run(const struct scrub_params *p, struct scrub_result *r)
 	if (now_ns(&t0) != 0)
 		return SCRUB_ERR_CLOCK;
 
+	if (pipe2(release, O_CLOEXEC) != 0)
+		return SCRUB_ERR_SPAWN;
+	c.release_fd = release[0];
 	for (i = 0; i < c.workers; i++) {
-		int rc = spawn_worker(w, i, &c);
+		int rc = spawn_worker(w, i, &c, release[1]);
 
 		if (w[i].pid > 0)
 			started = i + 1;
@@ -868,9 +896,32 @@ int scrub_run(const struct scrub_params *p, struct scrub_result *r)
 		}
 	}
 	r->workers = started;
+	if (close(release[0]) != 0)
+		keep_first(&err, SCRUB_ERR_SPAWN);
+	deadline = t0 + (uint64_t)c.timeout_ms * NS_PER_MS;
 	if (err == 0)
-		collect(w, started, t0 + (uint64_t)c.timeout_ms * NS_PER_MS, pfd, map, &err);
-	/* Whatever is still open is past its time (or we are bailing out). */
+		collect(w, started, deadline, 1, pfd, map, &err);
+	/* Who has not reported by now is past its time (or we are bailing out). */
+	for (i = 0; i < started; i++) {
+		if (w[i].fd < 0 || w[i].have_report)
+			continue;
+		if (err == 0)
+			w[i].timed_out = 1;
+		if (kill(w[i].pid, SIGKILL) != 0)
+			keep_first(&err, SCRUB_ERR_WAIT);
+	}
+	/* Every report is in: now the workers may let go. */
+	if (close(release[1]) != 0)
+		keep_first(&err, SCRUB_ERR_WAIT);
+	if (err == 0 && now_ns(&now) != 0)
+		keep_first(&err, SCRUB_ERR_CLOCK);
+	if (err == 0) {
+		/* Releasing a claim takes time (init_on_free zeroes it again). */
+		if (deadline < now + (uint64_t)SCRUB_REAP_GRACE_MS * NS_PER_MS)
+			deadline = now + (uint64_t)SCRUB_REAP_GRACE_MS * NS_PER_MS;
+		collect(w, started, deadline, 0, pfd, map, &err);
+	}
+	/* Whatever is still open has not let go in time. */
 	for (i = 0; i < started; i++) {
 		if (w[i].fd < 0)
 			continue;

@@ -127,7 +127,8 @@ def main():
         for name, extra in RUNS:
             filled, data, console = boot_pair(a, work, name, extra)
             excluded = EXCLUDED + e820_reserved(console)
-            left = re.search(r"scrub .* (\d+) MiB left to the kernel", console)
+            left = re.search(r"scrub [\d.]+ s, ([\d.]+) GiB of ([\d.]+) GiB .*\b(\d+) MiB left "
+                             r"to the kernel", console)
             check("filler filled most of RAM (%s)" % name, filled * 2 > MEM >> 20,
                   "%d MiB" % filled)
             hits = find_pattern(data)
@@ -141,7 +142,12 @@ def main():
             elif name == "userspace":
                 # It cannot clear what it leaves to the kernel (its floor and the
                 # kernel's watermarks), and it says how much that is.
-                limit = int(left.group(1)) << 20 if left else 0
+                limit = int(left.group(3)) << 20 if left else 0
+                # Memory one worker let go while another still claimed would be
+                # counted twice and make the limit below meaningless.
+                check("the scrub reports no more bytes than MemTotal",
+                      left is not None and float(left.group(1)) <= float(left.group(2)),
+                      left.group(0) if left else "no scrub line")
                 check("userspace scrubber alone leaves at most what it reports unclaimed "
                       "(%d MiB)" % (limit >> 20), left is not None and len(outside) * 8 <= limit,
                       "%d bytes" % (len(outside) * 8))

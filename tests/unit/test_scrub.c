@@ -474,9 +474,40 @@ struct hook_ctx {
 	int mode;
 	unsigned worker;
 	unsigned call; /* each worker process has its own copy, starting at 0 */
+	int pid_pipe[2]; /* HOOK_SIBLING_HOLDS: worker 0 sends its pid to h->worker */
 };
 
-enum { HOOK_INJECT_FIRST, HOOK_INJECT_THIRD_LAST, HOOK_SLEEP, HOOK_EXIT, HOOK_KILL, HOOK_CHECK_OOM };
+enum { HOOK_INJECT_FIRST, HOOK_INJECT_THIRD_LAST, HOOK_SLEEP, HOOK_EXIT, HOOK_KILL, HOOK_CHECK_OOM,
+       HOOK_SIBLING_HOLDS };
+
+/* Runs in a slow worker long after worker 0 has finished its small claim:
+ * worker 0 must still be alive (holding its memory), not exited or a zombie,
+ * because memory it had released could be claimed again and counted twice. */
+static void sibling_check(int rfd)
+{
+	const struct timespec ts = { 0, 300 * 1000 * 1000 };
+	char path[64], stat[256];
+	pid_t pid0 = 0;
+	ssize_t n;
+	char *rp;
+	int fd;
+
+	nanosleep(&ts, NULL);
+	if (read(rfd, &pid0, sizeof(pid0)) != (ssize_t)sizeof(pid0))
+		_exit(11);
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid0);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		_exit(12);
+	n = read(fd, stat, sizeof(stat) - 1);
+	close(fd);
+	if (n <= 0)
+		_exit(12);
+	stat[n] = 0;
+	rp = strrchr(stat, ')');
+	if (!rp || rp[1] != ' ' || rp[2] == 'Z' || rp[2] == 'X')
+		_exit(13);
+}
 
 static void test_hook(unsigned char *piece, size_t len, unsigned worker, void *arg)
 {
@@ -515,6 +546,16 @@ static void test_hook(unsigned char *piece, size_t len, unsigned worker, void *a
 			_exit(9);
 		fclose(fp);
 		break;
+	case HOOK_SIBLING_HOLDS:
+		if (h->call == 1 && worker == 0) {
+			pid_t me = getpid();
+
+			if (write(h->pid_pipe[1], &me, sizeof(me)) != (ssize_t)sizeof(me))
+				_exit(10);
+		}
+		if (h->call == 1 && worker == h->worker)
+			sibling_check(h->pid_pipe[0]);
+		break;
 	}
 }
 
@@ -522,7 +563,7 @@ static void test_run_verify_failure(void **state)
 {
 	struct fixture *f = *state;
 	struct scrub_params p = small_params(f);
-	struct hook_ctx h = { HOOK_INJECT_FIRST, 1, 0 };
+	struct hook_ctx h = { .mode = HOOK_INJECT_FIRST, .worker = 1 };
 	struct scrub_result r;
 
 	write_meminfo(f, 16 * MiB, 1 * GiB);
@@ -555,7 +596,7 @@ static void test_run_timeout(void **state)
 {
 	struct fixture *f = *state;
 	struct scrub_params p = small_params(f);
-	struct hook_ctx h = { HOOK_SLEEP, 0, 0 };
+	struct hook_ctx h = { .mode = HOOK_SLEEP, .worker = 0 };
 	struct scrub_result r;
 
 	write_meminfo(f, 16 * MiB, 1 * GiB);
@@ -581,7 +622,7 @@ static void test_run_worker_dies(void **state)
 {
 	struct fixture *f = *state;
 	struct scrub_params p = small_params(f);
-	struct hook_ctx h = { HOOK_EXIT, 1, 0 };
+	struct hook_ctx h = { .mode = HOOK_EXIT, .worker = 1 };
 	struct scrub_result r;
 
 	write_meminfo(f, 16 * MiB, 1 * GiB);
@@ -607,11 +648,35 @@ static void test_run_worker_dies(void **state)
 	assert_clean(f);
 }
 
+/* No worker lets go of its claim before every worker has reported. */
+static void test_run_workers_hold_until_all_reported(void **state)
+{
+	struct fixture *f = *state;
+	struct scrub_params p = small_params(f);
+	struct hook_ctx h = { .mode = HOOK_SIBLING_HOLDS, .worker = 1, .pid_pipe = { -1, -1 } };
+	struct scrub_result r;
+
+	assert_int_equal(pipe(h.pid_pipe), 0);
+	write_meminfo(f, 16 * MiB, 1 * GiB);
+	p.workers = 2;
+	p.floor_bytes = 1 * MiB;
+	p.max_bytes = 4 * MiB;
+	p.min_permille = 1;
+	p.before_verify = test_hook;
+	p.hook_arg = &h;
+	assert_int_equal(scrub_run(&p, &r), SCRUB_OK);
+	assert_int_equal(r.workers_ok, 2);
+	assert_true(r.bytes_scrubbed == 4 * MiB);
+	assert_int_equal(close(h.pid_pipe[0]), 0);
+	assert_int_equal(close(h.pid_pipe[1]), 0);
+	assert_clean(f);
+}
+
 static void test_run_worker_oom_adj(void **state)
 {
 	struct fixture *f = *state;
 	struct scrub_params p = small_params(f);
-	struct hook_ctx h = { HOOK_CHECK_OOM, 0, 0 };
+	struct hook_ctx h = { .mode = HOOK_CHECK_OOM, .worker = 0 };
 	struct scrub_result r;
 	char before[16] = { 0 }, after[16] = { 0 };
 	FILE *fp;
@@ -740,6 +805,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_run_verify_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_worker_dies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_workers_hold_until_all_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_worker_oom_adj, setup, teardown),
 		cmocka_unit_test(test_oom_protect_self),
 		cmocka_unit_test_setup_teardown(test_run_real_meminfo, setup, teardown),
