@@ -219,6 +219,62 @@ out:
 	return rc;
 }
 
+int scrub_memtest_parse(const char *buf, size_t len, int *ran, uint64_t *bad)
+{
+	size_t pos = 0;
+	int seen = 0;
+	uint64_t b = 0;
+	int rc;
+
+	if (!buf || !ran || !bad)
+		return -EINVAL;
+	while (pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t llen;
+
+		if (!nl)
+			break;
+		llen = (size_t)(nl - (buf + pos));
+		rc = match_key(buf + pos, llen, "EarlyMemtestBad:", &b, &seen);
+		if (rc != 0)
+			return rc;
+		pos += llen + 1;
+	}
+	*ran = seen;
+	*bad = seen ? b : 0;
+	return 0;
+}
+
+int scrub_memtest_read(const char *path, int *ran, uint64_t *bad)
+{
+	char buf[SCRUB_MEMINFO_BUF];
+	size_t used = 0;
+	int fd;
+	int rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (used < sizeof(buf)) {
+		ssize_t n = read(fd, buf + used, sizeof(buf) - used);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	rc = scrub_memtest_parse(buf, used, ran, bad);
+out:
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
+	return rc;
+}
+
 uint64_t scrub_default_floor(uint64_t mem_total)
 {
 	uint64_t scaled = mem_total / SCRUB_FLOOR_DIVISOR;

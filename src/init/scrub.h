@@ -123,6 +123,13 @@ int scrub_meminfo_parse(const char *buf, size_t len, uint64_t *total, uint64_t *
 /* Reads the file with open/read only (no stdio, no heap). 0 or -errno. */
 int scrub_meminfo_read(const char *path, uint64_t *total, uint64_t *avail);
 
+/* The kernel's early memtest (memtest=N, CONFIG_MEMTEST) shows
+ * "EarlyMemtestBad: N kB" in /proc/meminfo only when it ran. *ran: whether the
+ * line is there; *bad: bytes it found bad and reserved (0 if it did not run).
+ * 0, or -EINVAL for a malformed or repeated line, or -errno. */
+int scrub_memtest_parse(const char *buf, size_t len, int *ran, uint64_t *bad);
+int scrub_memtest_read(const char *path, int *ran, uint64_t *bad);
+
 uint64_t scrub_default_floor(uint64_t mem_total);
 uint32_t scrub_coverage_permille(uint64_t bytes, uint64_t mem_total);
 /* Size of the next claim: 0 to stop. Takes at most 1/workers of the headroom

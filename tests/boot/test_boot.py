@@ -178,6 +178,9 @@ def full_flow(a, work):
               events and events[0][0] == 8 and events[0][3].endswith(cmdline.encode()))
         check("scrub result is measured",
               any(d.startswith(b"airlock scrub: ") and b"result=pass" in d for d in data))
+        check("the early memtest pass the board asks for ran and is measured",
+              any(d.startswith(b"airlock scrub: ") and b" memtest=ran memtest_bad=0 " in d
+                  for d in data))
         check("attestation is measured", b"airlock attest: result=pass" in data)
         check("tenant kernel measured into PCR 9",
               (9, b"airlock kernel: sha256=%s size=%d"

@@ -174,6 +174,39 @@ static void test_meminfo_parse_edges(void **state)
 	assert_int_equal(scrub_meminfo_parse(NULL, 0, &t, &a), -EINVAL);
 }
 
+/* EarlyMemtestBad: present only when the kernel's early memtest ran. Lines
+ * from a 6.12 guest booted with memtest=1. */
+static void test_memtest_parse(void **state)
+{
+	static const char ran0[] = "MemTotal:        1015612 kB\nPercpu:              512 kB\n"
+	                           "EarlyMemtestBad:       0 kB\nHardwareCorrupted:     0 kB\n";
+	static const char ran_bad[] = "EarlyMemtestBad:      12 kB\n";
+	static const char twice[] = "EarlyMemtestBad: 0 kB\nEarlyMemtestBad: 0 kB\n";
+	static const char garbled[] = "EarlyMemtestBad: x kB\n";
+	static const char cut[] = "EarlyMemtestBad:       0 k";
+	uint64_t bad = 99;
+	int ran = -1;
+
+	(void)state;
+	assert_int_equal(scrub_memtest_parse(ran0, sizeof(ran0) - 1, &ran, &bad), 0);
+	assert_int_equal(ran, 1);
+	assert_true(bad == 0);
+	assert_int_equal(scrub_memtest_parse(ran_bad, sizeof(ran_bad) - 1, &ran, &bad), 0);
+	assert_int_equal(ran, 1);
+	assert_true(bad == 12 * 1024);
+	/* Not shown: it did not run (no memtest=, or no CONFIG_MEMTEST). */
+	assert_int_equal(scrub_memtest_parse(real_meminfo, sizeof(real_meminfo) - 1, &ran, &bad), 0);
+	assert_int_equal(ran, 0);
+	assert_true(bad == 0);
+	/* A line without its newline may be cut: not counted as ran. */
+	assert_int_equal(scrub_memtest_parse(cut, sizeof(cut) - 1, &ran, &bad), 0);
+	assert_int_equal(ran, 0);
+	assert_int_equal(scrub_memtest_parse(twice, sizeof(twice) - 1, &ran, &bad), -EINVAL);
+	assert_int_equal(scrub_memtest_parse(garbled, sizeof(garbled) - 1, &ran, &bad), -EINVAL);
+	assert_int_equal(scrub_memtest_parse(NULL, 0, &ran, &bad), -EINVAL);
+	assert_int_equal(scrub_memtest_read("/nonexistent/meminfo", &ran, &bad), -ENOENT);
+}
+
 static void test_meminfo_read(void **state)
 {
 	struct fixture *f = *state;
@@ -790,6 +823,7 @@ int main(void)
 		cmocka_unit_test(test_meminfo_parse_real),
 		cmocka_unit_test(test_meminfo_parse_rejects),
 		cmocka_unit_test(test_meminfo_parse_edges),
+		cmocka_unit_test(test_memtest_parse),
 		cmocka_unit_test_setup_teardown(test_meminfo_read, setup, teardown),
 		cmocka_unit_test(test_default_floor),
 		cmocka_unit_test(test_coverage),
