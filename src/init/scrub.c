@@ -154,92 +154,92 @@ static int match_key(const char *line, size_t len, const char *key, uint64_t *ou
 	return 0;
 }
 
-int scrub_meminfo_parse(const char *buf, size_t len, uint64_t *total, uint64_t *avail)
+/* Scans the complete lines of buf for key; each key must appear at most once.
+ * A line without its newline may be cut mid-number: it is ignored. */
+static int find_key(const char *buf, size_t len, const char *key, uint64_t *out, int *seen)
 {
 	size_t pos = 0;
-	int seen_total = 0, seen_avail = 0;
-	uint64_t t = 0, a = 0;
-	int rc = -EINVAL;
 
-	if (!buf || !total || !avail)
-		goto out;
+	*seen = 0;
 	while (pos < len) {
 		const char *nl = memchr(buf + pos, '\n', len - pos);
 		size_t llen;
+		int rc;
 
-		/* A line without its newline may be cut mid-number: ignore it. */
 		if (!nl)
 			break;
 		llen = (size_t)(nl - (buf + pos));
-		rc = match_key(buf + pos, llen, "MemTotal:", &t, &seen_total);
+		rc = match_key(buf + pos, llen, key, out, seen);
 		if (rc != 0)
-			goto out;
-		rc = match_key(buf + pos, llen, "MemAvailable:", &a, &seen_avail);
-		if (rc != 0)
-			goto out;
+			return rc;
 		pos += llen + 1;
 	}
-	rc = -EINVAL;
+	return 0;
+}
+
+int scrub_meminfo_parse(const char *buf, size_t len, uint64_t *total, uint64_t *avail)
+{
+	int seen_total = 0, seen_avail = 0;
+	uint64_t t = 0, a = 0;
+
+	if (!buf || !total || !avail)
+		return -EINVAL;
+	if (find_key(buf, len, "MemTotal:", &t, &seen_total) != 0 ||
+	    find_key(buf, len, "MemAvailable:", &a, &seen_avail) != 0)
+		return -EINVAL;
 	if (!seen_total || !seen_avail || t == 0)
-		goto out;
+		return -EINVAL;
 	*total = t;
 	*avail = a;
-	rc = 0;
-out:
+	return 0;
+}
+
+/* Reads up to cap bytes of path with open/read only (no stdio, no heap). */
+static int read_text(const char *path, char *buf, size_t cap, size_t *used)
+{
+	int fd;
+	int rc = 0;
+
+	*used = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (*used < cap) {
+		ssize_t n = read(fd, buf + *used, cap - *used);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		*used += (size_t)n;
+	}
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
 	return rc;
 }
 
 int scrub_meminfo_read(const char *path, uint64_t *total, uint64_t *avail)
 {
 	char buf[SCRUB_MEMINFO_BUF];
-	size_t used = 0;
-	int fd;
-	int rc;
+	size_t used;
+	int rc = read_text(path, buf, sizeof(buf), &used);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (used < sizeof(buf)) {
-		ssize_t n = read(fd, buf + used, sizeof(buf) - used);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	rc = scrub_meminfo_parse(buf, used, total, avail);
-out:
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
-	return rc;
+	return rc != 0 ? rc : scrub_meminfo_parse(buf, used, total, avail);
 }
 
 int scrub_memtest_parse(const char *buf, size_t len, int *ran, uint64_t *bad)
 {
-	size_t pos = 0;
-	int seen = 0;
 	uint64_t b = 0;
-	int rc;
+	int seen = 0;
 
 	if (!buf || !ran || !bad)
 		return -EINVAL;
-	while (pos < len) {
-		const char *nl = memchr(buf + pos, '\n', len - pos);
-		size_t llen;
-
-		if (!nl)
-			break;
-		llen = (size_t)(nl - (buf + pos));
-		rc = match_key(buf + pos, llen, "EarlyMemtestBad:", &b, &seen);
-		if (rc != 0)
-			return rc;
-		pos += llen + 1;
-	}
+	if (find_key(buf, len, "EarlyMemtestBad:", &b, &seen) != 0)
+		return -EINVAL;
 	*ran = seen;
 	*bad = seen ? b : 0;
 	return 0;
@@ -248,31 +248,10 @@ int scrub_memtest_parse(const char *buf, size_t len, int *ran, uint64_t *bad)
 int scrub_memtest_read(const char *path, int *ran, uint64_t *bad)
 {
 	char buf[SCRUB_MEMINFO_BUF];
-	size_t used = 0;
-	int fd;
-	int rc = 0;
+	size_t used;
+	int rc = read_text(path, buf, sizeof(buf), &used);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (used < sizeof(buf)) {
-		ssize_t n = read(fd, buf + used, sizeof(buf) - used);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	rc = scrub_memtest_parse(buf, used, ran, bad);
-out:
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
-	return rc;
+	return rc != 0 ? rc : scrub_memtest_parse(buf, used, ran, bad);
 }
 
 uint64_t scrub_default_floor(uint64_t mem_total)
