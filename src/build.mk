@@ -3,7 +3,7 @@
 # Each program names the shared modules it links, so /init does not carry the
 # agent's TLS, JSON and zip code.
 INIT_SRCS := $(wildcard $(TOP)/src/init/*.c) \
-	$(addprefix $(TOP)/src/lib/,digest.c eventlog.c tpm_pcr.c measure.c)
+	$(addprefix $(TOP)/src/lib/,digest.c eventlog.c tpm_pcr.c measure.c url.c)
 TSS_LIBS := -ltss2-esys -ltss2-sys -ltss2-mu -ltss2-rc -ltss2-tcti-device \
 	-ltss2-tcti-swtpm -ltss2-tctildr
 MBED_LIBS := -lmbedtls -lmbedx509 -lmbedcrypto
@@ -20,7 +20,7 @@ $(TGT)/init: $(INIT_SRCS) $(wildcard $(TOP)/src/init/*.h $(TOP)/src/lib/*.h) \
 
 # The node agent: Keylime protocol, TLS, JSON (cJSON), zip (zlib), kexec handoff.
 AGENT_SRCS := $(wildcard $(TOP)/src/agent/*.c) $(TOP)/src/init/config.c $(TOP)/src/init/log.c \
-	$(addprefix $(TOP)/src/lib/,digest.c eventlog.c tpm_pcr.c measure.c cpio_newc.c http.c \
+	$(addprefix $(TOP)/src/lib/,digest.c eventlog.c tpm_pcr.c measure.c cpio_newc.c http.c url.c \
 		http_server.c http_client.c keylime_crypto.c zip.c)
 # cJSON.c comes out of cjson.stamp (no rule of its own), so it is named in the
 # recipe only: as a prerequisite a fresh output tree has no rule to make it.

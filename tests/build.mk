@@ -11,12 +11,12 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -I$(TOP)/sr
 FUZZ_SECONDS ?= 15
 
 # Which sources each unit test and fuzz harness exercises.
-test_config_SRCS := src/init/config.c
+test_config_SRCS := src/init/config.c src/lib/url.c
 test_eventlog_SRCS := src/lib/eventlog.c src/lib/digest.c
 test_eventlog_LIBS := -lcrypto
 test_scrub_SRCS := src/init/scrub.c
 test_supervise_SRCS := src/init/supervise.c
-fuzz_config_SRCS := src/init/config.c
+fuzz_config_SRCS := src/init/config.c src/lib/url.c
 fuzz_eventlog_SRCS := src/lib/eventlog.c src/lib/digest.c
 
 # Each module may describe its own test and fuzz sources in tests/unit/<name>.mk

@@ -2,6 +2,7 @@
 /* The payload manifest, airlock.json layout version 1; see manifest.h and docs/payload.md. */
 #define _GNU_SOURCE /* O_PATH */
 #include "manifest.h"
+#include "url.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -227,103 +228,20 @@ static bool is_alnum(int ch)
 	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
 }
 
-/* DNS name or IPv4 address: labels of 1..63 [A-Za-z0-9-], no '-' at either end. */
-static bool host_ok(const char *h, size_t n)
-{
-	size_t label = 0;
-
-	if (n == 0 || n > MANIFEST_HOST_MAX)
-		return false;
-	for (size_t i = 0; i <= n; i++) {
-		if (i == n || h[i] == '.') {
-			if (label == 0 || label > 63 || h[i - 1] == '-' || h[i - label] == '-')
-				return false;
-			label = 0;
-		} else if (is_alnum(h[i]) || h[i] == '-') {
-			label++;
-		} else {
-			return false;
-		}
-	}
-	return true;
-}
-
-/* RFC 3986 path and query characters, '%' only as %XX; no fragment. */
-static bool path_ok(const char *p)
-{
-	for (size_t i = 0; p[i] != '\0'; i++) {
-		if (is_alnum(p[i]) || strchr("-._~!$&'()*+,;=:@/?", p[i]) != NULL)
-			continue;
-		if (p[i] == '%' && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-			i += 2;
-			continue;
-		}
-		return false;
-	}
-	return true;
-}
-
 static int parse_url(const struct ctx *c, const char *url, const char *where, struct manifest_blob *b)
 {
-	const char *auth, *slash, *host, *colon = NULL;
+	struct http_url u;
+	const char *why = NULL;
 	char sb[SHOWN_BUF];
-	size_t hlen;
+	size_t len = strlen(url);
 
-	if (strlen(url) > MANIFEST_URL_MAX)
+	if (len > MANIFEST_URL_MAX)
 		return fail(c, MANIFEST_E_SCHEMA, "%s.url is longer than %d bytes", where, MANIFEST_URL_MAX);
-	if (strncmp(url, "http://", 7) != 0)
-		return fail(c, MANIFEST_E_SCHEMA, "%s.url \"%s\" must start with http:// (the download is "
-			    "checked against sha256, not TLS)", where, shown(url, sb));
-	auth = url + 7;
-	slash = strchr(auth, '/');
-	if (slash == NULL)
-		return fail(c, MANIFEST_E_SCHEMA, "%s.url \"%s\" has no path; the form is "
-			    "http://host[:port]/path", where, shown(url, sb));
-	host = auth;
-	if (*auth == '[') {
-		const char *close = memchr(auth, ']', (size_t)(slash - auth));
-
-		host = auth + 1;
-		hlen = close != NULL ? (size_t)(close - host) : 0;
-		for (size_t i = 0; i < hlen; i++)
-			if (hexval(host[i]) < 0 && host[i] != ':' && host[i] != '.')
-				hlen = 0;
-		if (hlen < 2 || hlen > 45 || memchr(host, ':', hlen) == NULL)
-			return fail(c, MANIFEST_E_SCHEMA, "%s.url \"%s\": bad IPv6 address", where, shown(url, sb));
-		if (close + 1 != slash && close[1] != ':')
-			return fail(c, MANIFEST_E_SCHEMA, "%s.url \"%s\": junk after ']'", where, shown(url, sb));
-		if (close[1] == ':')
-			colon = close + 1;
-	} else {
-		colon = memchr(auth, ':', (size_t)(slash - auth));
-		hlen = (size_t)((colon != NULL ? colon : slash) - auth);
-		if (!host_ok(host, hlen))
-			return fail(c, MANIFEST_E_SCHEMA, "%s.url \"%s\": the host must be a DNS name or an "
-				    "address (user names and other characters are not allowed)", where, shown(url, sb));
-	}
-	b->port = 80;
-	if (colon != NULL) {
-		size_t digits = (size_t)(slash - colon - 1);
-		unsigned long port = 0;
-
-		for (size_t i = 1; i <= digits && digits <= 5 && colon[1] != '0'; i++) {
-			if (colon[i] < '0' || colon[i] > '9') {
-				port = 0;
-				break;
-			}
-			port = port * 10 + (unsigned long)(colon[i] - '0');
-		}
-		if (port == 0 || port > 65535)
-			return fail(c, MANIFEST_E_SCHEMA, "%s.url \"%s\": the port must be 1..65535", where,
-				    shown(url, sb));
-		b->port = (uint16_t)port;
-	}
-	if (!path_ok(slash))
-		return fail(c, MANIFEST_E_SCHEMA, "%s.url \"%s\": the path has characters a URL does not allow "
-			    "(space, '#', '\\', control characters, a bare '%%', non-ASCII)", where, shown(url, sb));
-	memcpy(b->host, host, hlen);
-	b->host[hlen] = '\0';
-	snprintf(b->path, sizeof(b->path), "%s", slash);
+	if (url_parse_http(url, len, &u, &why) != 0)
+		return fail(c, MANIFEST_E_SCHEMA, "%s.url \"%s\": %s", where, shown(url, sb), why);
+	b->port = u.port;
+	snprintf(b->host, sizeof(b->host), "%s", u.host);
+	snprintf(b->path, sizeof(b->path), "%s", url + u.path_off);
 	snprintf(b->url, sizeof(b->url), "%s", url);
 	return MANIFEST_OK;
 }

@@ -9,6 +9,7 @@
  * boot is better than a guessed configuration.
  */
 #include "config.h"
+#include "url.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -26,6 +27,8 @@
 
 /* Canonical order: sorted by name, bytewise. keys[] below is indexed by these. */
 enum key_id {
+	KEY_CLIENT_CA,
+	KEY_CLIENT_CA_SHA256,
 	KEY_CONTACT,
 	KEY_IFACE,
 	KEY_IP,
@@ -665,6 +668,38 @@ static bool parse_tpm(struct parse_state *st, const char *v, size_t n, char *why
 	return text_into(st->cfg->tpm, check_tpm_path, v, n, why, cap);
 }
 
+static const char *check_client_ca(const char *v, size_t n)
+{
+	struct http_url u;
+	const char *why = NULL;
+
+	if (url_parse_http(v, n, &u, &why) != 0)
+		return why;
+	return NULL;
+}
+
+static const char *check_sha256_hex(const char *v, size_t n)
+{
+	size_t i;
+
+	if (n != CONFIG_SHA256_HEX)
+		return "expected the SHA-256 of the CA file as 64 lowercase hex digits";
+	for (i = 0; i < n; i++)
+		if (!is_digit((unsigned char)v[i]) && !(v[i] >= 'a' && v[i] <= 'f'))
+			return "expected the SHA-256 of the CA file as 64 lowercase hex digits";
+	return NULL;
+}
+
+static bool parse_client_ca(struct parse_state *st, const char *v, size_t n, char *why, size_t cap)
+{
+	return text_into(st->cfg->client_ca, check_client_ca, v, n, why, cap);
+}
+
+static bool parse_client_ca_sha256(struct parse_state *st, const char *v, size_t n, char *why, size_t cap)
+{
+	return text_into(st->cfg->client_ca_sha256, check_sha256_hex, v, n, why, cap);
+}
+
 static bool parse_ip(struct parse_state *st, const char *v, size_t n, char *why, size_t cap)
 {
 	const char *problem = check_ip(v, n, &st->cfg->ip);
@@ -866,6 +901,16 @@ static bool format_tpm(const struct airlock_config *c, struct out *o)
 	return format_text(c->tpm, sizeof(c->tpm), check_tpm_path, o);
 }
 
+static bool format_client_ca(const struct airlock_config *c, struct out *o)
+{
+	return format_text(c->client_ca, sizeof(c->client_ca), check_client_ca, o);
+}
+
+static bool format_client_ca_sha256(const struct airlock_config *c, struct out *o)
+{
+	return format_text(c->client_ca_sha256, sizeof(c->client_ca_sha256), check_sha256_hex, o);
+}
+
 static bool format_ip(const struct airlock_config *c, struct out *o)
 {
 	if (c->ip.mode == CONFIG_IP_DHCP) {
@@ -890,6 +935,9 @@ static bool format_ip(const struct airlock_config *c, struct out *o)
 
 /* The order of enum key_id is the canonical order. */
 static const struct key_spec keys[KEY_COUNT] = {
+	[KEY_CLIENT_CA] = { "client_ca", CONFIG_URL_MAX, parse_client_ca, format_client_ca },
+	[KEY_CLIENT_CA_SHA256] = { "client_ca_sha256", CONFIG_SHA256_HEX, parse_client_ca_sha256,
+				   format_client_ca_sha256 },
 	[KEY_CONTACT] = { "contact", ENDPOINT_TEXT_MAX, parse_contact, format_contact },
 	[KEY_IFACE] = { "iface", CONFIG_IFACE_MAX, parse_iface, format_iface },
 	[KEY_IP] = { "ip", IP_TEXT_MAX, parse_ip, format_ip },
@@ -1204,6 +1252,14 @@ int config_parse(const char *cmdline, size_t len, struct airlock_config *cfg,
 		report(&st, true, len, PREFIX "registrar", sizeof(PREFIX "registrar") - 1, "", 0,
 		       "required key missing; add airlock.registrar=HOST[:PORT] (default port %d)",
 		       CONFIG_DEFAULT_REGISTRAR_PORT);
+	/* The URL says where the CA is, the hash says which CA: one without the other would let
+	 * whoever serves the URL choose who may talk to the agent. */
+	if ((st.seen_at[KEY_CLIENT_CA] != 0) != (st.seen_at[KEY_CLIENT_CA_SHA256] != 0))
+		report(&st, true, len, PREFIX "client_ca", sizeof(PREFIX "client_ca") - 1, "", 0,
+		       "airlock.client_ca and airlock.client_ca_sha256 go together: give both or neither");
+	else if (st.seen_at[KEY_CLIENT_CA] != 0 && !cfg->mtls)
+		report(&st, true, len, PREFIX "client_ca", sizeof(PREFIX "client_ca") - 1, "", 0,
+		       "airlock.client_ca is the CA of mutual TLS; it makes no sense with airlock.mtls=off");
 	if (cfg->contact.kind != CONFIG_HOST_NONE && !st.contact_port_given)
 		cfg->contact.port = cfg->port;
 out:

@@ -23,6 +23,8 @@
 #define CONFIG_UUID_LEN 36      /* 8-4-4-4-12 */
 #define CONFIG_IFACE_MAX 15     /* IFNAMSIZ - 1 */
 #define CONFIG_TPM_PATH_MAX 63
+#define CONFIG_URL_MAX 255      /* airlock.client_ca: http://host[:port]/path */
+#define CONFIG_SHA256_HEX 64
 
 /* Enough for config_canonical() of any configuration config_parse() can accept (tested). */
 #define CONFIG_CANONICAL_MAX 2048
@@ -90,6 +92,9 @@ struct airlock_config {
 	char tpm[CONFIG_TPM_PATH_MAX + 1]; /* "" : caller picks /dev/tpmrm0 or /dev/tpm0 */
 	bool mtls;
 	uint32_t payload_max;             /* bytes */
+	/* Mutual TLS client CA fetched at boot and pinned by its sha256; both "" or both set. */
+	char client_ca[CONFIG_URL_MAX + 1];
+	char client_ca_sha256[CONFIG_SHA256_HEX + 1]; /* lowercase hex */
 };
 
 #define CONFIG_DIAG_KEY_MAX 48

@@ -84,6 +84,8 @@ static void assert_canonical(const struct airlock_config *cfg, const char *expec
 /* ------------------------------------------------------------------ defaults */
 
 static const char canonical_defaults[] =
+	"airlock.client_ca=\n"
+	"airlock.client_ca_sha256=\n"
 	"airlock.contact=\n"
 	"airlock.iface=\n"
 	"airlock.ip=dhcp\n"
@@ -158,6 +160,8 @@ static void test_full_canonical(void **state)
 		  "airlock.scrub=on airlock.scrub_min=100 airlock.shell=1 airlock.loglevel=debug "
 		  "airlock.tpm=/dev/tpm0 airlock.mtls=off airlock.payload_max=67108864\n", &r);
 	assert_canonical(&r.cfg,
+			 "airlock.client_ca=\n"
+			 "airlock.client_ca_sha256=\n"
 			 "airlock.contact=192.0.2.77:9100\n"
 			 "airlock.iface=enp1s0\n"
 			 "airlock.ip=192.0.2.10/24,192.0.2.1,192.0.2.53\n"
@@ -203,6 +207,8 @@ static void test_doc_example(void **state)
 		  "airlock.verifier=[2001:DB8:0:0:1:0:0:1]:9999 airlock.port=9100 airlock.contact=192.0.2.77 "
 		  "airlock.ip=192.0.2.10/24,192.0.2.1 airlock.net-timeout=60 airlock.shell=1\n", &r);
 	assert_canonical(&r.cfg,
+			 "airlock.client_ca=\n"
+			 "airlock.client_ca_sha256=\n"
 			 "airlock.contact=192.0.2.77:9100\n"
 			 "airlock.iface=\n"
 			 "airlock.ip=192.0.2.10/24,192.0.2.1\n"
@@ -223,7 +229,7 @@ static void test_doc_example(void **state)
 static void test_canonical_sorted_and_complete(void **state)
 {
 	static const char *const names[] = {
-		"contact", "iface", "ip", "loglevel", "mtls", "net_timeout", "payload_max", "port",
+		"client_ca", "client_ca_sha256", "contact", "iface", "ip", "loglevel", "mtls", "net_timeout", "payload_max", "port",
 		"registrar", "scrub", "scrub_min", "shell", "tpm", "uuid", "verifier",
 	};
 	struct result r;
@@ -290,6 +296,8 @@ static void test_contact_port_follows_agent_port(void **state)
 	assert_ok(REG "airlock.port=9501 airlock.contact=[fd00::5]:443", &r);
 	assert_int_equal(r.cfg.contact.port, 443);
 	assert_canonical(&r.cfg,
+			 "airlock.client_ca=\n"
+			 "airlock.client_ca_sha256=\n"
 			 "airlock.contact=[fd00::5]:443\n"
 			 "airlock.iface=\n"
 			 "airlock.ip=dhcp\n"
@@ -907,6 +915,52 @@ static void test_canonical_buffer_size(void **state)
 	assert_int_equal(config_canonical(NULL, buf, sizeof(buf)), -1);
 }
 
+#define CA_HASH "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+/* The mutual-TLS client CA: a URL and the hash that pins it, always together. */
+static void test_client_ca(void **state)
+{
+	struct result r;
+	char url[CONFIG_URL_MAX + 2], line[CONFIG_CMDLINE_MAX];
+
+	(void)state;
+	assert_ok(REG "airlock.client_ca=http://10.0.2.2:8000/ca.pem airlock.client_ca_sha256=" CA_HASH, &r);
+	assert_string_equal(r.cfg.client_ca, "http://10.0.2.2:8000/ca.pem");
+	assert_string_equal(r.cfg.client_ca_sha256, CA_HASH);
+	assert_ok(REG "airlock.client_ca_sha256=" CA_HASH " airlock.client-ca=http://[fd00::1]/t/ca.pem?v=2", &r);
+	assert_string_equal(r.cfg.client_ca, "http://[fd00::1]/t/ca.pem?v=2");
+
+	/* One without the other, or with plain HTTP for the API. */
+	assert_fatal(REG "airlock.client_ca=http://h/ca.pem", "airlock.client_ca");
+	assert_fatal(REG "airlock.client_ca_sha256=" CA_HASH, "airlock.client_ca");
+	assert_fatal(REG "airlock.mtls=off airlock.client_ca=http://h/ca.pem airlock.client_ca_sha256=" CA_HASH,
+		     "airlock.client_ca");
+
+	/* URLs: only http:// (the hash authenticates), a host, a path, no fragment or spaces. */
+	assert_bad_value("client_ca", "https://h/ca.pem");
+	assert_bad_value("client_ca", "http://h");
+	assert_bad_value("client_ca", "http://user@h/ca.pem");
+	assert_bad_value("client_ca", "http://h:0/ca.pem");
+	assert_bad_value("client_ca", "http://h:65536/ca.pem");
+	assert_bad_value("client_ca", "http://h/ca.pem#x");
+	assert_bad_value("client_ca", "http://h/%zz");
+	assert_bad_value("client_ca", "http://[fd00::1/ca.pem");
+	assert_bad_value("client_ca", "");
+	memset(url, 'a', sizeof(url) - 1);
+	memcpy(url, "http://h/", 9);
+	url[sizeof(url) - 1] = '\0'; /* 256 bytes: one too many */
+	assert_bad_value("client_ca", url);
+	url[sizeof(url) - 2] = '\0'; /* 255 bytes: fits */
+	snprintf(line, sizeof(line), REG "airlock.client_ca=%s airlock.client_ca_sha256=" CA_HASH, url);
+	assert_ok(line, &r);
+
+	/* Hashes: 64 lowercase hex digits. */
+	assert_bad_value("client_ca_sha256", "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08");
+	assert_bad_value("client_ca_sha256", CA_HASH "0");
+	assert_bad_value("client_ca_sha256", "9f86");
+	assert_bad_value("client_ca_sha256", "g" CA_HASH);
+}
+
 static void test_canonical_worst_case_fits(void **state)
 {
 	char line[CONFIG_CMDLINE_MAX], name[254], tpm[64], buf[CONFIG_CANONICAL_MAX];
@@ -926,8 +980,9 @@ static void test_canonical_worst_case_fits(void **state)
 		 "airlock.ip=255.255.255.255/32,255.255.255.255,255.255.255.255 airlock.port=65535 "
 		 "airlock.uuid=ffffffff-ffff-ffff-ffff-ffffffffffff airlock.iface=abcdefghijklmno "
 		 "airlock.net_timeout=600 airlock.scrub=off airlock.scrub_min=100 airlock.shell=1 "
-		 "airlock.loglevel=debug airlock.mtls=off airlock.payload_max=67108864 airlock.tpm=%s",
-		 name, name, name, tpm);
+		 "airlock.loglevel=debug airlock.payload_max=67108864 airlock.tpm=%s "
+		 "airlock.client_ca=http://h/%.*s airlock.client_ca_sha256=%s",
+		 name, name, name, tpm, CONFIG_URL_MAX - 9, name, CA_HASH);
 	run_str(line, &r);
 	assert_int_equal(r.rc, 0);
 	n = config_canonical(&r.cfg, buf, sizeof(buf));
@@ -1045,6 +1100,7 @@ int main(void)
 		cmocka_unit_test(test_diag_capacity),
 		cmocka_unit_test(test_diag_escaping),
 		cmocka_unit_test(test_canonical_buffer_size),
+		cmocka_unit_test(test_client_ca),
 		cmocka_unit_test(test_canonical_worst_case_fits),
 		cmocka_unit_test(test_canonical_roundtrip),
 		cmocka_unit_test(test_canonical_rejects_corrupt_config),
