@@ -27,6 +27,7 @@
 #include "agent.h"
 #include "agent_exit.h"
 #include "api.h"
+#include "client_ca.h"
 #include "config.h"
 #include "digest.h"
 #include "http_server.h"
@@ -330,6 +331,7 @@ int main(int argc, char **argv)
 	struct http_server *srv = NULL;
 	struct tls_server tls = { 0 };
 	const char *client_ca = "/etc/airlock/client-ca.pem";
+	static char client_ca_path[PATH_MAX];
 	char err[512];
 	int opt, rc, ret = 1;
 	double deadline = 0;
@@ -393,6 +395,16 @@ int main(int argc, char **argv)
 	}
 	if (agent_setup(&a) != 0)
 		goto out;
+	if (a.cfg.client_ca[0] != '\0') {
+		enum client_ca_result cr = client_ca_fetch(&a.cfg, a.opt.state_dir, client_ca_path,
+							   sizeof(client_ca_path));
+
+		if (cr != CLIENT_CA_OK) {
+			ret = cr == CLIENT_CA_REFUSED ? AGENT_EXIT_FATAL : 1;
+			goto out;
+		}
+		client_ca = client_ca_path;
+	}
 	if (a.cfg.mtls && tls_server_init(&tls, &a.nk, a.mtls_cert, client_ca, &a.rng, err,
 					  sizeof(err)) != 0) {
 		log_err("agent: mutual TLS (airlock.mtls=on): %s", err);

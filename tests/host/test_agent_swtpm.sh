@@ -28,7 +28,7 @@ stop_pid() {
 	wait "$1" 2>/dev/null
 }
 cleanup() {
-	stop_pid "$agent_pid"; stop_pid "$reg_pid"; swtpm_stop
+	stop_pid "$agent_pid"; stop_pid "$reg_pid"; stop_pid "$web_pid"; swtpm_stop
 	if [ "$fail" = 0 ]; then rm -rf "$work"; else echo "logs kept in $work"; fi
 }
 trap cleanup EXIT
@@ -319,6 +319,50 @@ start_run mtls 60 --client-ca "$ca/client-ca.pem" && {
 	check "mTLS without the client CA file: refuses to start, says why" grep -q "client CA .*none.pem" "$run/agent3.err"
 	stop_pid "$reg_pid"; reg_pid=
 }
+
+# --- the client CA named on the command line (airlock.client_ca), pinned by sha256 ---
+web_port=$(free_port)
+python3 -m http.server --bind 127.0.0.1 --directory "$ca" "$web_port" >"$work/web.log" 2>&1 &
+web_pid=$!
+for _w in $(seq 1 50); do
+	python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' \
+		"$web_port" 2>/dev/null && break
+	sleep 0.1
+done
+ca_sha=$(sha256sum "$ca/client-ca.pem" | cut -d' ' -f1)
+other_sha=$(sha256sum "$ca/other-ca.pem" | cut -d' ' -f1)
+restart_with_ca() { # URL-PATH SHA256 LOG: runs the agent with mTLS and the client CA by URL
+	sed -i -e 's/airlock.mtls=off/airlock.mtls=on/' -e 's/ airlock.client_ca.*$//' "$run/config"
+	sed -i "s|\$| airlock.client_ca=http://127.0.0.1:$web_port/$1 airlock.client_ca_sha256=$2|" "$run/config"
+	stop_pid "$agent_pid"
+	rm -f "$run/state/client-ca.pem"
+	# --client-ca names a file that does not exist: only the fetched CA can serve.
+	"$agent" --config "$run/config" --tpm "$tpm" --state-dir "$run/state" --dry-run \
+		--listen 127.0.0.1 --fw-eventlog /nonexistent --ima-log /nonexistent \
+		--exit-after 60 --client-ca "$work/none.pem" >"$run/agent.out" 2>"$run/$3" &
+	agent_pid=$!
+}
+start_run client-ca 60 && {
+	restart_with_ca client-ca.pem "$ca_sha" agent-ca.err
+	for _w in $(seq 1 300); do grep -q "serving the Keylime agent API" "$run/agent-ca.err" 2>/dev/null && break; sleep 0.1; done
+	check "client CA by URL: fetched and verified" grep -q "client CA verified (sha256 $ca_sha" "$run/agent-ca.err"
+	check "client CA by URL: agent serves with mutual TLS" grep -q "(mutual TLS)" "$run/agent-ca.err"
+	check "client CA by URL: a client of that CA is served" test "$(tls_get verifier)" = 200
+	check "client CA by URL: a client of another CA is refused" test "$(tls_get intruder)" = refused
+	restart_with_ca other-ca.pem "$ca_sha" agent-ca2.err
+	wait_agent
+	check "client CA by URL: bytes that do not match the pinned sha256 are fatal (exit 3)" test "$agent_rc" = 3
+	check "client CA by URL: the mismatch is named" \
+		grep -q "has sha256 $other_sha, airlock.client_ca_sha256 says $ca_sha: refused" "$run/agent-ca2.err"
+	check "client CA by URL: a refused CA is not kept" test ! -e "$run/state/client-ca.pem"
+}
+start_run client-ca-missing 60 && {
+	restart_with_ca missing.pem "$ca_sha" agent-ca3.err
+	wait_agent
+	check "client CA by URL: HTTP 404 exits 1 (to be retried)" test "$agent_rc" = 1
+	check "client CA by URL: the HTTP error is named" grep -q "client CA from .*missing.pem: HTTP 404" "$run/agent-ca3.err"
+}
+stop_pid "$web_pid"; web_pid=
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
