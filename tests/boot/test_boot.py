@@ -13,6 +13,8 @@
    good, the failure is measured, the debug shell (airlock.shell=1, measured)
    shows the network settings and the PCRs; the power button powers off.
 3. Mutual TLS without a client CA: a measured failure; SIGTERM to PID 1 reboots.
+   With the client CA named on the command line (airlock.client_ca, pinned by
+   sha256) the runtime's agent serves mutual TLS: the CA's clients only.
 4. No NIC: a clear, measured failure; SIGUSR1 halts."""
 import argparse
 import hashlib
@@ -268,6 +270,87 @@ def no_client_ca(a, work):
         tpm.stop()
 
 
+def make_ca(d):
+    """A client CA with one client (verifier) and another CA with one (intruder)."""
+    os.makedirs(d, exist_ok=True)
+
+    def cert(name, issuer):
+        key, csr, pem = ("%s/%s.%s" % (d, name, x) for x in ("key", "csr", "pem"))
+        subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=" + name,
+                        "-keyout", key, "-out", csr], check=True, capture_output=True)
+        if name == issuer:
+            ext = os.path.join(d, "ca.ext")
+            with open(ext, "w") as f:
+                f.write("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n")
+            args = ["-signkey", key, "-extfile", ext]
+        else:
+            args = ["-CA", "%s/%s.pem" % (d, issuer), "-CAkey", "%s/%s.key" % (d, issuer),
+                    "-CAcreateserial"]
+        subprocess.run(["openssl", "x509", "-req", "-in", csr, "-days", "2", "-out", pem] + args,
+                       check=True, capture_output=True)
+    for name, issuer in (("client-ca", "client-ca"), ("verifier", "client-ca"),
+                         ("other-ca", "other-ca"), ("intruder", "other-ca")):
+        cert(name, issuer)
+
+
+def tls_status(port, pinned, ca_dir, who):
+    """GET /version over mutual TLS as `who`: the HTTP status, or "refused"."""
+    import socket
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False  # Keylime trusts the registered certificate itself
+    ctx.load_verify_locations(pinned)
+    ctx.load_cert_chain("%s/%s.pem" % (ca_dir, who), "%s/%s.key" % (ca_dir, who))
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
+            with ctx.wrap_socket(raw) as tls:
+                tls.sendall(b"GET /version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                data = b""
+                while True:
+                    chunk = tls.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+        return data.split(b" ", 2)[1].decode()
+    except (ssl.SSLError, OSError, IndexError):
+        return "refused"
+
+
+def client_ca_by_url(a, work):
+    """airlock.mtls=on with the client CA named on the command line and pinned by sha256."""
+    ca_dir = os.path.join(work, "client-ca")
+    make_ca(ca_dir)
+    srv = FileServer(ca_dir)
+    reg = Registrar(a.peer, os.path.join(work, "reg-ca"))
+    agent_port = free_port()
+    ca_sha = hashlib.sha256(open(os.path.join(ca_dir, "client-ca.pem"), "rb").read()).hexdigest()
+    vm = tpm = None
+    try:
+        vm, tpm = boot(a, work, "client-ca", (
+            "airlock.registrar=10.0.2.2:%d airlock.uuid=%s airlock.net_timeout=20 "
+            "airlock.client_ca=http://10.0.2.2:%d/client-ca.pem airlock.client_ca_sha256=%s"
+            % (reg.port, UUID, srv.port, ca_sha)), [
+            "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:9002" % agent_port,
+            "-device", "virtio-net-pci,netdev=n0"], ek=True)
+        vm.expect(r"agent: client CA verified \(sha256 %s" % ca_sha, 300)
+        vm.expect(r"agent: serving the Keylime agent API .*\(mutual TLS\)", 300)
+        pinned = reg.path(UUID + ".mtls.pem")
+        check("runtime, client CA by URL: a client of that CA is served",
+              tls_status(agent_port, pinned, ca_dir, "verifier") == "200")
+        check("runtime, client CA by URL: a client of another CA is refused",
+              tls_status(agent_port, pinned, ca_dir, "intruder") == "refused")
+    except Failure as e:
+        check("client-CA boot", False, str(e))
+    finally:
+        if vm:
+            vm.close()
+        if tpm:
+            tpm.stop()
+        reg.stop()
+        srv.stop()
+
+
 def no_nic(a, work):
     """No network interface: a clear, measured failure, not a hang."""
     vm, tpm = boot(a, work, "nonic", "airlock.registrar=10.0.2.2:8890 airlock.shell=1 "
@@ -308,6 +391,7 @@ def main():
         if not a.only:
             refused(a, work)
             no_client_ca(a, work)
+            client_ca_by_url(a, work)
             no_nic(a, work)
     except Failure as e:
         check("boot", False, str(e))
