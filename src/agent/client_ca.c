@@ -10,19 +10,9 @@
 
 #include "digest.h"
 #include "http_client.h"
+#include "keylime_crypto.h"
 #include "log.h"
 #include "url.h"
-
-static void to_hex(const uint8_t *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 static int write_file(const char *path, const char *data, size_t len)
 {
@@ -81,11 +71,11 @@ enum client_ca_result client_ca_fetch(const struct airlock_config *cfg, const ch
 		log_err("agent: fetching the client CA from %s: HTTP %d", cfg->client_ca, r.status);
 		goto out;
 	}
-	if (digest(TPM_ALG_SHA256, r.body, r.body_len, got) != 0) {
+	if (digest(TPM_ALG_SHA256, r.body, r.body_len, got) != 0 ||
+	    kc_hex_encode(got, sizeof(got), got_hex, sizeof(got_hex), NULL) != 0) {
 		log_err("agent: cannot hash the client CA");
 		goto out;
 	}
-	to_hex(got, sizeof(got), got_hex);
 	if (strcmp(got_hex, cfg->client_ca_sha256) != 0) {
 		log_err("agent: the client CA from %s has sha256 %s, airlock.client_ca_sha256 says %s: "
 			"refused (is the URL serving the CA the tenant pinned?)", cfg->client_ca, got_hex,
