@@ -70,7 +70,7 @@ endef
 PKGS := linux musl mbedtls tpm2-tss busybox kexec-tools cjson zlib
 include $(patsubst %,$(TOP)/reproducible/pkgs/%.mk,$(PKGS))
 
-.PHONY: all boards image initramfs userland deps test unit-tests fuzzers demo \
+.PHONY: all boards image verifier initramfs userland deps test unit-tests fuzzers demo \
 	boot-test reproducible-check bench clean distclean help
 
 ifneq ($(filter-out boards help clean distclean,$(or $(MAKECMDGOALS),all)),)

@@ -34,3 +34,18 @@ $(TGT)/airlock-agent: $(AGENT_SRCS) $(wildcard $(TOP)/src/agent/*.h $(TOP)/src/l
 		$(AGENT_SRCS) $(CJSON_SRC) $(TARGET_LDFLAGS) $(TSS_LIBS) $(MBED_LIBS) -lz
 
 userland: $(TGT)/init $(TGT)/airlock-agent
+
+# The tenant's verifier (registrar, verifier, tenant roles): a host program,
+# linked dynamically against SQLite; mbedtls and cJSON as the agent uses them.
+VERIFIER_SRCS := $(wildcard $(TOP)/src/verifier/*.c) \
+	$(addprefix $(TOP)/src/lib/,digest.c eventlog.c credential.c tpm_public.c keylime_crypto.c \
+		quote.c http.c http_server.c http_client.c url.c)
+
+$(HOSTBIN)/airlock-verifier: $(VERIFIER_SRCS) $(wildcard $(TOP)/src/verifier/*.h $(TOP)/src/lib/*.h) \
+		$(DEPS)/mbedtls-host.stamp $(DEPS)/cjson.stamp
+	mkdir -p $(@D)
+	$(HOSTCC) $(HOST_CFLAGS) -pthread -I$(TOP)/src/lib -I$(TOP)/src/verifier -I$(HOSTROOT)/include \
+		-I$(DEPS)/cjson -o $@ $(VERIFIER_SRCS) $(CJSON_SRC) -L$(HOSTROOT)/lib \
+		-lmbedtls -lmbedx509 -lmbedcrypto -lsqlite3
+
+verifier: $(HOSTBIN)/airlock-verifier

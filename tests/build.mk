@@ -3,11 +3,11 @@
 
 TB := $(O)/tests
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-UNIT_CFLAGS := -std=gnu11 $(WARN) -O1 -g $(SAN) -I$(TOP)/src/lib -I$(TOP)/src/init -I$(TOP)/src/agent \
+UNIT_CFLAGS := -std=gnu11 $(WARN) -O1 -g $(SAN) -I$(TOP)/src/lib -I$(TOP)/src/init -I$(TOP)/src/agent -I$(TOP)/src/verifier \
 	-I$(HOSTROOT)/include
 UNIT_LIBS := -L$(HOSTROOT)/lib -lmbedcrypto -lcmocka
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -I$(TOP)/src/lib \
-	-I$(TOP)/src/init -I$(TOP)/src/agent -I$(HOSTROOT)/include
+	-I$(TOP)/src/init -I$(TOP)/src/agent -I$(TOP)/src/verifier -I$(HOSTROOT)/include
 FUZZ_SECONDS ?= 15
 
 # Which sources each unit test and fuzz harness exercises.
@@ -53,6 +53,7 @@ TEST_SUITES = $(addprefix $(TB)/unit/,$(UNIT_TESTS)) \
 	$(TB)/suite-mkcpio $(TB)/suite-fetch $(TB)/suite-buildchecks \
 	$(TB)/suite-eventlog-tpm2tools $(TB)/suite-eventlog-vectors $(TB)/suite-tpm-swtpm \
 	$(TB)/suite-credential-swtpm $(TB)/suite-tpm-agent-swtpm $(TB)/suite-agent-swtpm \
+	$(TB)/suite-verifier-swtpm \
 	$(addprefix $(TB)/fuzz/run-,$(FUZZERS)) \
 	$(TB)/suite-boot $(TB)/suite-boot-ovmf $(TB)/suite-residue $(TB)/suite-reproducible
 
@@ -70,6 +71,8 @@ SUITE_CMD_credential-swtpm = $(TOP)/tests/host/test_credential_swtpm.sh $(O)
 SUITE_CMD_tpm-agent-swtpm = $(TOP)/tests/host/test_tpm_agent_swtpm.sh $(TB)/host/tpm-agent-test
 SUITE_CMD_agent-swtpm = $(TOP)/tests/host/test_agent_swtpm.sh $(TGT)/airlock-agent \
 	$(TB)/host/kl-peer $(TB)/host/tpm-measure
+SUITE_CMD_verifier-swtpm = $(TOP)/tests/host/test_verifier_swtpm.sh $(TB)/host/airlock-verifier-asan \
+	$(TGT)/airlock-agent $(TB)/host/tpm-measure
 SUITE_CMD_boot = $(TOP)/tests/boot/test_boot.py --image $(OUT) --peer $(TB)/host/kl-peer \
 	--logs $(TB)/logs/boot
 SUITE_CMD_boot-ovmf = $(TOP)/tests/boot/test_boot_ovmf.py --image $(O)/qemu-ovmf --logs $(TB)/logs/boot-ovmf
@@ -77,9 +80,10 @@ SUITE_CMD_residue = $(TOP)/tests/boot/test_residue.py --image $(OUT) --fill $(TB
 SUITE_CMD_reproducible = $(TOP)/reproducible/check --quick
 
 # The UEFI board is built too: it is the production-like path (measured boot).
-HOST_SUITES := credential-swtpm tpm-agent-swtpm agent-swtpm
+HOST_SUITES := credential-swtpm tpm-agent-swtpm agent-swtpm verifier-swtpm
 test: image unit-tests fuzzers $(TB)/host/tpm-measure $(TB)/host/tpm-agent-test \
-		$(TB)/host/kl-peer $(TGT)/airlock-agent $(TB)/fill.cpio.xz \
+		$(TB)/host/kl-peer $(TGT)/airlock-agent $(TB)/fill.cpio.xz $(HOSTBIN)/airlock-verifier \
+		$(TB)/host/airlock-verifier-asan \
 		$(patsubst %,$(TB)/suite-%,mkcpio fetch buildchecks eventlog-tpm2tools \
 			eventlog-vectors tpm-swtpm $(HOST_SUITES) boot boot-ovmf residue reproducible)
 	$(MAKE) BOARD=qemu-ovmf image
@@ -134,3 +138,10 @@ $(TB)/host/kl-peer: $(addprefix $(TOP)/,$(KL_PEER_SRCS)) $(DEPS)/mbedtls-host.st
 	mkdir -p $(@D)
 	$(HOSTCC) $(UNIT_CFLAGS) -I$(DEPS)/cjson -o $@ $(addprefix $(TOP)/,$(KL_PEER_SRCS)) \
 		$(DEPS)/cjson/cJSON.c -L$(HOSTROOT)/lib -lmbedtls -lmbedx509 -lmbedcrypto
+
+# The verifier as the host integration test runs it: ASan and UBSan on.
+$(TB)/host/airlock-verifier-asan: $(VERIFIER_SRCS) $(wildcard $(TOP)/src/verifier/*.h $(TOP)/src/lib/*.h) \
+		$(DEPS)/mbedtls-host.stamp $(DEPS)/cjson.stamp
+	mkdir -p $(@D)
+	$(HOSTCC) $(UNIT_CFLAGS) -pthread -I$(DEPS)/cjson -o $@ $(VERIFIER_SRCS) $(CJSON_SRC) \
+		-L$(HOSTROOT)/lib -lmbedtls -lmbedx509 -lmbedcrypto -lsqlite3

@@ -427,6 +427,16 @@ int quote_verify(const struct quote *q, mbedtls_pk_context *ak, uint16_t hash_al
 	return QUOTE_OK;
 }
 
+int quote_counters_forward(const struct quote *q, uint32_t prev_reset, uint32_t prev_restart,
+			   uint64_t prev_clock)
+{
+	if (q->reset_count != prev_reset)
+		return q->reset_count > prev_reset;
+	if (q->restart_count != prev_restart)
+		return q->restart_count > prev_restart;
+	return q->clock >= prev_clock;
+}
+
 const uint8_t *quote_pcr(const struct quote *q, uint16_t alg, unsigned pcr)
 {
 	if (!q || pcr >= QUOTE_NPCR)

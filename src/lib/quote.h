@@ -121,6 +121,17 @@ int quote_parse_pcrblob(const uint8_t *b, size_t len, struct quote *q, char *err
 int quote_verify(const struct quote *q, mbedtls_pk_context *ak, uint16_t hash_alg,
 		 const char *nonce, size_t nonce_len, char *err, size_t errlen);
 
+/*
+ * Did the TPM's clock state move forward from an earlier quote of the same
+ * TPM? (resetCount, restartCount, clock) compared in that order: a TPM
+ * Reset raises resetCount (and zeroes restartCount), a Restart raises
+ * restartCount, and clock never goes back within one of them. 1 if the
+ * quote is not older than the previous one, 0 if it is (replay or a
+ * rolled-back TPM).
+ */
+int quote_counters_forward(const struct quote *q, uint32_t prev_reset, uint32_t prev_restart,
+			   uint64_t prev_clock);
+
 /* PCR value of one bank from the blob, or NULL if not quoted. */
 const uint8_t *quote_pcr(const struct quote *q, uint16_t alg, unsigned pcr);
 

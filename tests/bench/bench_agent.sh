@@ -13,13 +13,6 @@ here=$(cd "$(dirname "$0")/../host" && pwd)
 . "$here/swtpm-lib.sh"
 work=$(mktemp -d)
 agent_pid= reg_pid=
-stop_pid() {
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null
-	for _w in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
 trap 'stop_pid "$agent_pid"; stop_pid "$reg_pid"; swtpm_stop; rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM
 

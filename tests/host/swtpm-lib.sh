@@ -1,12 +1,37 @@
 # Shell helpers for host tests that need a TPM: start swtpm on a free
 # loopback port pair and stop it by pid. Sourced, not run.
 
+# swtpm_local_ca DIR: from now on swtpm_start gives each TPM EK and platform
+# certificates signed by a local CA of the test's own in DIR (not the
+# machine's /var/lib/swtpm-localca); the first TPM creates the CA, whose root
+# and issuer are then DIR/ca/swtpm-localca-rootca-cert.pem and
+# DIR/ca/issuercert.pem.
+swtpm_local_ca() {
+	mkdir -p "$1/ca"
+	cat >"$1/localca.conf" <<EOC
+statedir = $1/ca
+signingkey = $1/ca/signkey.pem
+issuercert = $1/ca/issuercert.pem
+certserial = $1/ca/certserial
+EOC
+	cat >"$1/setup.conf" <<EOC
+create_certs_tool = /usr/bin/swtpm_localca
+create_certs_tool_config = $1/localca.conf
+create_certs_tool_options = /etc/swtpm-localca.options
+EOC
+	SWTPM_SETUP_CERTS="--create-ek-cert --create-platform-cert --lock-nvram --config $1/setup.conf"
+}
+
 # swtpm_start DIR BANKS: sets SWTPM_PID, SWTPM_PORT. BANKS like "sha1,sha256".
 swtpm_start() {
 	_d=$1 _banks=$2
 	mkdir -p "$_d/state"
+	# The last --config given wins. SWTPM_SETUP_CERTS holds no spaces in paths
+	# of its own making (mktemp -d), so word splitting is intended.
+	# shellcheck disable=SC2086
 	swtpm_setup --tpm2 --tpmstate "$_d/state" --pcr-banks "$_banks" \
-		--config /dev/null >"$_d/setup.log" 2>&1 || { cat "$_d/setup.log"; return 1; }
+		--config /dev/null ${SWTPM_SETUP_CERTS:-} >"$_d/setup.log" 2>&1 ||
+		{ cat "$_d/setup.log"; return 1; }
 	for _try in 1 2 3 4 5 6 7 8; do
 		SWTPM_PORT=$(( 20000 + ($$ * 7 + _try * 131) % 20000 ))
 		swtpm socket --tpm2 --tpmstate dir="$_d/state" \
@@ -34,4 +59,18 @@ swtpm_stop() {
 	kill -9 "$SWTPM_PID" 2>/dev/null
 	wait "$SWTPM_PID" 2>/dev/null
 	SWTPM_PID=
+}
+
+# stop_pid PID: SIGTERM, up to 5 s, then SIGKILL; reaps it. Empty PID is fine.
+stop_pid() {
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null
+	for _w in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+
+# A free loopback TCP port (bind to 0 and ask).
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

@@ -20,13 +20,6 @@ check() { # DESCRIPTION COMMAND...
 	_d=$1; shift
 	if "$@" >/dev/null 2>&1; then ok "$_d"; else ko "$_d"; fi
 }
-stop_pid() {
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null
-	for _w in $(seq 1 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
 cleanup() {
 	stop_pid "$agent_pid"; stop_pid "$reg_pid"; stop_pid "$web_pid"; swtpm_stop
 	if [ "$fail" = 0 ]; then rm -rf "$work"; else echo "logs kept in $work"; fi
@@ -34,28 +27,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# EK certificates from a local CA of the test's own (see test_tpm_agent_swtpm.sh).
-mkdir -p "$work/ca"
-cat >"$work/localca.conf" <<EOC
-statedir = $work/ca
-signingkey = $work/ca/signkey.pem
-issuercert = $work/ca/issuercert.pem
-certserial = $work/ca/certserial
-EOC
-cat >"$work/setup.conf" <<EOC
-create_certs_tool = /usr/bin/swtpm_localca
-create_certs_tool_config = $work/localca.conf
-create_certs_tool_options = /etc/swtpm-localca.options
-EOC
-swtpm_setup() {
-	command swtpm_setup "$@" --create-ek-cert --create-platform-cert --lock-nvram \
-		--config "$work/setup.conf"
-}
-
-# A free loopback TCP port (bind to 0 and ask).
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# EK certificates from a local CA of the test's own.
+swtpm_local_ca "$work"
 
 # The tenant's payload: a kernel and initrd (random bytes are enough for a dry
 # run), a command line, a LUKS key and a swanctl tree.

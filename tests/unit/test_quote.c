@@ -300,6 +300,23 @@ static void test_unsafe_clock_and_bad_fields(void **state)
 	assert_int_equal(quote_parse_signature(p.sig.b, p.sig.n, &q, err, sizeof(err)), QUOTE_E_ALG);
 }
 
+static void test_counters_forward(void **state)
+{
+	struct quote c = { 0 };
+
+	(void)state;
+	c.reset_count = 5;
+	c.restart_count = 2;
+	c.clock = 1000;
+	assert_true(quote_counters_forward(&c, 5, 2, 1000));
+	assert_true(quote_counters_forward(&c, 5, 2, 999));
+	assert_true(quote_counters_forward(&c, 5, 1, 99999)); /* Restart: clock may be lower */
+	assert_true(quote_counters_forward(&c, 4, 9, 99999)); /* Reset: restart count zeroed */
+	assert_false(quote_counters_forward(&c, 5, 2, 1001)); /* clock went back */
+	assert_false(quote_counters_forward(&c, 5, 3, 0));    /* restart count went back */
+	assert_false(quote_counters_forward(&c, 6, 0, 0));    /* reset count went back */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_truncation_and_trailing),
 		cmocka_unit_test(test_text_form),
 		cmocka_unit_test(test_unsafe_clock_and_bad_fields),
+		cmocka_unit_test(test_counters_forward),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,583 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include "attest.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cJSON.h"
+#include "eventlog.h"
+#include "http_client.h"
+#include "policy.h"
+#include "quote.h"
+#include "tpm_public.h"
+#include "vlog.h"
+#include "wire.h"
+
+#define NONCE_LEN 20
+#define LOG_MAX (8u << 20)
+/* Agent API versions whose paths and fields this verifier knows. */
+static const char *const known_versions[] = { "2.1", "2.2", "2.3", "2.4", "2.5" };
+
+static int say(int result, char *why, size_t whylen, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int say(int result, char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+	return result;
+}
+
+/* One call to the agent; *root owns the answer, *res is its "results". */
+static int agent_call(const struct store_node *n, const struct attest_opts *o, const char *method,
+		      const char *path, const char *body, cJSON **root, cJSON **res, char *why,
+		      size_t whylen)
+{
+	struct http_client_response r = { 0 };
+	const char *host = o->agent_host ? o->agent_host : n->ip;
+	uint16_t port = (uint16_t)(o->agent_host ? o->agent_port : n->port);
+	char err[300];
+	int ret;
+
+	*root = NULL;
+	if (http_client_request(host, port, method, path, body ? "application/json" : NULL, body,
+				body ? strlen(body) : 0, o->timeout_ms, ATTEST_ANSWER_MAX, &r, err,
+				sizeof(err)) != 0)
+		return say(ATTEST_ERROR, why, whylen, "%s %s: %s", method, path, err);
+	if (r.status != 200) {
+		ret = say(ATTEST_FAIL, why, whylen, "%s %s: agent answered HTTP %d: %.200s", method,
+			  path, r.status, r.body);
+		goto out;
+	}
+	*root = cJSON_ParseWithLength(r.body, r.body_len);
+	*res = *root ? cJSON_GetObjectItem(*root, "results") : NULL;
+	if (!cJSON_IsObject(*res)) {
+		cJSON_Delete(*root);
+		*root = NULL;
+		ret = say(ATTEST_FAIL, why, whylen, "%s %s: answer is not a Keylime JSON envelope",
+			  method, path);
+		goto out;
+	}
+	ret = ATTEST_PASS;
+out:
+	http_client_response_free(&r);
+	return ret;
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int pick_version(const struct store_node *n, const struct attest_opts *o, char *out,
+			size_t cap, char *why, size_t whylen)
+{
+	cJSON *root, *res, *list, *v;
+	int ret = agent_call(n, o, "GET", "/version", NULL, &root, &res, why, whylen);
+
+	if (ret != ATTEST_PASS)
+		return ret;
+	out[0] = '\0';
+	list = cJSON_GetObjectItem(res, "supported_versions");
+	if (!cJSON_IsArray(list))
+		list = cJSON_GetObjectItem(res, "supported_version");
+	for (size_t i = 0; i < sizeof(known_versions) / sizeof(known_versions[0]); i++) {
+		if (cJSON_IsString(list) && !strcmp(list->valuestring, known_versions[i]))
+			snprintf(out, cap, "%s", known_versions[i]);
+		if (!cJSON_IsArray(list))
+			continue;
+		cJSON_ArrayForEach(v, list)
+			if (cJSON_IsString(v) && !strcmp(v->valuestring, known_versions[i]))
+				snprintf(out, cap, "%s", known_versions[i]);
+	}
+	cJSON_Delete(root);
+	if (!out[0])
+		return say(ATTEST_FAIL, why, whylen, "agent supports no API version from 2.1 to 2.5");
+	return ATTEST_PASS;
+}
+
+/* PCR 16 as the agent sets it: reset, then extended with H(NK PEM). */
+static void nk_binding(const char *pem, uint8_t out[32])
+{
+	uint8_t h[32];
+
+	memset(out, 0, 32);
+	digest(TPM_ALG_SHA256, pem, strlen(pem), h);
+	pcr_extend(TPM_ALG_SHA256, out, h);
+}
+
+/* Parse and verify the quote in res against the node's AK and nonce. */
+static int check_quote(const struct store_node *n, const cJSON *res, const char *nonce,
+		       const char *nk_pem, struct quote *q, char *why, size_t whylen)
+{
+	const char *text = str(res, "quote"), *alg = str(res, "hash_alg");
+	struct tpm_public ak;
+	mbedtls_pk_context pk;
+	uint8_t want16[32];
+	const uint8_t *pcr16;
+	char err[300];
+	int ret = ATTEST_FAIL;
+
+	mbedtls_pk_init(&pk);
+	if (!text || !alg || strcmp(alg, "sha256") != 0) {
+		ret = say(ATTEST_FAIL, why, whylen, "answer lacks a quote, or hash_alg is not sha256");
+		goto out;
+	}
+	if (quote_parse(text, strlen(text), q, err, sizeof(err)) != QUOTE_OK) {
+		ret = say(ATTEST_FAIL, why, whylen, "malformed quote: %s", err);
+		goto out;
+	}
+	if (tpm_public_parse(n->aik_tpm, n->aik_tpm_len, &ak, err, sizeof(err)) != 0 ||
+	    tpm_public_to_pk(&ak, &pk, err, sizeof(err)) != 0) {
+		ret = say(ATTEST_ERROR, why, whylen, "registered AK unusable: %s", err);
+		goto out;
+	}
+	if (quote_verify(q, &pk, TPM_ALG_SHA256, nonce, strlen(nonce), err, sizeof(err)) !=
+	    QUOTE_OK) {
+		ret = say(ATTEST_FAIL, why, whylen, "quote rejected: %s", err);
+		goto out;
+	}
+	pcr16 = quote_pcr(q, TPM_ALG_SHA256, 16);
+	nk_binding(nk_pem, want16);
+	if (!pcr16 || memcmp(pcr16, want16, 32) != 0) {
+		ret = say(ATTEST_FAIL, why, whylen,
+			  "PCR 16 does not bind the agent's key (NK) to this TPM");
+		goto out;
+	}
+	ret = ATTEST_PASS;
+out:
+	mbedtls_pk_free(&pk);
+	return ret;
+}
+
+int tenant_enroll(struct store *s, struct kc_rng *rng, const char *uuid, const uint8_t *payload,
+		  size_t payload_len, const char *policy_json, const struct attest_opts *o,
+		  char *why, size_t whylen)
+{
+	static struct store_node n;
+	static struct quote q;
+	struct policy pol;
+	uint8_t k[KC_KEY_LEN], u[KC_KEY_LEN], enc[KC_RSA_MAX_BYTES], *sealed = NULL;
+	char nonce[NONCE_LEN + 1], path[256], tag[KC_TAG_HEX_LEN + 1], err[300];
+	char *eb = NULL, *pb = NULL, *body = NULL;
+	const char *pem;
+	size_t enc_len, sealed_len = 0;
+	cJSON *root = NULL, *res, *j = NULL;
+	int ret, found;
+
+	found = store_get(s, uuid, &n, err, sizeof(err));
+	if (found <= 0) {
+		ret = found < 0 ? say(ATTEST_ERROR, why, whylen, "%s", err) :
+				  say(ATTEST_FAIL, why, whylen, "node %s has not registered", uuid);
+		goto out;
+	}
+	if (!strcmp(n.state, "registered")) {
+		ret = say(ATTEST_FAIL, why, whylen, "node %s registered but never activated its AK",
+			  uuid);
+		goto out;
+	}
+	/* A contact given by the tenant (NAT, a proxy) replaces the registered one for good. */
+	if (o->agent_host) {
+		if (strlen(o->agent_host) >= sizeof(n.ip)) {
+			ret = say(ATTEST_FAIL, why, whylen, "agent host name too long");
+			goto out;
+		}
+		snprintf(n.ip, sizeof(n.ip), "%s", o->agent_host);
+		n.port = o->agent_port;
+	}
+	if (policy_json && policy_parse(policy_json, strlen(policy_json), &pol, err, sizeof(err))) {
+		ret = say(ATTEST_FAIL, why, whylen, "%s", err);
+		goto out;
+	}
+	ret = pick_version(&n, o, n.api_version, sizeof(n.api_version), why, whylen);
+	if (ret != ATTEST_PASS)
+		goto out;
+	if (wire_alnum(rng, nonce, NONCE_LEN) != 0) {
+		ret = say(ATTEST_ERROR, why, whylen, "random generator failed");
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/v%s/quotes/identity?nonce=%s", n.api_version, nonce);
+	ret = agent_call(&n, o, "GET", path, NULL, &root, &res, why, whylen);
+	if (ret != ATTEST_PASS)
+		goto out;
+	pem = str(res, "pubkey");
+	if (!pem || strlen(pem) >= sizeof(n.nk_pem)) {
+		ret = say(ATTEST_FAIL, why, whylen, "identity quote without a usable pubkey");
+		goto out;
+	}
+	ret = check_quote(&n, res, nonce, pem, &q, why, whylen);
+	if (ret != ATTEST_PASS)
+		goto out;
+	snprintf(n.nk_pem, sizeof(n.nk_pem), "%s", pem);
+	cJSON_Delete(root);
+	root = NULL;
+
+	/* K = U xor V: the agent gets U now and V only after a good integrity quote. */
+	if (kc_rng_bytes(rng, k, sizeof(k)) != 0 || kc_rng_bytes(rng, u, sizeof(u)) != 0 ||
+	    wire_alnum(rng, n.challenge, NONCE_LEN) != 0) {
+		ret = say(ATTEST_ERROR, why, whylen, "random generator failed");
+		goto out;
+	}
+	kc_combine(k, u, n.v_key);
+	n.has_v = 1;
+	if (kc_auth_tag(k, sizeof(k), (const uint8_t *)uuid, strlen(uuid), tag) != 0 ||
+	    kc_auth_tag(k, sizeof(k), (const uint8_t *)n.challenge, strlen(n.challenge),
+			n.challenge_hmac) != 0 ||
+	    kc_oaep_sha1_encrypt(n.nk_pem, strlen(n.nk_pem), rng, u, enc, sizeof(enc), &enc_len, err,
+				 sizeof(err)) != 0) {
+		ret = say(ATTEST_ERROR, why, whylen, "encrypting U to the agent's key failed: %s", err);
+		goto out;
+	}
+	j = cJSON_CreateObject();
+	eb = wire_b64(enc, enc_len);
+	if (!j || !eb || !cJSON_AddStringToObject(j, "encrypted_key", eb) ||
+	    !cJSON_AddStringToObject(j, "auth_tag", tag))
+		goto nomem;
+	if (payload) {
+		sealed = malloc(payload_len + KC_PAYLOAD_OVERHEAD);
+		if (!sealed || kc_payload_encrypt(k, rng, payload, payload_len, sealed,
+						  payload_len + KC_PAYLOAD_OVERHEAD, &sealed_len, err,
+						  sizeof(err)) != 0 ||
+		    !(pb = wire_b64(sealed, sealed_len)) || !cJSON_AddStringToObject(j, "payload", pb))
+			goto nomem;
+	}
+	body = cJSON_PrintUnformatted(j);
+	if (!body)
+		goto nomem;
+	snprintf(path, sizeof(path), "/v%s/keys/ukey", n.api_version);
+	ret = agent_call(&n, o, "POST", path, body, &root, &res, why, whylen);
+	if (ret != ATTEST_PASS)
+		goto out;
+	snprintf(n.policy, sizeof(n.policy), "%s", policy_json ? policy_json : "");
+	snprintf(n.state, sizeof(n.state), "enrolled");
+	n.have_counters = 0;
+	n.verdict[0] = n.reason[0] = '\0';
+	if (store_put(s, &n, err, sizeof(err)) != 0 ||
+	    store_history(s, uuid, "enrolled", "U and payload delivered", err, sizeof(err)) != 0) {
+		ret = say(ATTEST_ERROR, why, whylen, "%s", err);
+		goto out;
+	}
+	ret = say(ATTEST_PASS, why, whylen, "identity quote good; U and %zu-byte payload delivered",
+		  sealed_len);
+	goto out;
+nomem:
+	ret = say(ATTEST_ERROR, why, whylen, "out of memory building the ukey request");
+out:
+	explicit_bzero(k, sizeof(k));
+	explicit_bzero(u, sizeof(u));
+	explicit_bzero(n.v_key, sizeof(n.v_key));
+	if (body)
+		explicit_bzero(body, strlen(body));
+	if (sealed)
+		explicit_bzero(sealed, payload_len + KC_PAYLOAD_OVERHEAD);
+	free(sealed);
+	free(body);
+	free(eb);
+	free(pb);
+	cJSON_Delete(j);
+	cJSON_Delete(root);
+	return ret;
+}
+
+/* Decode an optional base64 log field into a malloc'd buffer. */
+static int get_log(const cJSON *res, const char *key, uint8_t **out, size_t *len)
+{
+	const cJSON *v = cJSON_GetObjectItem(res, key);
+	size_t n;
+
+	*out = NULL;
+	*len = 0;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsString(v) || (n = strlen(v->valuestring)) > 4 * (LOG_MAX / 3))
+		return -1;
+	*out = malloc(KC_B64_DECODED_MAX(n) + 1);
+	if (!*out || kc_b64_decode(v->valuestring, n, *out, KC_B64_DECODED_MAX(n) + 1, len) != 0) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Replay the logs and compare with every quoted PCR they account for. */
+static int check_logs(const struct quote *q, uint32_t mask, const uint8_t *fw, size_t fw_len,
+		      const uint8_t *rt, size_t rt_len, char *why, size_t whylen)
+{
+	static __thread struct eventlog_pcrs pcrs;
+	uint32_t compare = mask & ((1u << 8) | (1u << 9));
+	size_t bad;
+	int rc;
+
+	if (!rt)
+		return compare ? say(ATTEST_FAIL, why, whylen,
+				     "no runtime event log for PCRs 8/9 (airlock_runtime_log)") :
+				 ATTEST_PASS;
+	rc = eventlog_verify_data_digests(rt, rt_len, (1u << 8) | (1u << 9), &bad);
+	if (rc != EVENTLOG_OK)
+		return say(ATTEST_FAIL, why, whylen, "runtime event log: %s%s", eventlog_strerror(rc),
+			   rc == EVENTLOG_E_MISMATCH ? " (event data does not hash to its digest)" : "");
+	if (fw) {
+		rc = eventlog_replay(fw, fw_len, &pcrs);
+		if (rc != EVENTLOG_OK)
+			return say(ATTEST_FAIL, why, whylen, "firmware event log: %s",
+				   eventlog_strerror(rc));
+		rc = eventlog_replay_continue(rt, rt_len, &pcrs);
+		compare |= mask & 0xffu;
+	} else {
+		/* Without the firmware's log only the runtime's own PCR 8 is whole. */
+		rc = eventlog_replay(rt, rt_len, &pcrs);
+		compare &= 1u << 8;
+	}
+	if (rc != EVENTLOG_OK)
+		return say(ATTEST_FAIL, why, whylen, "runtime event log: %s", eventlog_strerror(rc));
+	for (unsigned b = 0; b < pcrs.nbanks; b++) {
+		if (pcrs.banks[b].alg != TPM_ALG_SHA256)
+			continue;
+		if (pcrs.banks[b].status != EVENTLOG_BANK_OK)
+			return say(ATTEST_FAIL, why, whylen, "event log has no complete sha256 bank");
+		for (unsigned pcr = 0; pcr < 10; pcr++) {
+			const uint8_t *v = quote_pcr(q, TPM_ALG_SHA256, pcr);
+
+			if (!(compare & (1u << pcr)) || !v)
+				continue;
+			if (memcmp(v, pcrs.banks[b].pcr[pcr], 32) != 0)
+				return say(ATTEST_FAIL, why, whylen,
+					   "PCR %u: the event logs do not replay to the quoted value",
+					   pcr);
+		}
+		return ATTEST_PASS;
+	}
+	return say(ATTEST_FAIL, why, whylen, "event log does not declare the sha256 bank");
+}
+
+/* Constant-time equality of two NUL-terminated strings of public length. */
+static int ct_streq(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+	unsigned char d = n != strlen(b);
+
+	for (size_t i = 0; i < n && i < strlen(b); i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+/* First pass: give the agent V, then check it derived the K we meant. */
+static int release_v(struct store_node *n, struct kc_rng *rng, const struct attest_opts *o,
+		     char *why, size_t whylen)
+{
+	uint8_t enc[KC_RSA_MAX_BYTES];
+	char path[256], err[300], *eb = NULL, *body = NULL;
+	const char *hmac;
+	size_t enc_len;
+	cJSON *root = NULL, *res, *j = NULL;
+	int ret;
+
+	if (kc_oaep_sha1_encrypt(n->nk_pem, strlen(n->nk_pem), rng, n->v_key, enc, sizeof(enc),
+				 &enc_len, err, sizeof(err)) != 0) {
+		ret = say(ATTEST_ERROR, why, whylen, "encrypting V failed: %s", err);
+		goto out;
+	}
+	j = cJSON_CreateObject();
+	eb = wire_b64(enc, enc_len);
+	if (!j || !eb || !cJSON_AddStringToObject(j, "encrypted_key", eb) ||
+	    !(body = cJSON_PrintUnformatted(j))) {
+		ret = say(ATTEST_ERROR, why, whylen, "out of memory");
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/v%s/keys/vkey", n->api_version);
+	ret = agent_call(n, o, "POST", path, body, &root, &res, why, whylen);
+	if (ret != ATTEST_PASS)
+		goto out;
+	cJSON_Delete(root);
+	root = NULL;
+	snprintf(path, sizeof(path), "/v%s/keys/verify?challenge=%s", n->api_version, n->challenge);
+	ret = agent_call(n, o, "GET", path, NULL, &root, &res, why, whylen);
+	if (ret != ATTEST_PASS)
+		goto out;
+	hmac = str(res, "hmac");
+	if (!hmac || !ct_streq(hmac, n->challenge_hmac)) {
+		ret = say(ATTEST_FAIL, why, whylen, "keys/verify: the agent did not derive K");
+		goto out;
+	}
+	ret = ATTEST_PASS;
+out:
+	free(eb);
+	free(body);
+	cJSON_Delete(j);
+	cJSON_Delete(root);
+	return ret;
+}
+
+int attest_node(struct store *s, struct kc_rng *rng, const char *uuid, const struct attest_opts *o,
+		int *changed, char *why, size_t whylen)
+{
+	static __thread struct store_node n;
+	static __thread struct quote q;
+	static __thread struct policy pol;
+	char nonce[NONCE_LEN + 1], path[320], err[300];
+	uint8_t *fw = NULL, *rt = NULL;
+	size_t fw_len, rt_len;
+	uint32_t mask = (1u << 8) | (1u << 9);
+	cJSON *root = NULL, *res;
+	int ret, found, first;
+
+	*changed = 0;
+	found = store_get(s, uuid, &n, err, sizeof(err));
+	if (found <= 0)
+		return found < 0 ? say(ATTEST_ERROR, why, whylen, "%s", err) :
+				   say(ATTEST_SKIP, why, whylen, "node %s is gone", uuid);
+	if (strcmp(n.state, "enrolled") != 0 && strcmp(n.state, "attesting") != 0) {
+		ret = say(ATTEST_SKIP, why, whylen, "node %s is %s", uuid, n.state);
+		goto out;
+	}
+	if (n.policy[0]) {
+		if (policy_parse(n.policy, strlen(n.policy), &pol, err, sizeof(err)) != 0) {
+			ret = say(ATTEST_FAIL, why, whylen, "stored %s", err);
+			goto record;
+		}
+		mask = pol.mask;
+		/* Firmware PCRs come with the firmware's log, which Keylime asks for with PCR 0. */
+		if (mask & 0xffu)
+			mask |= 1u;
+	}
+	if (wire_alnum(rng, nonce, NONCE_LEN) != 0) {
+		ret = say(ATTEST_ERROR, why, whylen, "random generator failed");
+		goto out;
+	}
+	snprintf(path, sizeof(path),
+		 "/v%s/quotes/integrity?nonce=%s&mask=0x%x&partial=1&ima_ml_entry=0",
+		 n.api_version, nonce, mask);
+	ret = agent_call(&n, o, "GET", path, NULL, &root, &res, why, whylen);
+	if (ret == ATTEST_ERROR)
+		goto out;
+	if (ret != ATTEST_PASS)
+		goto record;
+	ret = check_quote(&n, res, nonce, n.nk_pem, &q, why, whylen);
+	if (ret != ATTEST_PASS)
+		goto record;
+	/* A TPM's (resetCount, restartCount, clock) only ever moves forward. */
+	if (n.have_counters && !quote_counters_forward(&q, (uint32_t)n.reset_count,
+						       (uint32_t)n.restart_count, (uint64_t)n.clock)) {
+		ret = say(ATTEST_FAIL, why, whylen,
+			  "TPM counters went back (reset %u restart %u clock %llu after reset %lld "
+			  "restart %lld clock %lld): replayed quote or rolled-back TPM",
+			  q.reset_count, q.restart_count, (unsigned long long)q.clock,
+			  (long long)n.reset_count, (long long)n.restart_count, (long long)n.clock);
+		goto record;
+	}
+	n.have_counters = 1;
+	n.reset_count = q.reset_count;
+	n.restart_count = q.restart_count;
+	n.clock = (int64_t)q.clock;
+	if (get_log(res, "mb_measurement_list", &fw, &fw_len) != 0 ||
+	    get_log(res, "airlock_runtime_log", &rt, &rt_len) != 0) {
+		ret = say(ATTEST_FAIL, why, whylen, "an event log field is not base64 (or too large)");
+		goto record;
+	}
+	if ((mask & 1u) && !fw) {
+		ret = say(ATTEST_FAIL, why, whylen, "PCR 0 quoted without mb_measurement_list");
+		goto record;
+	}
+	ret = check_logs(&q, mask, fw, fw_len, rt, rt_len, why, whylen);
+	if (ret != ATTEST_PASS)
+		goto record;
+	if (n.policy[0] && policy_check(&pol, &q, rt, rt_len, why, whylen) != 0) {
+		ret = ATTEST_FAIL;
+		goto record;
+	}
+	first = n.has_v;
+	if (first) {
+		ret = release_v(&n, rng, o, why, whylen);
+		if (ret == ATTEST_ERROR)
+			goto out;
+		if (ret != ATTEST_PASS)
+			goto record;
+		explicit_bzero(n.v_key, sizeof(n.v_key));
+		n.has_v = 0;
+		snprintf(n.state, sizeof(n.state), "attesting");
+	}
+	ret = say(ATTEST_PASS, why, whylen, first ? "integrity quote good; V released, keys/verify "
+		  "matched" : "integrity quote good");
+record:
+	n.last_time = (int64_t)time(NULL);
+	if (ret == ATTEST_PASS) {
+		n.passes++;
+	} else {
+		n.failures++;
+		explicit_bzero(n.v_key, sizeof(n.v_key));
+		n.has_v = 0;
+		snprintf(n.state, sizeof(n.state), "failed");
+	}
+	/* History keeps changes and failures, not every passing round. */
+	if ((ret != ATTEST_PASS || strcmp(n.verdict, "pass") != 0) &&
+	    store_history(s, uuid, ret == ATTEST_PASS ? "pass" : "fail", why, err, sizeof(err)) != 0)
+		vlog("%s", err);
+	*changed = strcmp(n.verdict, ret == ATTEST_PASS ? "pass" : "fail") != 0;
+	snprintf(n.verdict, sizeof(n.verdict), "%s", ret == ATTEST_PASS ? "pass" : "fail");
+	snprintf(n.reason, sizeof(n.reason), "%s", why);
+	if (store_put(s, &n, err, sizeof(err)) != 0) {
+		vlog("%s", err);
+		ret = ATTEST_ERROR;
+	}
+out:
+	explicit_bzero(n.v_key, sizeof(n.v_key));
+	free(fw);
+	free(rt);
+	cJSON_Delete(root);
+	return ret;
+}
+
+int attest_unreachable(struct store *s, const char *uuid, const char *reason, char *err,
+		       size_t errlen)
+{
+	static __thread struct store_node n;
+	int found = store_get(s, uuid, &n, err, errlen), ret = -1;
+
+	if (found <= 0)
+		goto out;
+	explicit_bzero(n.v_key, sizeof(n.v_key));
+	n.has_v = 0;
+	n.last_time = (int64_t)time(NULL);
+	snprintf(n.state, sizeof(n.state), "unreachable");
+	snprintf(n.verdict, sizeof(n.verdict), "unreachable");
+	snprintf(n.reason, sizeof(n.reason), "%s", reason);
+	if (store_put(s, &n, err, errlen) != 0 ||
+	    store_history(s, uuid, "unreachable", reason, err, errlen))
+		goto out;
+	ret = 0;
+out:
+	explicit_bzero(n.v_key, sizeof(n.v_key));
+	return ret;
+}
+
+void attest_notify_revocation(const struct store_node *n, const struct attest_opts *o,
+			      const char *reason)
+{
+	cJSON *j = cJSON_CreateObject(), *msg = cJSON_CreateObject(), *root = NULL, *res;
+	char path[128], why[300], *m = NULL, *body = NULL;
+
+	if (!j || !msg || !cJSON_AddStringToObject(msg, "type", "revocation") ||
+	    !cJSON_AddStringToObject(msg, "agent_id", n->uuid) ||
+	    !cJSON_AddStringToObject(msg, "reason", reason) || !(m = cJSON_PrintUnformatted(msg)) ||
+	    !cJSON_AddStringToObject(j, "msg", m) || !cJSON_AddStringToObject(j, "signature", "") ||
+	    !(body = cJSON_PrintUnformatted(j)))
+		goto out;
+	snprintf(path, sizeof(path), "/v%s/notifications/revocation",
+		 n->api_version[0] ? n->api_version : "2.1");
+	if (agent_call(n, o, "POST", path, body, &root, &res, why, sizeof(why)) != ATTEST_PASS)
+		vlog("revocation notice to %s not delivered: %s", n->uuid, why);
+out:
+	free(m);
+	free(body);
+	cJSON_Delete(msg);
+	cJSON_Delete(j);
+	cJSON_Delete(root);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Which TPMs may register: an EK is trusted when
+ *   - its certificate (DER, as the agent sends `ekcert`) chains to one of
+ *     the CA certificates in a configured directory (TPM vendors' CAs;
+ *     swtpm's local CA in tests) AND certifies exactly the EK public key
+ *     the agent sent, or
+ *   - the SHA-256 of its public key (DER SubjectPublicKeyInfo, what
+ *     `openssl pkey -pubin -outform DER | sha256sum` prints) is listed in
+ *     the provider's published node list: lines "<64 hex> [node name]",
+ *     '#' starts a comment.
+ * With neither configured nothing is trusted: the registrar refuses every
+ * node rather than accept an unverified EK.
+ */
+#ifndef AIRLOCK_VERIFIER_EK_TRUST_H
+#define AIRLOCK_VERIFIER_EK_TRUST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mbedtls/x509_crt.h>
+
+#include "tpm_public.h"
+
+#define EK_LIST_MAX 100000
+
+struct ek_trust {
+	mbedtls_x509_crt cas;
+	int ncas;
+	struct ek_entry {
+		uint8_t hash[32]; /* SHA-256 of SubjectPublicKeyInfo DER */
+		char name[64];
+	} *list; /* sorted by hash */
+	size_t nlist;
+};
+
+/* ca_dir and list_file may each be NULL. */
+int ek_trust_load(struct ek_trust *t, const char *ca_dir, const char *list_file, char *err,
+		  size_t errlen);
+void ek_trust_free(struct ek_trust *t);
+
+/* SHA-256 of the public key's DER SubjectPublicKeyInfo. */
+int ek_pubkey_hash(const struct tpm_public *ek, uint8_t out[32], char *err, size_t errlen);
+
+/*
+ * 0 and how[] says why the EK is trusted ("certificate: CN=..." or
+ * "node list: NAME"); -1 and why[] in how says why not.
+ */
+int ek_trust_check(const struct ek_trust *t, const struct tpm_public *ek, const uint8_t *cert,
+		   size_t cert_len, char *how, size_t howlen);
+
+#endif

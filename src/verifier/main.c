@@ -1,0 +1,537 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * airlock-verifier: the tenant's registrar, verifier and tenant in one
+ * program. Usage and exit codes: docs/verifier.md (and `airlock-verifier
+ * help`).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "attest.h"
+#include "ek_trust.h"
+#include "cJSON.h"
+#include "policy.h"
+#include "serve.h"
+#include "store.h"
+
+/* Exit codes (docs/verifier.md). */
+#define EXIT_OK 0
+#define EXIT_ERROR 1     /* could not do it: I/O, database, network */
+#define EXIT_USAGE 2
+#define EXIT_REFUSED 3   /* the node failed a check, or a policy is invalid */
+#define EXIT_NOTFOUND 4
+
+#define PAYLOAD_MAX (64u << 20)
+#define POLICY_FILE_MAX (STORE_TEXT_MAX - 1)
+
+static const char usage[] =
+	"usage: airlock-verifier [--state DIR] COMMAND ...\n"
+	"  serve [--listen ADDR:PORT] [--ek-ca DIR] [--ek-list FILE] [--interval SEC]\n"
+	"        [--workers N] [--timeout SEC] [--on-pass CMD] [--on-fail CMD]\n"
+	"        [--webhook URL] [--port-file FILE]\n"
+	"  node add UUID --payload ZIP [--policy FILE] [--agent HOST:PORT] [--timeout SEC]\n"
+	"  node list [--json]\n"
+	"  node show UUID [--json]\n"
+	"  node delete UUID\n"
+	"  policy show UUID\n"
+	"  policy check FILE\n"
+	"  ek-hash FILE        (TPM2B_PUBLIC as tpm2_createek -u writes it: the --ek-list entry)\n"
+	"State directory: --state, else $AIRLOCK_VERIFIER_STATE, else\n"
+	"$XDG_STATE_HOME/airlock-verifier (~/.local/state/airlock-verifier).\n"
+	"Exit codes: 0 ok, 1 error, 2 usage, 3 node or policy refused, 4 not found.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "airlock-verifier: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n%s", usage);
+	return EXIT_USAGE;
+}
+
+static char state_buf[4096];
+
+static const char *default_state(void)
+{
+	const char *e = getenv("AIRLOCK_VERIFIER_STATE"), *x = getenv("XDG_STATE_HOME"),
+		   *h = getenv("HOME");
+
+	if (e && *e)
+		return e;
+	if (x && *x)
+		snprintf(state_buf, sizeof(state_buf), "%s/airlock-verifier", x);
+	else if (h && *h) {
+		snprintf(state_buf, sizeof(state_buf), "%s/.local/state", h);
+		/* Only the last component is made by store_open. */
+		mkdir(state_buf, 0700);
+		snprintf(state_buf, sizeof(state_buf), "%s/.local/state/airlock-verifier", h);
+	} else
+		return NULL;
+	return state_buf;
+}
+
+static int parse_hostport(const char *s, char *host, size_t cap, uint16_t *port, int allow_zero)
+{
+	const char *c = strrchr(s, ':');
+	char *end;
+	long p;
+
+	if (!c || c == s || (size_t)(c - s) >= cap)
+		return -1;
+	errno = 0;
+	p = strtol(c + 1, &end, 10);
+	if (errno || *end || p < (allow_zero ? 0 : 1) || p > 65535)
+		return -1;
+	memcpy(host, s, (size_t)(c - s));
+	host[c - s] = '\0';
+	/* [v6]:port */
+	if (host[0] == '[' && host[c - s - 1] == ']') {
+		memmove(host, host + 1, (size_t)(c - s) - 2);
+		host[c - s - 2] = '\0';
+	}
+	*port = (uint16_t)p;
+	return 0;
+}
+
+static int parse_seconds(const char *s, int *ms)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || v < 0.1 || v > 86400)
+		return -1;
+	*ms = (int)(v * 1000);
+	return 0;
+}
+
+/* Whole file, at most max bytes, NUL-terminated. */
+static uint8_t *slurp(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *b = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || (size_t)n > max ||
+	    fseek(f, 0, SEEK_SET) != 0 || !(b = malloc((size_t)n + 1)) ||
+	    fread(b, 1, (size_t)n, f) != (size_t)n) {
+		free(b);
+		b = NULL;
+	} else {
+		b[n] = '\0';
+		*len = (size_t)n;
+	}
+	fclose(f);
+	return b;
+}
+
+static int cmd_serve(const char *state, int argc, char **argv)
+{
+	static char host[256];
+	struct serve_opts o = { 0 };
+
+	o.state_dir = state;
+	o.listen_addr = "127.0.0.1";
+	o.listen_port = 8890;
+	o.interval_ms = 2000;
+	o.workers = 4;
+	o.attest.timeout_ms = ATTEST_TIMEOUT_MS_DEFAULT;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!v)
+			return usage_error("%s needs a value", a);
+		i++;
+		if (!strcmp(a, "--listen")) {
+			if (parse_hostport(v, host, sizeof(host), &o.listen_port, 1) != 0)
+				return usage_error("--listen wants ADDR:PORT, got %s", v);
+			o.listen_addr = host;
+		} else if (!strcmp(a, "--ek-ca")) {
+			o.ek_ca_dir = v;
+		} else if (!strcmp(a, "--ek-list")) {
+			o.ek_list = v;
+		} else if (!strcmp(a, "--interval")) {
+			if (parse_seconds(v, &o.interval_ms) != 0)
+				return usage_error("--interval wants seconds (0.1..86400), got %s", v);
+		} else if (!strcmp(a, "--timeout")) {
+			if (parse_seconds(v, &o.attest.timeout_ms) != 0)
+				return usage_error("--timeout wants seconds (0.1..86400), got %s", v);
+		} else if (!strcmp(a, "--workers")) {
+			o.workers = (unsigned)atoi(v);
+			if (o.workers < 1 || o.workers > 256)
+				return usage_error("--workers wants 1..256, got %s", v);
+		} else if (!strcmp(a, "--on-pass")) {
+			o.on_pass = v;
+		} else if (!strcmp(a, "--on-fail")) {
+			o.on_fail = v;
+		} else if (!strcmp(a, "--webhook")) {
+			o.webhook = v;
+		} else if (!strcmp(a, "--port-file")) {
+			o.port_file = v;
+		} else {
+			return usage_error("serve: unknown option %s", a);
+		}
+	}
+	return serve(&o) == 0 ? EXIT_OK : EXIT_ERROR;
+}
+
+static int cmd_node_add(struct store *st, int argc, char **argv)
+{
+	static char host[256];
+	struct attest_opts o = { .timeout_ms = ATTEST_TIMEOUT_MS_DEFAULT };
+	const char *uuid = argc > 0 ? argv[0] : NULL, *payload_file = NULL, *policy_file = NULL;
+	uint8_t *payload = NULL, *policy = NULL;
+	size_t payload_len = 0, policy_len = 0;
+	struct kc_rng rng;
+	char why[1024];
+	int ret, rc;
+
+	memset(&rng, 0, sizeof(rng));
+	if (!uuid || uuid[0] == '-')
+		return usage_error("node add needs a UUID%s", "");
+	for (int i = 1; i < argc; i += 2) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		uint16_t port;
+
+		if (!v)
+			return usage_error("%s needs a value", a);
+		if (!strcmp(a, "--payload"))
+			payload_file = v;
+		else if (!strcmp(a, "--policy"))
+			policy_file = v;
+		else if (!strcmp(a, "--agent")) {
+			if (parse_hostport(v, host, sizeof(host), &port, 0) != 0)
+				return usage_error("--agent wants HOST:PORT, got %s", v);
+			o.agent_host = host;
+			o.agent_port = port;
+		} else if (!strcmp(a, "--timeout")) {
+			if (parse_seconds(v, &o.timeout_ms) != 0)
+				return usage_error("--timeout wants seconds, got %s", v);
+		} else
+			return usage_error("node add: unknown option %s", a);
+	}
+	if (!payload_file)
+		return usage_error("node add needs --payload ZIP (the zip docs/payload.md describes)%s",
+				   "");
+	payload = slurp(payload_file, PAYLOAD_MAX, &payload_len);
+	if (!payload) {
+		fprintf(stderr, "airlock-verifier: cannot read payload %s (at most %u MiB)\n",
+			payload_file, PAYLOAD_MAX >> 20);
+		ret = EXIT_ERROR;
+		goto out;
+	}
+	if (policy_file && !(policy = slurp(policy_file, POLICY_FILE_MAX, &policy_len))) {
+		fprintf(stderr, "airlock-verifier: cannot read policy %s (at most %d bytes)\n",
+			policy_file, POLICY_FILE_MAX);
+		ret = EXIT_ERROR;
+		goto out;
+	}
+	if (kc_rng_init(&rng, "airlock-verifier tenant", why, sizeof(why)) != 0) {
+		fprintf(stderr, "airlock-verifier: %s\n", why);
+		ret = EXIT_ERROR;
+		goto out;
+	}
+	rc = tenant_enroll(st, &rng, uuid, payload, payload_len, (const char *)policy, &o, why,
+			   sizeof(why));
+	if (rc == ATTEST_PASS) {
+		printf("%s: enrolled: %s\n", uuid, why);
+		ret = EXIT_OK;
+	} else {
+		fprintf(stderr, "airlock-verifier: %s not enrolled: %s\n", uuid, why);
+		ret = rc == ATTEST_FAIL ? EXIT_REFUSED : EXIT_ERROR;
+	}
+out:
+	if (payload)
+		explicit_bzero(payload, payload_len);
+	free(payload);
+	free(policy);
+	kc_rng_free(&rng);
+	return ret;
+}
+
+static const char *when(int64_t t, char *buf, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t)
+		return "-";
+	gmtime_r(&tt, &tm);
+	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+static cJSON *node_json(const struct store_node *n)
+{
+	cJSON *j = cJSON_CreateObject();
+
+	if (!j)
+		return NULL;
+	cJSON_AddStringToObject(j, "uuid", n->uuid);
+	cJSON_AddStringToObject(j, "state", n->state);
+	cJSON_AddStringToObject(j, "ip", n->ip);
+	cJSON_AddNumberToObject(j, "port", n->port);
+	cJSON_AddBoolToObject(j, "mtls", n->mtls);
+	cJSON_AddStringToObject(j, "ek_trust", n->ek_trust);
+	cJSON_AddStringToObject(j, "verdict", n->verdict);
+	cJSON_AddStringToObject(j, "reason", n->reason);
+	cJSON_AddNumberToObject(j, "last_time", (double)n->last_time);
+	cJSON_AddNumberToObject(j, "passes", (double)n->passes);
+	cJSON_AddNumberToObject(j, "failures", (double)n->failures);
+	cJSON_AddBoolToObject(j, "has_policy", n->policy[0] != 0);
+	cJSON_AddStringToObject(j, "api_version", n->api_version);
+	return j;
+}
+
+struct list_ctx {
+	int json;
+	cJSON *arr;
+	size_t count;
+};
+
+static int list_one(void *ctx, const struct store_node *n)
+{
+	struct list_ctx *c = ctx;
+	char t[32];
+
+	c->count++;
+	if (c->json) {
+		cJSON_AddItemToArray(c->arr, node_json(n));
+		return 0;
+	}
+	if (c->count == 1)
+		printf("%-36s %-10s %-21s %-5s %-20s %s\n", "UUID", "STATE", "CONTACT", "LAST",
+		       "WHEN", "REASON");
+	printf("%-36s %-10s %-15s:%-5d %-5s %-20s %.60s\n", n->uuid, n->state, n->ip, n->port,
+	       n->verdict[0] ? n->verdict : "-", when(n->last_time, t, sizeof(t)),
+	       n->reason[0] ? n->reason : "-");
+	return 0;
+}
+
+static void print_json(cJSON *j)
+{
+	char *s = cJSON_Print(j);
+
+	if (s)
+		printf("%s\n", s);
+	free(s);
+}
+
+static int cmd_node_list(struct store *st, int argc, char **argv)
+{
+	struct list_ctx c = { 0 };
+	char err[300];
+	int ret = EXIT_OK;
+
+	if (argc > 1 || (argc == 1 && strcmp(argv[0], "--json") != 0))
+		return usage_error("node list takes only --json%s", "");
+	c.json = argc == 1;
+	if (c.json)
+		c.arr = cJSON_CreateArray();
+	if (store_each(st, list_one, &c, err, sizeof(err)) != 0) {
+		fprintf(stderr, "airlock-verifier: %s\n", err);
+		ret = EXIT_ERROR;
+	} else if (c.json) {
+		print_json(c.arr);
+	} else if (!c.count) {
+		printf("no nodes registered\n");
+	}
+	cJSON_Delete(c.arr);
+	return ret;
+}
+
+static int history_one(void *ctx, int64_t t, const char *verdict, const char *reason)
+{
+	char buf[32];
+	cJSON *arr = ctx, *h;
+
+	if (arr) {
+		h = cJSON_CreateObject();
+		cJSON_AddNumberToObject(h, "time", (double)t);
+		cJSON_AddStringToObject(h, "verdict", verdict);
+		cJSON_AddStringToObject(h, "reason", reason);
+		cJSON_AddItemToArray(arr, h);
+	} else {
+		printf("  %s  %-8s %s\n", when(t, buf, sizeof(buf)), verdict, reason);
+	}
+	return 0;
+}
+
+static int cmd_node_show(struct store *st, int argc, char **argv, int policy_only)
+{
+	static struct store_node n;
+	char err[300], t[32];
+	int json = argc == 2 && !strcmp(argv[1], "--json"), found, ret = EXIT_OK;
+	cJSON *j = NULL, *h = NULL;
+
+	if (argc < 1 || (argc == 2 && !json) || argc > 2 || (policy_only && argc != 1))
+		return usage_error("expected a UUID%s", policy_only ? "" : " [--json]");
+	found = store_get(st, argv[0], &n, err, sizeof(err));
+	explicit_bzero(n.v_key, sizeof(n.v_key));
+	if (found <= 0) {
+		fprintf(stderr, "airlock-verifier: %s\n", found < 0 ? err : "no such node");
+		return found < 0 ? EXIT_ERROR : EXIT_NOTFOUND;
+	}
+	if (policy_only) {
+		printf("%s\n", n.policy[0] ? n.policy : "(no policy: PCR 8 must replay from the "
+		       "runtime event log)");
+		return EXIT_OK;
+	}
+	if (json) {
+		j = node_json(&n);
+		h = cJSON_AddArrayToObject(j, "history");
+	} else {
+		printf("uuid      %s\nstate     %s\ncontact   %s:%d (%s)\nEK        %s\n"
+		       "verdict   %s at %s: %s\nrounds    %lld passed, %lld failed\npolicy    %s\n"
+		       "history (newest first):\n",
+		       n.uuid, n.state, n.ip, n.port, n.mtls ? "mTLS" : "plain HTTP", n.ek_trust,
+		       n.verdict[0] ? n.verdict : "-", when(n.last_time, t, sizeof(t)),
+		       n.reason[0] ? n.reason : "-", (long long)n.passes, (long long)n.failures,
+		       n.policy[0] ? "set (policy show)" : "none");
+	}
+	if (store_history_each(st, n.uuid, 20, history_one, h, err, sizeof(err)) != 0) {
+		fprintf(stderr, "airlock-verifier: %s\n", err);
+		ret = EXIT_ERROR;
+	}
+	if (j)
+		print_json(j);
+	cJSON_Delete(j);
+	return ret;
+}
+
+static int cmd_node_delete(struct store *st, int argc, char **argv)
+{
+	static struct store_node n;
+	char err[300];
+	int found;
+
+	if (argc != 1)
+		return usage_error("node delete needs a UUID%s", "");
+	found = store_get(st, argv[0], &n, err, sizeof(err));
+	explicit_bzero(n.v_key, sizeof(n.v_key));
+	if (found <= 0) {
+		fprintf(stderr, "airlock-verifier: %s\n", found < 0 ? err : "no such node");
+		return found < 0 ? EXIT_ERROR : EXIT_NOTFOUND;
+	}
+	if (store_delete(st, argv[0], err, sizeof(err)) != 0) {
+		fprintf(stderr, "airlock-verifier: %s\n", err);
+		return EXIT_ERROR;
+	}
+	printf("%s: deleted\n", argv[0]);
+	return EXIT_OK;
+}
+
+static int cmd_policy_check(int argc, char **argv)
+{
+	static struct policy p;
+	uint8_t *b;
+	size_t len;
+	char err[300];
+	int ret;
+
+	if (argc != 1)
+		return usage_error("policy check needs a FILE%s", "");
+	b = slurp(argv[0], POLICY_FILE_MAX, &len);
+	if (!b) {
+		fprintf(stderr, "airlock-verifier: cannot read %s (at most %d bytes)\n", argv[0],
+			POLICY_FILE_MAX);
+		return EXIT_ERROR;
+	}
+	ret = policy_parse((const char *)b, len, &p, err, sizeof(err));
+	free(b);
+	if (ret != 0) {
+		fprintf(stderr, "airlock-verifier: %s: %s\n", argv[0], err);
+		return EXIT_REFUSED;
+	}
+	printf("%s: valid policy for PCRs", argv[0]);
+	for (unsigned i = 0; i < QUOTE_NPCR; i++)
+		if (p.mask & (1u << i))
+			printf(" %u", i);
+	printf("\n");
+	return EXIT_OK;
+}
+
+static int cmd_ek_hash(int argc, char **argv)
+{
+	struct tpm_public ek;
+	uint8_t *b, h[32];
+	size_t len;
+	char err[300], hex[65];
+
+	if (argc != 1)
+		return usage_error("ek-hash needs a FILE%s", "");
+	b = slurp(argv[0], TPM_PUBLIC_MAX_SIZE, &len);
+	if (!b) {
+		fprintf(stderr, "airlock-verifier: cannot read %s (at most %d bytes)\n", argv[0],
+			TPM_PUBLIC_MAX_SIZE);
+		return EXIT_ERROR;
+	}
+	if (tpm_public_parse(b, len, &ek, err, sizeof(err)) != 0 ||
+	    ek_pubkey_hash(&ek, h, err, sizeof(err)) != 0) {
+		fprintf(stderr, "airlock-verifier: %s: %s\n", argv[0], err);
+		free(b);
+		return EXIT_REFUSED;
+	}
+	free(b);
+	kc_hex_encode(h, sizeof(h), hex, sizeof(hex), &len);
+	printf("%s\n", hex);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const char *state = NULL;
+	struct store st = { 0 };
+	char err[300];
+	int i = 1, ret;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (i + 1 < argc && !strcmp(argv[i], "--state")) {
+		state = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc || !strcmp(argv[i], "help") || !strcmp(argv[i], "--help")) {
+		fputs(usage, i >= argc ? stderr : stdout);
+		return i >= argc ? EXIT_USAGE : EXIT_OK;
+	}
+	if (!strcmp(argv[i], "ek-hash"))
+		return cmd_ek_hash(argc - i - 1, argv + i + 1);
+	if (!state)
+		state = default_state();
+	if (!state) {
+		fprintf(stderr, "airlock-verifier: no state directory: give --state DIR\n");
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[i], "serve"))
+		return cmd_serve(state, argc - i - 1, argv + i + 1);
+	if (!strcmp(argv[i], "policy") && i + 1 < argc && !strcmp(argv[i + 1], "check"))
+		return cmd_policy_check(argc - i - 2, argv + i + 2);
+	if ((strcmp(argv[i], "node") && strcmp(argv[i], "policy")) || i + 1 >= argc)
+		return usage_error("unknown command %s", argv[i]);
+	if (store_open(&st, state, err, sizeof(err)) != 0) {
+		fprintf(stderr, "airlock-verifier: %s\n", err);
+		return EXIT_ERROR;
+	}
+	if (!strcmp(argv[i], "policy") && !strcmp(argv[i + 1], "show"))
+		ret = cmd_node_show(&st, argc - i - 2, argv + i + 2, 1);
+	else if (!strcmp(argv[i], "policy"))
+		ret = usage_error("unknown policy command %s", argv[i + 1]);
+	else if (!strcmp(argv[i + 1], "add"))
+		ret = cmd_node_add(&st, argc - i - 2, argv + i + 2);
+	else if (!strcmp(argv[i + 1], "list"))
+		ret = cmd_node_list(&st, argc - i - 2, argv + i + 2);
+	else if (!strcmp(argv[i + 1], "show"))
+		ret = cmd_node_show(&st, argc - i - 2, argv + i + 2, 0);
+	else if (!strcmp(argv[i + 1], "delete"))
+		ret = cmd_node_delete(&st, argc - i - 2, argv + i + 2);
+	else
+		ret = usage_error("unknown node command %s", argv[i + 1]);
+	store_close(&st);
+	return ret;
+}

@@ -1,0 +1,254 @@
+#!/bin/sh
+# The tenant verifier (src/verifier) end to end on the host with the real node
+# agent on swtpm, all on loopback: EK trust by certificate and by node list,
+# registration and activation, enrolment (identity quote, U and the payload),
+# integrity quotes with the runtime event log and a PCR policy, V released on
+# the first pass, keys/verify, the agent's dry-run handoff, hooks and webhook,
+# a daemon restart in the middle, and the attacks: unknown EK, AK never
+# activated, wrong activation tag, PCR mismatch (with the report), a replayed
+# quote.
+#   test_verifier_swtpm.sh AIRLOCK-VERIFIER AIRLOCK-AGENT TPM-MEASURE
+set -u
+abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+verifier=$(abs "$1") agent=$(abs "$2") measure=$(abs "$3")
+here=$(cd "$(dirname "$0")" && pwd)
+helper=$here/verifier_helper.py
+vectors=$here/../vectors/quote
+. "$here/swtpm-lib.sh"
+work=$(mktemp -d)
+agent_pid= ver_pid= proxy_pid= hook_pid=
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+ko() { fail=$((fail + 1)); echo "FAIL $*"; }
+check() { # DESCRIPTION COMMAND... (on failure, the command's last lines)
+	_d=$1; shift
+	if "$@" >"$work/check.out" 2>&1; then ok "$_d"; else ko "$_d"; tail -3 "$work/check.out"; fi
+}
+cleanup() {
+	stop_pid "$agent_pid"; stop_pid "$ver_pid"; stop_pid "$proxy_pid"; stop_pid "$hook_pid"
+	swtpm_stop
+	if [ "$fail" = 0 ]; then rm -rf "$work"; else echo "logs kept in $work"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+wait_file() { # FILE: up to 10 s for it to be non-empty
+	for _w in $(seq 1 100); do [ -s "$1" ] && return 0; sleep 0.1; done
+	return 1
+}
+wait_grep() { # SECONDS PATTERN FILE
+	_n=$(($1 * 10))
+	for _w in $(seq 1 "$_n"); do grep -q "$2" "$3" 2>/dev/null && return 0; sleep 0.1; done
+	return 1
+}
+
+# EK certificates from a local CA of the test's own; the verifier trusts its
+# root and issuer.
+swtpm_local_ca "$work"
+mkdir -p "$work/trust"
+
+# The payload: a kernel, an initrd, a command line, a LUKS key (docs/payload.md).
+pl=$work/pl
+mkdir -p "$pl/luks"
+head -c 100000 /dev/urandom >"$pl/kernel"
+head -c 5001 /dev/urandom >"$pl/initrd"
+printf 'luks-key-%s' "$$" >"$pl/luks/data.key"
+cat >"$pl/airlock.json" <<'EOJ'
+{"version": 1, "kernel": {"file": "kernel"}, "initrd": {"file": "initrd"},
+ "cmdline": "console=ttyS0", "luks": [{"name": "data", "key": "luks/data.key", "volume": "/dev/vdb"}]}
+EOJ
+(cd "$pl" && python3 -c 'import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED)
+for f in sys.argv[2:]: z.write(f)
+z.close()' "$work/payload.zip" airlock.json kernel initrd luks/data.key)
+
+# Hooks record their argv; the webhook records its bodies.
+cat >"$work/hook" <<EOH
+#!/bin/sh
+printf '%s %s %s\n' "\$1" "\$2" "\$3" >>"$work/hooks.log"
+EOH
+chmod +x "$work/hook"
+python3 "$helper" webhook "$work/webhook.port" "$work/webhook.log" 2>"$work/webhook.err" &
+hook_pid=$!
+wait_file "$work/webhook.port" || ko "webhook receiver did not start"
+
+# start_verifier NAME [serve options]: sets $ver_pid, $regport, $state.
+start_verifier() {
+	_n=$1; shift
+	state=$work/vstate
+	rm -f "$work/$_n.regport"
+	"$verifier" --state "$state" serve --listen 127.0.0.1:0 --port-file "$work/$_n.regport" \
+		--interval 0.5 --timeout 10 --workers 2 --on-pass "$work/hook" --on-fail "$work/hook" \
+		--webhook "http://127.0.0.1:$(cat "$work/webhook.port")/airlock" "$@" \
+		2>>"$work/$_n.verifier.log" &
+	ver_pid=$!
+	wait_file "$work/$_n.regport" || { ko "$_n: verifier did not start"; return 1; }
+	regport=$(cat "$work/$_n.regport")
+}
+
+# start_agent NAME UUID [agent options]: fresh swtpm, /init's first event, the agent.
+start_agent() {
+	run=$work/$1 uuid=$2; shift 2
+	mkdir -p "$run/state"
+	swtpm_stop
+	swtpm_start "$run/tpm" sha1,sha256 || { ko "$run: swtpm"; return 1; }
+	tpm=swtpm:host=127.0.0.1,port=$SWTPM_PORT
+	"$measure" "$tpm" "$run/state/eventlog" "airlock runtime: state=ready" >/dev/null ||
+		{ ko "$run: initial measurement"; return 1; }
+	agent_port=$(free_port)
+	printf 'airlock.registrar=127.0.0.1:%s airlock.port=%s airlock.contact=127.0.0.1 airlock.mtls=off airlock.uuid=%s\n' \
+		"$regport" "$agent_port" "$uuid" >"$run/config"
+	"$agent" --config "$run/config" --tpm "$tpm" --state-dir "$run/state" --dry-run \
+		--listen 127.0.0.1 --fw-eventlog /nonexistent --ima-log /nonexistent \
+		--exit-after 90 --verify-grace 5 "$@" >"$run/agent.out" 2>"$run/agent.err" &
+	agent_pid=$!
+}
+wait_agent() { # sets $agent_rc
+	agent_rc=timeout
+	for _w in $(seq 1 900); do
+		if ! kill -0 "$agent_pid" 2>/dev/null; then
+			wait "$agent_pid"; agent_rc=$?; agent_pid=; return 0
+		fi
+		sleep 0.1
+	done
+	stop_pid "$agent_pid"; agent_pid=
+}
+vstate() { # UUID: the node's state
+	"$verifier" --state "$state" node show "$1" --json 2>/dev/null |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])' 2>/dev/null
+}
+wait_state() { # UUID STATE SECONDS
+	for _w in $(seq 1 $(($3 * 10))); do
+		_s=$(vstate "$1")
+		[ "$_s" = "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "node $1 is ${_s:-unknown}, not $2"
+	return 1
+}
+pcr8() { tpm2_pcrread -T "$tpm" sha256:8 | sed -n 's/.*8 *: 0x//p' | tr 'A-F' 'a-f'; }
+policy_for() { # FILE PCR8-HEX
+	printf '{"airlock_policy": 1, "hash_alg": "sha256", "pcrs": {"8": ["%s"]}}\n' "$2" >"$1"
+}
+
+# --- tools ---
+want=$(tpm2_print -t TPM2B_PUBLIC -f pem "$vectors/ek-rsa.pub" 2>/dev/null |
+	openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)
+check "ek-hash agrees with openssl's SHA-256 of the SubjectPublicKeyInfo" \
+	test "$("$verifier" ek-hash "$vectors/ek-rsa.pub")" = "$want"
+"$verifier" --state "$work/none" node show nosuch >/dev/null 2>&1
+check "node show of an unknown node exits 4" test $? = 4
+"$verifier" --state "$work/none" frobnicate >/dev/null 2>&1
+check "an unknown command exits 2" test $? = 2
+
+# --- the good path: EK certificate trusted, policy met, V released, restart mid-flow ---
+u1=5a8c1e2f-0000-4000-8000-000000000001
+# The first swtpm_setup creates the local CA; trust its root and issuer.
+swtpm_start "$work/catmp" sha256 >/dev/null 2>&1; swtpm_stop
+cp "$work/ca/issuercert.pem" "$work/ca/swtpm-localca-rootca-cert.pem" "$work/trust/" 2>/dev/null
+check "test CA: root and issuer certificates exist" test -s "$work/trust/issuercert.pem"
+start_verifier good --ek-ca "$work/trust" && start_agent good "$u1" --ak ecc && {
+	check "good: agent registers and activates" wait_state "$u1" active 30
+	check "good: EK trusted by its certificate" sh -c \
+		"'$verifier' --state '$state' node show $u1 | grep -q 'EK        certificate issued by'"
+	check "good: file mode of the state database is 0600" test "$(stat -c %a "$state/verifier.db")" = 600
+	policy_for "$work/good.policy" "$(pcr8)"
+	check "policy check accepts the policy" "$verifier" policy check "$work/good.policy"
+	# Restart mid-flow: the daemon is down while the tenant enrols the node.
+	stop_pid "$ver_pid"; ver_pid=
+	if "$verifier" --state "$state" node add "$u1" --payload "$work/payload.zip" \
+		--policy "$work/good.policy" >"$work/good.add" 2>&1; then
+		ok "good: node add (identity quote, U, payload) with the daemon stopped"
+	else
+		ko "good: node add: $(cat "$work/good.add")"
+	fi
+	check "good: node is enrolled" test "$(vstate "$u1")" = enrolled
+	start_verifier good2 --ek-ca "$work/trust"
+	check "good: restarted daemon releases V (state attesting)" wait_state "$u1" attesting 30
+	wait_agent
+	check "good: the agent derived K, verified, and finished the handoff (exit 0)" test "$agent_rc" = 0
+	ks=$(sha256sum "$pl/kernel" | cut -d' ' -f1)
+	check "good: dry run names the tenant's kernel" grep -q "sha256=$ks size=100000" "$run/agent.out"
+	check "good: pass hook ran with the node id" grep -q "^$u1 pass " "$work/hooks.log"
+	check "good: webhook got the pass" grep -q "\"uuid\":\"$u1\",\"result\":\"pass\"" "$work/webhook.log"
+	# The agent is gone (kexec in real life): unreachable, not failed.
+	check "good: a vanished agent becomes unreachable" wait_state "$u1" unreachable 30
+	check "good: unreachable reported to the hook" wait_grep 5 "^$u1 unreachable " "$work/hooks.log"
+	"$verifier" --state "$state" node list >"$work/list.txt" 2>&1
+	check "node list shows the node" grep -q "^$u1 *unreachable" "$work/list.txt"
+	"$verifier" --state "$state" node show "$u1" >"$work/show.txt" 2>&1
+	check "node show has the history (enrolled, pass, unreachable)" sh -c \
+		"grep -q 'enrolled' '$work/show.txt' && grep -q 'V released' '$work/show.txt' && grep -q 'unreachable' '$work/show.txt'"
+	stop_pid "$ver_pid"; ver_pid=
+}
+
+# --- PCR mismatch: the report names the PCR; V is never released ---
+u2=5a8c1e2f-0000-4000-8000-000000000002
+start_verifier mismatch --ek-ca "$work/trust" && start_agent mismatch "$u2" --ak rsa && {
+	check "mismatch: agent registers (RSA AK)" wait_state "$u2" active 30
+	policy_for "$work/bad.policy" 0000000000000000000000000000000000000000000000000000000000000000
+	check "mismatch: node add" "$verifier" --state "$state" node add "$u2" \
+		--payload "$work/payload.zip" --policy "$work/bad.policy"
+	check "mismatch: node fails" wait_state "$u2" failed 30
+	"$verifier" --state "$state" node show "$u2" >"$work/show2.txt" 2>&1
+	check "mismatch: report names PCR 8, expected and actual" \
+		grep -q "PCR 8 mismatch: expected 0000000000000000000000000000000000000000000000000000000000000000, got $(pcr8)" "$work/show2.txt"
+	check "mismatch: fail hook ran" wait_grep 5 "^$u2 fail PCR 8 mismatch" "$work/hooks.log"
+	check "mismatch: the agent got the revocation notice" wait_grep 10 "revocation" "$run/agent.err"
+	stop_pid "$agent_pid"; agent_pid=
+	check "mismatch: no handoff without V" sh -c "! grep -q 'sha256=.* size=100000' '$run/agent.out'"
+	stop_pid "$ver_pid"; ver_pid=
+}
+
+# --- replayed quote (a proxy answers with the first integrity quote again) ---
+u3=5a8c1e2f-0000-4000-8000-000000000003
+start_verifier replay --ek-ca "$work/trust" && start_agent replay "$u3" --verify-grace 30 && {
+	check "replay: agent registers" wait_state "$u3" active 30
+	rm -f "$work/proxy.port"
+	python3 "$helper" proxy "$work/proxy.port" "$agent_port" replay 2>"$work/proxy.err" &
+	proxy_pid=$!
+	wait_file "$work/proxy.port"
+	policy_for "$work/replay.policy" "$(pcr8)"
+	check "replay: node add through the proxy" "$verifier" --state "$state" node add "$u3" \
+		--payload "$work/payload.zip" --policy "$work/replay.policy" \
+		--agent "127.0.0.1:$(cat "$work/proxy.port")"
+	check "replay: replayed quote fails the node" wait_state "$u3" failed 60
+	check "replay: reason is the nonce" sh -c \
+		"'$verifier' --state '$state' node show $u3 | grep -q 'not over our nonce'"
+	check "replay: the proxy did replay" grep -q "replayed" "$work/proxy.err"
+	stop_pid "$proxy_pid"; proxy_pid=
+	stop_pid "$agent_pid"; agent_pid=
+	stop_pid "$ver_pid"; ver_pid=
+}
+
+# --- unknown EK, AK never activated, wrong activation tag ---
+u4=5a8c1e2f-0000-4000-8000-000000000004
+"$verifier" ek-hash "$vectors/ek-rsa.pub" | sed 's/$/ vector-node/' >"$work/eklist"
+start_verifier untrusted --ek-list "$work/eklist" && {
+	start_agent untrusted "$u4" && {
+		wait_agent
+		check "unknown EK: the agent is refused (exit 3)" test "$agent_rc" = 3
+		check "unknown EK: reason in the log" grep -q "refused $u4: EK not in the node list" \
+			"$work/untrusted.verifier.log"
+		check "unknown EK: rejection recorded in the state" sh -c \
+			"sqlite3 '$state/verifier.db' \"select reason from rejected where uuid='$u4'\" | grep -q 'node list'"
+		check "unknown EK: node not registered" sh -c "! '$verifier' --state '$state' node show $u4"
+	}
+	st=$(python3 "$helper" register "$regport" noak "$vectors/ek-rsa.pub" "$vectors/ak-rsa.pub")
+	check "listed EK registers without a TPM behind it (200)" test "$st" = 200
+	"$verifier" --state "$state" node add noak --payload "$work/payload.zip" >"$work/noak.out" 2>&1
+	check "AK never activated: node add refuses (exit 3)" test $? = 3
+	check "AK never activated: says so" grep -q "never activated" "$work/noak.out"
+	st=$(python3 "$helper" activate "$regport" noak 00112233)
+	check "wrong auth_tag is refused (403)" test "$st" = 403
+	"$verifier" --state "$state" node show noak >/dev/null 2>&1
+	check "wrong auth_tag deletes the registration" test $? = 4
+	st=$(python3 "$helper" register "$regport" "bad/uuid" "$vectors/ek-rsa.pub" "$vectors/ak-rsa.pub")
+	check "a uuid with a slash is refused" test "$st" != 200
+	st=$(python3 "$helper" register "$regport" signer "$vectors/ek-rsa.pub" "$vectors/ek-rsa.pub")
+	check "an EK offered as AK (not a signing key) is refused (403)" test "$st" = 403
+	stop_pid "$ver_pid"; ver_pid=
+}
+check "the daemon logs no crash" sh -c "! grep -qi 'sanitizer\|segfault' '$work'/*.verifier.log"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
