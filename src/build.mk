@@ -36,7 +36,8 @@ $(TGT)/airlock-agent: $(AGENT_SRCS) $(wildcard $(TOP)/src/agent/*.h $(TOP)/src/l
 userland: $(TGT)/init $(TGT)/airlock-agent
 
 # The tenant's verifier (registrar, verifier, tenant roles): a host program,
-# linked dynamically against SQLite; mbedtls and cJSON as the agent uses them.
+# linked dynamically against SQLite and libcrypto (quote signatures); mbedtls
+# and cJSON as the agent uses them.
 VERIFIER_SRCS := $(wildcard $(TOP)/src/verifier/*.c) \
 	$(addprefix $(TOP)/src/lib/,digest.c eventlog.c credential.c tpm_public.c keylime_crypto.c \
 		quote.c http.c http_server.c http_client.c url.c)
@@ -46,6 +47,6 @@ $(HOSTBIN)/airlock-verifier: $(VERIFIER_SRCS) $(wildcard $(TOP)/src/verifier/*.h
 	mkdir -p $(@D)
 	$(HOSTCC) $(HOST_CFLAGS) -pthread -I$(TOP)/src/lib -I$(TOP)/src/verifier -I$(HOSTROOT)/include \
 		-I$(DEPS)/cjson -o $@ $(VERIFIER_SRCS) $(CJSON_SRC) -L$(HOSTROOT)/lib \
-		-lmbedtls -lmbedx509 -lmbedcrypto -lsqlite3
+		-lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -lsqlite3
 
 verifier: $(HOSTBIN)/airlock-verifier

@@ -94,6 +94,10 @@ bench: $(DEPS)/mbedtls-host.stamp
 	$(HOSTCC) -std=gnu11 $(WARN) -O2 -I$(TOP)/src/init -o $(TB)/bench/bench_scrub \
 		$(TOP)/tests/bench/bench_scrub.c $(TOP)/src/init/scrub.c
 	$(TB)/bench/bench_scrub
+	$(HOSTCC) -std=gnu11 $(WARN) -O2 -I$(TOP)/src/lib -I$(HOSTROOT)/include -o $(TB)/bench/bench_quote \
+		$(TOP)/tests/bench/bench_quote.c $(addprefix $(TOP)/src/lib/,quote.c tpm_public.c digest.c \
+		keylime_crypto.c) -L$(HOSTROOT)/lib -lmbedx509 -lmbedcrypto -lcrypto
+	$(TB)/bench/bench_quote $(TOP)/tests/vectors/quote
 	$(MAKE) $(TGT)/airlock-agent $(TB)/host/kl-peer $(TB)/host/tpm-measure
 	$(TOP)/tests/bench/bench_agent.sh $(TGT)/airlock-agent $(TB)/host/kl-peer $(TB)/host/tpm-measure
 
@@ -144,4 +148,4 @@ $(TB)/host/airlock-verifier-asan: $(VERIFIER_SRCS) $(wildcard $(TOP)/src/verifie
 		$(DEPS)/mbedtls-host.stamp $(DEPS)/cjson.stamp
 	mkdir -p $(@D)
 	$(HOSTCC) $(UNIT_CFLAGS) -pthread -I$(DEPS)/cjson -o $@ $(VERIFIER_SRCS) $(CJSON_SRC) \
-		-L$(HOSTROOT)/lib -lmbedtls -lmbedx509 -lmbedcrypto -lsqlite3
+		-L$(HOSTROOT)/lib -lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -lsqlite3

@@ -3,13 +3,22 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/asn1write.h>
-#include <mbedtls/bignum.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/rsa.h>
 
 #include "keylime_crypto.h"
-#include "tpm_public.h"
+
+struct quote_key {
+	EVP_PKEY *pkey;
+	uint16_t type; /* TPM_ALG_RSA or TPM_ALG_ECC */
+};
 
 static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -320,80 +329,158 @@ out:
 	return ret;
 }
 
-static mbedtls_md_type_t md_type(uint16_t alg)
+static const EVP_MD *evp_md(uint16_t alg)
 {
 	switch (alg) {
-	case TPM_ALG_SHA1: return MBEDTLS_MD_SHA1;
-	case TPM_ALG_SHA256: return MBEDTLS_MD_SHA256;
-	case TPM_ALG_SHA384: return MBEDTLS_MD_SHA384;
-	case TPM_ALG_SHA512: return MBEDTLS_MD_SHA512;
-	default: return MBEDTLS_MD_NONE;
+	case TPM_ALG_SHA1: return EVP_sha1();
+	case TPM_ALG_SHA256: return EVP_sha256();
+	case TPM_ALG_SHA384: return EVP_sha384();
+	case TPM_ALG_SHA512: return EVP_sha512();
+	default: return NULL;
 	}
 }
 
-/* ECDSA (r, s) as the DER SEQUENCE mbedtls_pk_verify takes. */
-static int ecdsa_der(const struct quote *q, uint8_t *out, size_t cap, size_t *len)
+int quote_key_load(const struct tpm_public *ak, struct quote_key **out, char *err,
+		   size_t errlen)
 {
-	mbedtls_mpi r, s;
-	unsigned char *p = out + cap;
-	int n, total = 0, ret = -1;
+	static const uint8_t e65537[] = { 0x01, 0x00, 0x01 };
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	BIGNUM *n = NULL, *e = NULL;
+	struct quote_key *k = calloc(1, sizeof(*k));
+	uint8_t point[1 + 2 * TPM_PUBLIC_MAX_ECC_BYTES], ebuf[4];
+	const char *group = NULL;
+	int ret = QUOTE_E_CRYPTO, ok;
 
-	mbedtls_mpi_init(&r);
-	mbedtls_mpi_init(&s);
-	if (mbedtls_mpi_read_binary(&r, q->sig_a, q->sig_a_len) != 0 ||
-	    mbedtls_mpi_read_binary(&s, q->sig_b, q->sig_b_len) != 0)
+	*out = NULL;
+	if (!bld || !k) {
+		fail(QUOTE_E_CRYPTO, err, errlen, "AK: out of memory");
 		goto out;
-	if ((n = mbedtls_asn1_write_mpi(&p, out, &s)) < 0)
+	}
+	if (ak->type == TPM_ALG_RSA) {
+		for (int i = 0; i < 4; i++)
+			ebuf[i] = (uint8_t)(ak->rsa_exponent >> (24 - 8 * i));
+		n = BN_bin2bn(ak->unique_x, ak->unique_x_len, NULL);
+		e = ak->rsa_exponent ? BN_bin2bn(ebuf, 4, NULL) : BN_bin2bn(e65537, 3, NULL);
+		ok = n && e && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) &&
+		     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e);
+	} else if (ak->type == TPM_ALG_ECC) {
+		group = ak->ecc_curve == TPM_ECC_NIST_P256 ? "P-256" :
+			ak->ecc_curve == TPM_ECC_NIST_P384 ? "P-384" :
+			ak->ecc_curve == TPM_ECC_NIST_P521 ? "P-521" : NULL;
+		if (!group || ak->unique_x_len != ak->unique_y_len ||
+		    ak->unique_x_len > TPM_PUBLIC_MAX_ECC_BYTES) {
+			ret = fail(QUOTE_E_ALG, err, errlen, "AK: ECC curve 0x%04x not accepted",
+				   ak->ecc_curve);
+			goto out;
+		}
+		point[0] = 0x04; /* uncompressed */
+		memcpy(point + 1, ak->unique_x, ak->unique_x_len);
+		memcpy(point + 1 + ak->unique_x_len, ak->unique_y, ak->unique_y_len);
+		ok = OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) &&
+		     OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point,
+						      1 + 2 * (size_t)ak->unique_x_len);
+	} else {
+		ret = fail(QUOTE_E_ALG, err, errlen, "AK: key type 0x%04x not accepted", ak->type);
 		goto out;
-	total += n;
-	if ((n = mbedtls_asn1_write_mpi(&p, out, &r)) < 0)
+	}
+	if (!ok || !(params = OSSL_PARAM_BLD_to_param(bld)) ||
+	    !(ctx = EVP_PKEY_CTX_new_from_name(NULL, group ? "EC" : "RSA", NULL)) ||
+	    EVP_PKEY_fromdata_init(ctx) <= 0 ||
+	    EVP_PKEY_fromdata(ctx, &k->pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
+		ret = fail(QUOTE_E_CRYPTO, err, errlen, "AK: libcrypto cannot load the public key");
 		goto out;
-	total += n;
-	if ((n = mbedtls_asn1_write_len(&p, out, (size_t)total)) < 0)
-		goto out;
-	total += n;
-	if ((n = mbedtls_asn1_write_tag(&p, out, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
-		goto out;
-	total += n;
-	memmove(out, p, (size_t)total);
-	*len = (size_t)total;
-	ret = 0;
+	}
+	k->type = ak->type;
+	*out = k;
+	k = NULL;
+	ret = QUOTE_OK;
 out:
-	mbedtls_mpi_free(&r);
-	mbedtls_mpi_free(&s);
+	quote_key_free(k);
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(n);
+	BN_free(e);
 	return ret;
 }
 
-int quote_verify(const struct quote *q, mbedtls_pk_context *ak, uint16_t hash_alg,
+void quote_key_free(struct quote_key *k)
+{
+	if (!k)
+		return;
+	EVP_PKEY_free(k->pkey);
+	free(k);
+}
+
+/* 1 if sig verifies over the digest h with key k, 0 if not, -1 on a library failure. */
+static int sig_check(const struct quote *q, const struct quote_key *k, const uint8_t *h,
+		     size_t hlen)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(k->pkey, NULL);
+	ECDSA_SIG *es = NULL;
+	BIGNUM *r = NULL, *s = NULL;
+	unsigned char *der = NULL;
+	const unsigned char *sig = q->sig_a;
+	size_t sig_len = q->sig_a_len;
+	int ret = -1, len;
+
+	if (!ctx || EVP_PKEY_verify_init(ctx) <= 0 ||
+	    EVP_PKEY_CTX_set_signature_md(ctx, evp_md(q->sig_hash)) <= 0)
+		goto out;
+	if (q->sig_alg == TPM_ALG_RSASSA) {
+		if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) <= 0)
+			goto out;
+	} else {
+		/* TPMT_SIGNATURE carries r and s; libcrypto wants them DER-encoded. */
+		es = ECDSA_SIG_new();
+		r = BN_bin2bn(q->sig_a, (int)q->sig_a_len, NULL);
+		s = BN_bin2bn(q->sig_b, (int)q->sig_b_len, NULL);
+		if (!es || !r || !s || !ECDSA_SIG_set0(es, r, s))
+			goto out;
+		r = s = NULL;
+		len = i2d_ECDSA_SIG(es, &der);
+		if (len <= 0)
+			goto out;
+		sig = der;
+		sig_len = (size_t)len;
+	}
+	ret = EVP_PKEY_verify(ctx, sig, sig_len, h, hlen) == 1;
+out:
+	OPENSSL_free(der);
+	ECDSA_SIG_free(es);
+	BN_free(r);
+	BN_free(s);
+	EVP_PKEY_CTX_free(ctx);
+	return ret;
+}
+
+int quote_verify(const struct quote *q, const struct quote_key *ak, uint16_t hash_alg,
 		 const char *nonce, size_t nonce_len, char *err, size_t errlen)
 {
 	uint8_t h[DIGEST_MAX_SIZE], cat[QUOTE_MAX_BANKS * QUOTE_NPCR * DIGEST_MAX_SIZE];
-	uint8_t der[2 * TPM_PUBLIC_MAX_ECC_BYTES + 16];
-	const uint8_t *sig = q ? q->sig_a : NULL;
-	size_t hlen, n = 0, sig_len = q ? q->sig_a_len : 0;
-	mbedtls_pk_type_t want;
+	size_t hlen, n = 0;
+	int rc;
 
-	if (!q || !ak || !mbedtls_pk_get_type(ak) || (!nonce && nonce_len))
+	if (!q || !ak || !ak->pkey || (!nonce && nonce_len))
 		return fail(QUOTE_E_ARG, err, errlen, "quote_verify: missing quote, key or nonce");
 	if (q->attest_len == 0 || q->nbanks == 0)
 		return fail(QUOTE_E_ARG, err, errlen, "quote_verify: quote not parsed");
-	if (q->sig_hash != hash_alg || md_type(hash_alg) == MBEDTLS_MD_NONE)
+	if (q->sig_hash != hash_alg || !evp_md(hash_alg))
 		return fail(QUOTE_E_ALG, err, errlen, "signature hash is %s, the verifier asked for %s",
 			    digest_name(q->sig_hash) ? digest_name(q->sig_hash) : "unknown",
 			    digest_name(hash_alg) ? digest_name(hash_alg) : "unknown");
-	want = q->sig_alg == TPM_ALG_RSASSA ? MBEDTLS_PK_RSA : MBEDTLS_PK_ECKEY;
-	if (!mbedtls_pk_can_do(ak, want))
+	if ((q->sig_alg == TPM_ALG_RSASSA) != (ak->type == TPM_ALG_RSA))
 		return fail(QUOTE_E_ALG, err, errlen, "signature is %s but the AK is not",
 			    q->sig_alg == TPM_ALG_RSASSA ? "RSASSA" : "ECDSA");
 	hlen = digest_size(hash_alg);
 	if (digest(hash_alg, q->attest, q->attest_len, h) != DIGEST_OK)
 		return fail(QUOTE_E_CRYPTO, err, errlen, "cannot hash the attestation");
-	if (q->sig_alg == TPM_ALG_ECDSA) {
-		if (ecdsa_der(q, der, sizeof(der), &sig_len) != 0)
-			return fail(QUOTE_E_SIGNATURE, err, errlen, "ECDSA signature unusable");
-		sig = der;
-	}
-	if (mbedtls_pk_verify(ak, md_type(hash_alg), h, hlen, sig, sig_len) != 0)
+	rc = sig_check(q, ak, h, hlen);
+	if (rc < 0)
+		return fail(QUOTE_E_CRYPTO, err, errlen, "libcrypto failed checking the signature");
+	if (rc == 0)
 		return fail(QUOTE_E_SIGNATURE, err, errlen,
 			    "quote signature does not verify with the registered AK");
 	if (q->extra_len != nonce_len || (nonce_len && memcmp(q->extra, nonce, nonce_len) != 0))

@@ -19,9 +19,11 @@
  * going back) need history and are the caller's job; the parsed values are
  * in struct quote.
  *
- * Nothing here prints or allocates (except inside mbedtls for a
- * signature check). Errors are negative QUOTE_E_* codes with a message in
- * the caller's err buffer naming the field and what was wrong.
+ * Signatures are checked with OpenSSL's libcrypto (the verifier is a host
+ * program; its P-256 ECDSA check is about 13 times faster than mbedtls's,
+ * see `make bench`). Parsing allocates nothing and prints nothing. Errors
+ * are negative QUOTE_E_* codes with a message in the caller's err buffer
+ * naming the field and what was wrong.
  */
 #ifndef AIRLOCK_QUOTE_H
 #define AIRLOCK_QUOTE_H
@@ -29,9 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <mbedtls/pk.h>
-
 #include "digest.h"
+#include "tpm_public.h"
 
 #define QUOTE_NPCR 24
 /* PCR banks one quote may select; Keylime selects one. */
@@ -60,7 +61,7 @@ enum quote_err {
 	QUOTE_E_UNSAFE = -6,    /* clockInfo.safe is 0 */
 	QUOTE_E_SELECTION = -7, /* attested PCR selection differs from the blob's */
 	QUOTE_E_PCR_DIGEST = -8, /* pcrDigest != H(PCR values in the blob) */
-	QUOTE_E_CRYPTO = -9,    /* mbedtls failed */
+	QUOTE_E_CRYPTO = -9,    /* the crypto library failed (or out of memory) */
 };
 
 struct quote_bank {
@@ -111,14 +112,21 @@ int quote_parse_attest(const uint8_t *b, size_t len, struct quote *q, char *err,
 int quote_parse_signature(const uint8_t *b, size_t len, struct quote *q, char *err, size_t errlen);
 int quote_parse_pcrblob(const uint8_t *b, size_t len, struct quote *q, char *err, size_t errlen);
 
+/* An AK ready for signature checks (OpenSSL EVP_PKEY inside). */
+struct quote_key;
+
+/* RSA or ECC (P-256/384/521) public key of a parsed TPM2B_PUBLIC. */
+int quote_key_load(const struct tpm_public *ak, struct quote_key **out, char *err,
+		   size_t errlen);
+void quote_key_free(struct quote_key *k);
+
 /*
- * Check a parsed quote: signed by ak (the AK's public key, e.g. from
- * tpm_public_to_pk) with hash_alg (the hash the verifier asked for, e.g.
+ * Check a parsed quote: signed by ak with hash_alg (the hash the verifier asked for, e.g.
  * TPM_ALG_SHA256), extraData == nonce[0..nonce_len), safe clock, attested
  * selection == blob selection, pcrDigest over the blob's values.
  * QUOTE_OK or the first QUOTE_E_* that failed.
  */
-int quote_verify(const struct quote *q, mbedtls_pk_context *ak, uint16_t hash_alg,
+int quote_verify(const struct quote *q, const struct quote_key *ak, uint16_t hash_alg,
 		 const char *nonce, size_t nonce_len, char *err, size_t errlen);
 
 /*

@@ -119,13 +119,12 @@ static int check_quote(const struct store_node *n, const cJSON *res, const char 
 {
 	const char *text = str(res, "quote"), *alg = str(res, "hash_alg");
 	struct tpm_public ak;
-	mbedtls_pk_context pk;
+	struct quote_key *key = NULL;
 	uint8_t want16[32];
 	const uint8_t *pcr16;
 	char err[300];
 	int ret = ATTEST_FAIL;
 
-	mbedtls_pk_init(&pk);
 	if (!text || !alg || strcmp(alg, "sha256") != 0) {
 		ret = say(ATTEST_FAIL, why, whylen, "answer lacks a quote, or hash_alg is not sha256");
 		goto out;
@@ -135,11 +134,11 @@ static int check_quote(const struct store_node *n, const cJSON *res, const char 
 		goto out;
 	}
 	if (tpm_public_parse(n->aik_tpm, n->aik_tpm_len, &ak, err, sizeof(err)) != 0 ||
-	    tpm_public_to_pk(&ak, &pk, err, sizeof(err)) != 0) {
+	    quote_key_load(&ak, &key, err, sizeof(err)) != 0) {
 		ret = say(ATTEST_ERROR, why, whylen, "registered AK unusable: %s", err);
 		goto out;
 	}
-	if (quote_verify(q, &pk, TPM_ALG_SHA256, nonce, strlen(nonce), err, sizeof(err)) !=
+	if (quote_verify(q, key, TPM_ALG_SHA256, nonce, strlen(nonce), err, sizeof(err)) !=
 	    QUOTE_OK) {
 		ret = say(ATTEST_FAIL, why, whylen, "quote rejected: %s", err);
 		goto out;
@@ -153,7 +152,7 @@ static int check_quote(const struct store_node *n, const cJSON *res, const char 
 	}
 	ret = ATTEST_PASS;
 out:
-	mbedtls_pk_free(&pk);
+	quote_key_free(key);
 	return ret;
 }
 

@@ -3,7 +3,7 @@ VERIFIER_POLICY_SRCS := src/verifier/policy.c src/lib/quote.c src/lib/tpm_public
 	src/lib/keylime_crypto.c src/lib/eventlog.c
 test_policy_SRCS := $(VERIFIER_POLICY_SRCS)
 test_policy_EXTRA := $(DEPS)/cjson/cJSON.c
-test_policy_LIBS := -lmbedx509
+test_policy_LIBS := -lmbedx509 -lcrypto
 fuzz_policy_SRCS := $(VERIFIER_POLICY_SRCS)
 fuzz_policy_EXTRA := $(DEPS)/cjson/cJSON.c
-fuzz_policy_LIBS := -lmbedx509
+fuzz_policy_LIBS := -lmbedx509 -lcrypto

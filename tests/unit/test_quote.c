@@ -40,17 +40,25 @@ static void load(const char *name, struct blob *out)
 	assert_true(out->n > 0 && out->n < sizeof(out->b));
 }
 
-static void ak_pk(const char *kind, mbedtls_pk_context *pk)
+static struct quote_key *ak_key(const char *file)
 {
 	static struct blob pub;
+	struct quote_key *k;
 	struct tpm_public p;
-	char name[64], err[256];
+	char err[256];
+
+	load(file, &pub);
+	assert_int_equal(tpm_public_parse(pub.b, pub.n, &p, err, sizeof(err)), 0);
+	assert_int_equal(quote_key_load(&p, &k, err, sizeof(err)), 0);
+	return k;
+}
+
+static struct quote_key *ak_pk(const char *kind)
+{
+	char name[64];
 
 	snprintf(name, sizeof(name), "ak-%s.pub", kind);
-	load(name, &pub);
-	assert_int_equal(tpm_public_parse(pub.b, pub.n, &p, err, sizeof(err)), 0);
-	mbedtls_pk_init(pk);
-	assert_int_equal(tpm_public_to_pk(&p, pk, err, sizeof(err)), 0);
+	return ak_key(name);
 }
 
 struct parts {
@@ -93,7 +101,7 @@ static struct quote q;
 /* Parse the text form and verify with the AK of `ak`; return quote_verify's result. */
 static int check(const struct parts *p, const char *ak, const char *nonce, uint16_t hash)
 {
-	mbedtls_pk_context pk;
+	struct quote_key *pk;
 	char err[256], *t = quote_text(p);
 	int rc;
 
@@ -103,11 +111,11 @@ static int check(const struct parts *p, const char *ak, const char *nonce, uint1
 		print_message("quote_parse: %s\n", err);
 		return rc;
 	}
-	ak_pk(ak, &pk);
-	rc = quote_verify(&q, &pk, hash, nonce, strlen(nonce), err, sizeof(err));
+	pk = ak_pk(ak);
+	rc = quote_verify(&q, pk, hash, nonce, strlen(nonce), err, sizeof(err));
 	if (rc != QUOTE_OK)
 		print_message("quote_verify: %s\n", err);
-	mbedtls_pk_free(&pk);
+	quote_key_free(pk);
 	return rc;
 }
 
@@ -167,9 +175,7 @@ static void test_wrong_nonce(void **state)
 
 static void test_other_key_or_hash(void **state)
 {
-	mbedtls_pk_context pk;
-	struct blob ek;
-	struct tpm_public e;
+	struct quote_key *pk;
 	struct parts p;
 	char err[256], *t;
 
@@ -179,16 +185,13 @@ static void test_other_key_or_hash(void **state)
 	assert_int_equal(check(&p, "ecc", nonce, TPM_ALG_SHA256), QUOTE_E_ALG);
 	assert_int_equal(check(&p, "rsa", nonce, TPM_ALG_SHA384), QUOTE_E_ALG);
 	/* Another RSA key (the EK): the signature must not verify. */
-	load("ek-rsa.pub", &ek);
-	assert_int_equal(tpm_public_parse(ek.b, ek.n, &e, err, sizeof(err)), 0);
-	mbedtls_pk_init(&pk);
-	assert_int_equal(tpm_public_to_pk(&e, &pk, err, sizeof(err)), 0);
+	pk = ak_key("ek-rsa.pub");
 	t = quote_text(&p);
 	assert_int_equal(quote_parse(t, strlen(t), &q, err, sizeof(err)), QUOTE_OK);
-	assert_int_equal(quote_verify(&q, &pk, TPM_ALG_SHA256, nonce, 20, err, sizeof(err)),
+	assert_int_equal(quote_verify(&q, pk, TPM_ALG_SHA256, nonce, 20, err, sizeof(err)),
 			 QUOTE_E_SIGNATURE);
 	free(t);
-	mbedtls_pk_free(&pk);
+	quote_key_free(pk);
 }
 
 static void test_tampering(void **state)
