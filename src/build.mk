@@ -38,14 +38,17 @@ userland: $(TGT)/init $(TGT)/airlock-agent
 # The tenant's verifier (registrar, verifier, tenant roles): a host program,
 # linked dynamically against SQLite and libcrypto (quote signatures); mbedtls
 # and cJSON as the agent uses them.
-VERIFIER_SRCS := $(wildcard $(TOP)/src/verifier/*.c) \
+# src/init/config.c: `predict` derives the configuration event exactly as /init does.
+VERIFIER_SRCS := $(wildcard $(TOP)/src/verifier/*.c) $(TOP)/src/init/config.c \
 	$(addprefix $(TOP)/src/lib/,digest.c eventlog.c credential.c tpm_public.c keylime_crypto.c \
 		quote.c http.c http_server.c http_client.c url.c)
 
-$(HOSTBIN)/airlock-verifier: $(VERIFIER_SRCS) $(wildcard $(TOP)/src/verifier/*.h $(TOP)/src/lib/*.h) \
+$(HOSTBIN)/airlock-verifier: $(VERIFIER_SRCS) \
+		$(wildcard $(TOP)/src/verifier/*.h $(TOP)/src/lib/*.h $(TOP)/src/init/config.h) \
 		$(DEPS)/mbedtls-host.stamp $(DEPS)/cjson.stamp
 	mkdir -p $(@D)
-	$(HOSTCC) $(HOST_CFLAGS) -pthread -I$(TOP)/src/lib -I$(TOP)/src/verifier -I$(HOSTROOT)/include \
+	$(HOSTCC) $(HOST_CFLAGS) -pthread -I$(TOP)/src/lib -I$(TOP)/src/verifier -I$(TOP)/src/init \
+		-I$(HOSTROOT)/include \
 		-I$(DEPS)/cjson -o $@ $(VERIFIER_SRCS) $(CJSON_SRC) -L$(HOSTROOT)/lib \
 		-lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -lsqlite3
 

@@ -53,7 +53,7 @@ TEST_SUITES = $(addprefix $(TB)/unit/,$(UNIT_TESTS)) \
 	$(TB)/suite-mkcpio $(TB)/suite-fetch $(TB)/suite-buildchecks \
 	$(TB)/suite-eventlog-tpm2tools $(TB)/suite-eventlog-vectors $(TB)/suite-tpm-swtpm \
 	$(TB)/suite-credential-swtpm $(TB)/suite-tpm-agent-swtpm $(TB)/suite-agent-swtpm \
-	$(TB)/suite-verifier-swtpm \
+	$(TB)/suite-verifier-swtpm $(TB)/suite-predict \
 	$(addprefix $(TB)/fuzz/run-,$(FUZZERS)) \
 	$(TB)/suite-boot $(TB)/suite-boot-ovmf $(TB)/suite-residue $(TB)/suite-reproducible
 
@@ -73,9 +73,11 @@ SUITE_CMD_agent-swtpm = $(TOP)/tests/host/test_agent_swtpm.sh $(TGT)/airlock-age
 	$(TB)/host/kl-peer $(TB)/host/tpm-measure
 SUITE_CMD_verifier-swtpm = $(TOP)/tests/host/test_verifier_swtpm.sh $(TB)/host/airlock-verifier-asan \
 	$(TGT)/airlock-agent $(TB)/host/tpm-measure
+SUITE_CMD_predict = $(TOP)/tests/unit/test_predict.sh $(TB)/host/airlock-verifier-asan $(OUT)
 SUITE_CMD_boot = $(TOP)/tests/boot/test_boot.py --image $(OUT) --peer $(TB)/host/kl-peer \
-	--logs $(TB)/logs/boot
-SUITE_CMD_boot-ovmf = $(TOP)/tests/boot/test_boot_ovmf.py --image $(O)/qemu-ovmf --logs $(TB)/logs/boot-ovmf
+	--verifier $(HOSTBIN)/airlock-verifier --logs $(TB)/logs/boot
+SUITE_CMD_boot-ovmf = $(TOP)/tests/boot/test_boot_ovmf.py --image $(O)/qemu-ovmf \
+	--verifier $(HOSTBIN)/airlock-verifier --logs $(TB)/logs/boot-ovmf
 SUITE_CMD_residue = $(TOP)/tests/boot/test_residue.py --image $(OUT) --fill $(TB)/fill.cpio.xz --logs $(TB)/logs/residue
 SUITE_CMD_reproducible = $(TOP)/reproducible/check --quick
 
@@ -85,7 +87,7 @@ test: image unit-tests fuzzers $(TB)/host/tpm-measure $(TB)/host/tpm-agent-test 
 		$(TB)/host/kl-peer $(TGT)/airlock-agent $(TB)/fill.cpio.xz $(HOSTBIN)/airlock-verifier \
 		$(TB)/host/airlock-verifier-asan \
 		$(patsubst %,$(TB)/suite-%,mkcpio fetch buildchecks eventlog-tpm2tools \
-			eventlog-vectors tpm-swtpm $(HOST_SUITES) boot boot-ovmf residue reproducible)
+			eventlog-vectors tpm-swtpm $(HOST_SUITES) predict boot boot-ovmf residue reproducible)
 	$(MAKE) BOARD=qemu-ovmf image
 	TEST_LOGS=$(TB)/logs $(TOP)/tests/run $(TEST_SUITES)
 
@@ -104,8 +106,9 @@ bench: $(DEPS)/mbedtls-host.stamp
 # The README's main job: build, then boot the image in QEMU with swtpm through
 # registration, quotes, the payload and kexec into a test tenant, with
 # tests/host/kl_peer.c as the Keylime side (until the tenant verifier lands).
-demo: image $(TB)/host/kl-peer
+demo: image $(TB)/host/kl-peer $(HOSTBIN)/airlock-verifier
 	$(TOP)/tests/boot/test_boot.py --image $(OUT) --peer $(TB)/host/kl-peer --only flow \
+		--verifier $(HOSTBIN)/airlock-verifier \
 		--logs $(O)/demo
 	@echo "demo: console log in $(O)/demo/boot.*/node.console.log"
 
@@ -144,7 +147,8 @@ $(TB)/host/kl-peer: $(addprefix $(TOP)/,$(KL_PEER_SRCS)) $(DEPS)/mbedtls-host.st
 		$(DEPS)/cjson/cJSON.c -L$(HOSTROOT)/lib -lmbedtls -lmbedx509 -lmbedcrypto
 
 # The verifier as the host integration test runs it: ASan and UBSan on.
-$(TB)/host/airlock-verifier-asan: $(VERIFIER_SRCS) $(wildcard $(TOP)/src/verifier/*.h $(TOP)/src/lib/*.h) \
+$(TB)/host/airlock-verifier-asan: $(VERIFIER_SRCS) \
+		$(wildcard $(TOP)/src/verifier/*.h $(TOP)/src/lib/*.h $(TOP)/src/init/config.h) \
 		$(DEPS)/mbedtls-host.stamp $(DEPS)/cjson.stamp
 	mkdir -p $(@D)
 	$(HOSTCC) $(UNIT_CFLAGS) -pthread -I$(DEPS)/cjson -o $@ $(VERIFIER_SRCS) $(CJSON_SRC) \

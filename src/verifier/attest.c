@@ -488,7 +488,7 @@ int attest_node(struct store *s, struct kc_rng *rng, const char *uuid, const str
 	ret = check_logs(&q, mask, fw, fw_len, rt, rt_len, why, whylen);
 	if (ret != ATTEST_PASS)
 		goto record;
-	if (n.policy[0] && policy_check(&pol, &q, rt, rt_len, why, whylen) != 0) {
+	if (n.policy[0] && policy_check(&pol, &q, rt, rt_len, fw, fw_len, why, whylen) != 0) {
 		ret = ATTEST_FAIL;
 		goto record;
 	}

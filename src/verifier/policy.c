@@ -9,61 +9,187 @@
 #include "eventlog.h"
 #include "keylime_crypto.h"
 
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Exactly 2n lowercase hex digits. */
 static int hex_decode(const char *s, uint8_t *out, size_t n)
 {
 	if (strlen(s) != 2 * n)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		unsigned v;
+		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
 
-		if (sscanf(s + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdef", s[2 * i]) ||
-		    !strchr("0123456789abcdef", s[2 * i + 1]))
+		if (hi < 0 || lo < 0)
 			return -1;
-		out[i] = (uint8_t)v;
+		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return 0;
 }
 
-/* {"<pcr>": ["hex", ...]} into digests[pcr][...], at most max per PCR. */
-static int parse_pcr_lists(const cJSON *obj, const char *what, size_t dsz, unsigned max,
-			   unsigned *count, uint8_t (*digests)[DIGEST_MAX_SIZE], size_t stride,
-			   uint32_t *mask, char *err, size_t errlen)
+/* A PCR key: "0".."23" without leading zeros, in [lo, hi], never 16. */
+static long pcr_key(const char *s, long lo, long hi)
+{
+	char *end;
+	long pcr = strtol(s, &end, 10);
+
+	if (*end || end == s || pcr < lo || pcr > hi || pcr == 16 || (s[0] == '0' && s[1]))
+		return -1;
+	return pcr;
+}
+
+static int parse_values(const cJSON *obj, struct policy *p, char *err, size_t errlen)
 {
 	const cJSON *e, *v;
+	size_t dsz = digest_size(p->hash_alg);
 
 	if (!cJSON_IsObject(obj)) {
-		snprintf(err, errlen, "policy: \"%s\" must be an object", what);
+		snprintf(err, errlen, "policy: \"pcrs\" must be an object");
 		return -1;
 	}
 	cJSON_ArrayForEach(e, obj) {
-		char *end;
-		long pcr = strtol(e->string, &end, 10);
+		long pcr = pcr_key(e->string, 0, QUOTE_NPCR - 1);
 		unsigned k = 0;
 
-		if (*end || end == e->string || pcr < 0 || pcr >= QUOTE_NPCR || pcr == 16 ||
-		    (e->string[0] == '0' && e->string[1])) {
-			snprintf(err, errlen, "policy: %s key \"%s\" is not a PCR 0..23 (16 is the "
-				 "agent's key binding, always checked)", what, e->string);
+		if (pcr < 0) {
+			snprintf(err, errlen, "policy: pcrs key \"%s\" is not a PCR 0..23 (16 is the "
+				 "agent's key binding, always checked)", e->string);
 			return -1;
 		}
 		if (!cJSON_IsArray(e) || cJSON_GetArraySize(e) < 1 ||
-		    (unsigned)cJSON_GetArraySize(e) > max) {
-			snprintf(err, errlen, "policy: %s of PCR %ld must be a list of 1..%u digests",
-				 what, pcr, max);
+		    cJSON_GetArraySize(e) > POLICY_MAX_VALUES) {
+			snprintf(err, errlen, "policy: pcrs of PCR %ld must be a list of 1..%d digests",
+				 pcr, POLICY_MAX_VALUES);
 			return -1;
 		}
 		cJSON_ArrayForEach(v, e) {
-			if (!cJSON_IsString(v) ||
-			    hex_decode(v->valuestring, digests[(size_t)pcr * stride + k], dsz) != 0) {
-				snprintf(err, errlen, "policy: %s of PCR %ld: \"%.80s\" is not %zu "
-					 "lowercase hex digits", what, pcr,
+			if (!cJSON_IsString(v) || hex_decode(v->valuestring, p->values[pcr][k], dsz)) {
+				snprintf(err, errlen, "policy: pcrs of PCR %ld: \"%.80s\" is not %zu "
+					 "lowercase hex digits", pcr,
 					 cJSON_IsString(v) ? v->valuestring : "?", 2 * dsz);
 				return -1;
 			}
 			k++;
 		}
-		count[pcr] = k;
-		*mask |= 1u << pcr;
+		p->nvalues[pcr] = k;
+		p->mask |= 1u << pcr;
+	}
+	return 0;
+}
+
+static int copy_text(char *out, size_t cap, const cJSON *v)
+{
+	if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap)
+		return -1;
+	snprintf(out, cap, "%s", v->valuestring);
+	return 0;
+}
+
+static int parse_rule(const cJSON *o, struct policy_rule *r, size_t dsz, int digest_only,
+		      char *why, size_t whylen)
+{
+	const cJSON *d = cJSON_GetObjectItem(o, "digest"), *t = cJSON_GetObjectItem(o, "text");
+	const cJSON *pre = cJSON_GetObjectItem(o, "text_prefix");
+	const cJSON *con = cJSON_GetObjectItem(o, "text_contains");
+	const cJSON *sep = cJSON_GetObjectItem(o, "separator"), *c;
+	int kinds = !!d + !!t + !!pre + !!sep, fields = cJSON_GetArraySize(o);
+
+	if (!cJSON_IsObject(o) || kinds != 1 || fields != 1 + (pre && con) || (con && !pre) ||
+	    (digest_only && !d)) {
+		snprintf(why, whylen, "a rule is one of {\"digest\"}%s", digest_only ? "" :
+			 ", {\"text\"}, {\"text_prefix\"[, \"text_contains\"]}, {\"separator\": true}");
+		return -1;
+	}
+	if (d) {
+		r->kind = RULE_DIGEST;
+		if (!cJSON_IsString(d) || hex_decode(d->valuestring, r->digest, dsz) != 0) {
+			snprintf(why, whylen, "digest must be %zu lowercase hex digits", 2 * dsz);
+			return -1;
+		}
+	} else if (t) {
+		r->kind = RULE_TEXT;
+		if (copy_text(r->text, sizeof(r->text), t) != 0) {
+			snprintf(why, whylen, "text must be a string of at most %d bytes",
+				 POLICY_TEXT_MAX - 1);
+			return -1;
+		}
+	} else if (pre) {
+		r->kind = RULE_PREFIX;
+		if (copy_text(r->text, sizeof(r->text), pre) != 0) {
+			snprintf(why, whylen, "text_prefix must be a string of at most %d bytes",
+				 POLICY_TEXT_MAX - 1);
+			return -1;
+		}
+		if (con && (!cJSON_IsArray(con) || cJSON_GetArraySize(con) > POLICY_MAX_CONTAINS)) {
+			snprintf(why, whylen, "text_contains must be a list of at most %d strings",
+				 POLICY_MAX_CONTAINS);
+			return -1;
+		}
+		cJSON_ArrayForEach(c, con) {
+			if (copy_text(r->contains[r->ncontains], sizeof(r->contains[0]), c) != 0 ||
+			    !c->valuestring[0]) {
+				snprintf(why, whylen, "text_contains entries are non-empty strings of "
+					 "at most 63 bytes");
+				return -1;
+			}
+			r->ncontains++;
+		}
+	} else {
+		r->kind = RULE_SEPARATOR;
+		if (!cJSON_IsTrue(sep)) {
+			snprintf(why, whylen, "separator must be true");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int parse_rules(const cJSON *obj, const char *name, int set, long lo, long hi,
+		       struct policy *p, char *err, size_t errlen)
+{
+	const cJSON *e, *o;
+	char why[200];
+
+	if (!cJSON_IsObject(obj)) {
+		snprintf(err, errlen, "policy: \"%s\" must be an object", name);
+		return -1;
+	}
+	cJSON_ArrayForEach(e, obj) {
+		long pcr = pcr_key(e->string, lo, hi);
+		int k = 0;
+
+		if (pcr < 0) {
+			snprintf(err, errlen, "policy: %s key \"%s\" is not a PCR %ld..%ld", name,
+				 e->string, lo, hi);
+			return -1;
+		}
+		if (!cJSON_IsArray(e) || cJSON_GetArraySize(e) < 1) {
+			snprintf(err, errlen, "policy: %s of PCR %ld must be a non-empty list", name, pcr);
+			return -1;
+		}
+		cJSON_ArrayForEach(o, e) {
+			struct policy_rule *r;
+
+			if (p->nrules == POLICY_MAX_RULES) {
+				snprintf(err, errlen, "policy: more than %d event rules", POLICY_MAX_RULES);
+				return -1;
+			}
+			r = &p->rules[p->nrules];
+			memset(r, 0, sizeof(*r));
+			r->pcr = (uint8_t)pcr;
+			r->set = (uint8_t)set;
+			if (parse_rule(o, r, digest_size(p->hash_alg), set == SET_FIRMWARE, why,
+				       sizeof(why)) != 0) {
+				snprintf(err, errlen, "policy: %s of PCR %ld, rule %d: %s", name, pcr, k,
+					 why);
+				return -1;
+			}
+			p->nrules++;
+			k++;
+		}
+		p->mask |= 1u << pcr;
 	}
 	return 0;
 }
@@ -71,7 +197,6 @@ static int parse_pcr_lists(const cJSON *obj, const char *what, size_t dsz, unsig
 int policy_parse(const char *json, size_t len, struct policy *p, char *err, size_t errlen)
 {
 	cJSON *j = cJSON_ParseWithLength(json, len), *e;
-	uint32_t emask = 0;
 	int ret = -1;
 
 	memset(p, 0, sizeof(*p));
@@ -81,7 +206,8 @@ int policy_parse(const char *json, size_t len, struct policy *p, char *err, size
 	}
 	cJSON_ArrayForEach(e, j) {
 		if (strcmp(e->string, "airlock_policy") && strcmp(e->string, "hash_alg") &&
-		    strcmp(e->string, "pcrs") && strcmp(e->string, "events") &&
+		    strcmp(e->string, "pcrs") && strcmp(e->string, "runtime_events") &&
+		    strcmp(e->string, "runtime_tail") && strcmp(e->string, "firmware_events") &&
 		    strcmp(e->string, "comment")) {
 			snprintf(err, errlen, "policy: unknown key \"%s\"", e->string);
 			goto out;
@@ -98,22 +224,32 @@ int policy_parse(const char *json, size_t len, struct policy *p, char *err, size
 		goto out;
 	}
 	p->hash_alg = TPM_ALG_SHA256;
-	e = cJSON_GetObjectItem(j, "pcrs");
-	if (!e) {
-		snprintf(err, errlen, "policy: \"pcrs\" is required");
+	if (((e = cJSON_GetObjectItem(j, "pcrs")) && parse_values(e, p, err, errlen) != 0) ||
+	    ((e = cJSON_GetObjectItem(j, "runtime_events")) &&
+	     parse_rules(e, "runtime_events", SET_RUNTIME, 8, 9, p, err, errlen) != 0) ||
+	    ((e = cJSON_GetObjectItem(j, "runtime_tail")) &&
+	     parse_rules(e, "runtime_tail", SET_TAIL, 8, 9, p, err, errlen) != 0) ||
+	    ((e = cJSON_GetObjectItem(j, "firmware_events")) &&
+	     parse_rules(e, "firmware_events", SET_FIRMWARE, 0, 7, p, err, errlen) != 0))
+		goto out;
+	if (!p->mask) {
+		snprintf(err, errlen, "policy: says nothing (give pcrs, runtime_events or "
+			 "firmware_events)");
 		goto out;
 	}
-	if (parse_pcr_lists(e, "pcrs", digest_size(p->hash_alg), POLICY_MAX_VALUES, p->nvalues,
-			    &p->values[0][0], POLICY_MAX_VALUES, &p->mask, err, errlen) != 0)
-		goto out;
-	e = cJSON_GetObjectItem(j, "events");
-	if (e && parse_pcr_lists(e, "events", digest_size(p->hash_alg), POLICY_MAX_EVENTS,
-				 p->nevents, &p->events[0][0], POLICY_MAX_EVENTS, &emask, err,
-				 errlen) != 0)
-		goto out;
-	if (emask & ~p->mask) {
-		snprintf(err, errlen, "policy: \"events\" given for a PCR without accepted values");
-		goto out;
+	for (unsigned i = 0; i < p->nrules; i++) {
+		unsigned k;
+
+		if (p->rules[i].set != SET_TAIL)
+			continue;
+		for (k = 0; k < p->nrules; k++)
+			if (p->rules[k].set == SET_RUNTIME && p->rules[k].pcr == p->rules[i].pcr)
+				break;
+		if (k == p->nrules) {
+			snprintf(err, errlen, "policy: runtime_tail of PCR %u without runtime_events",
+				 p->rules[i].pcr);
+			goto out;
+		}
 	}
 	ret = 0;
 out:
@@ -121,69 +257,196 @@ out:
 	return ret;
 }
 
-/* Describe the first event of pcr in the log whose digest differs from the prediction. */
-static void first_diff(const struct policy *p, unsigned pcr, const uint8_t *log, size_t len,
-		       char *out, size_t cap)
+static const uint8_t *event_digest(const struct eventlog_event *ev, uint16_t alg)
 {
+	for (unsigned i = 0; i < ev->ndigests; i++)
+		if (ev->digests[i].alg == alg)
+			return ev->digests[i].value;
+	return NULL;
+}
+
+static int rule_matches(const struct policy_rule *r, const struct eventlog_event *ev,
+			uint16_t alg)
+{
+	const uint8_t *d = event_digest(ev, alg);
+	size_t n = strlen(r->text);
+
+	switch (r->kind) {
+	case RULE_DIGEST:
+		return d && memcmp(d, r->digest, digest_size(alg)) == 0;
+	case RULE_TEXT:
+		return ev->data_size == n && memcmp(ev->data, r->text, n) == 0;
+	case RULE_PREFIX:
+		if (ev->data_size < n || memcmp(ev->data, r->text, n) != 0)
+			return 0;
+		for (unsigned i = 0; i < r->ncontains; i++) {
+			size_t m = strlen(r->contains[i]), k;
+
+			for (k = 0; k + m <= ev->data_size; k++)
+				if (memcmp(ev->data + k, r->contains[i], m) == 0)
+					break;
+			if (k + m > ev->data_size)
+				return 0;
+		}
+		return 1;
+	default:
+		return ev->type == TCG_EV_SEPARATOR && ev->data_size == 4 &&
+		       memcmp(ev->data, "\0\0\0\0", 4) == 0;
+	}
+}
+
+static void describe_rule(const struct policy_rule *r, uint16_t alg, char *out, size_t cap)
+{
+	char hex[2 * DIGEST_MAX_SIZE + 1];
+	size_t n;
+
+	switch (r->kind) {
+	case RULE_DIGEST:
+		kc_hex_encode(r->digest, digest_size(alg), hex, sizeof(hex), &n);
+		snprintf(out, cap, "digest %s", hex);
+		break;
+	case RULE_TEXT:
+		snprintf(out, cap, "\"%.100s\"", r->text);
+		break;
+	case RULE_PREFIX:
+		snprintf(out, cap, "\"%.80s...\"%s%.60s%s", r->text, r->ncontains ? " containing \"" : "",
+			 r->ncontains ? r->contains[0] : "", r->ncontains ? "\"" : "");
+		break;
+	default:
+		snprintf(out, cap, "a separator");
+	}
+}
+
+static void describe_event(const struct eventlog_event *ev, uint16_t alg, char *out, size_t cap)
+{
+	char hex[2 * DIGEST_MAX_SIZE + 1] = "none";
+	const uint8_t *d = event_digest(ev, alg);
+	size_t n;
+
+	if (d)
+		kc_hex_encode(d, digest_size(alg), hex, sizeof(hex), &n);
+	snprintf(out, cap, "log record %zu, type 0x%x, digest %s, data \"%.*s\"", ev->index,
+		 ev->type, hex, (int)(ev->data_size > 100 ? 100 : ev->data_size),
+		 (const char *)ev->data);
+	/* Event data is often text but not always: keep the report printable. */
+	for (char *c = strstr(out, "data \""); c && *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+			*c = '.';
+}
+
+/* The runtime events of one PCR against its rules, then its optional tail. */
+static int check_runtime(const struct policy *p, unsigned pcr, const uint8_t *log, size_t len,
+			 char *report, size_t cap)
+{
+	const struct policy_rule *want[POLICY_MAX_RULES], *tail[POLICY_MAX_RULES];
 	struct eventlog_reader r;
 	struct eventlog_event ev;
-	char want[2 * DIGEST_MAX_SIZE + 1], got[2 * DIGEST_MAX_SIZE + 1];
-	size_t dsz = digest_size(p->hash_alg), n;
-	unsigned k = 0;
+	unsigned nwant = 0, ntail = 0, k = 0;
+	char rd[300], ed[400];
 	int rc;
 
-	out[0] = '\0';
-	if (!log || !p->nevents[pcr] || eventlog_reader_init(&r, log, len) != EVENTLOG_OK)
-		return;
+	for (unsigned i = 0; i < p->nrules; i++) {
+		if (p->rules[i].pcr != pcr)
+			continue;
+		if (p->rules[i].set == SET_RUNTIME)
+			want[nwant++] = &p->rules[i];
+		else if (p->rules[i].set == SET_TAIL)
+			tail[ntail++] = &p->rules[i];
+	}
+	if (!nwant)
+		return 0;
+	if (!log || eventlog_reader_init(&r, log, len) != EVENTLOG_OK) {
+		snprintf(report, cap, "PCR %u: no readable runtime event log", pcr);
+		return -1;
+	}
 	while ((rc = eventlog_reader_next(&r, &ev)) == 1) {
-		const uint8_t *d = NULL;
+		const struct policy_rule *rule;
 
 		if (ev.pcr != pcr || ev.type == TCG_EV_NO_ACTION)
 			continue;
-		for (unsigned i = 0; i < ev.ndigests; i++)
-			if (ev.digests[i].alg == p->hash_alg)
-				d = ev.digests[i].value;
-		if (!d)
-			return;
-		if (k >= p->nevents[pcr] || memcmp(d, p->events[pcr][k], dsz) != 0) {
-			kc_hex_encode(d, dsz, got, sizeof(got), &n);
-			if (k < p->nevents[pcr])
-				kc_hex_encode(p->events[pcr][k], dsz, want, sizeof(want), &n);
-			snprintf(out, cap, "; first differing event: #%u of PCR %u (log record %zu, "
-				 "type 0x%x, data \"%.*s\"): expected %s, got %s", k, pcr, ev.index,
-				 ev.type, (int)(ev.data_size > 80 ? 80 : ev.data_size),
-				 (const char *)ev.data, k < p->nevents[pcr] ? want : "no more events",
-				 got);
-			/* Event data is often text but not always: keep the report printable. */
-			for (char *c = out; *c; c++)
-				if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
-					*c = '.';
-			return;
+		rule = k < nwant ? want[k] : k - nwant < ntail ? tail[k - nwant] : NULL;
+		describe_event(&ev, p->hash_alg, ed, sizeof(ed));
+		if (!rule) {
+			snprintf(report, cap, "PCR %u: unexpected event #%u after the %u the policy "
+				 "allows (%s)", pcr, k, nwant + ntail, ed);
+			return -1;
+		}
+		if (!rule_matches(rule, &ev, p->hash_alg)) {
+			describe_rule(rule, p->hash_alg, rd, sizeof(rd));
+			snprintf(report, cap, "PCR %u: first differing event: #%u (%s): expected %s",
+				 pcr, k, ed, rd);
+			return -1;
 		}
 		k++;
 	}
-	if (rc == 0 && k < p->nevents[pcr])
-		snprintf(out, cap, "; the log ends after %u of the %u predicted events of PCR %u", k,
-			 p->nevents[pcr], pcr);
+	if (rc != 0) {
+		snprintf(report, cap, "PCR %u: runtime event log: %s", pcr, eventlog_strerror(rc));
+		return -1;
+	}
+	if (k < nwant) {
+		describe_rule(want[k], p->hash_alg, rd, sizeof(rd));
+		snprintf(report, cap, "PCR %u: the log ends after %u of the %u expected events; "
+			 "next expected: %s", pcr, k, nwant, rd);
+		return -1;
+	}
+	return 0;
+}
+
+/* Each firmware rule's digest must be among the firmware log's events of its PCR. */
+static int check_firmware(const struct policy *p, const uint8_t *log, size_t len, char *report,
+			  size_t cap)
+{
+	struct eventlog_reader r;
+	struct eventlog_event ev;
+	char rd[300];
+
+	for (unsigned i = 0; i < p->nrules; i++) {
+		const struct policy_rule *rule = &p->rules[i];
+		int found = 0, rc;
+
+		if (rule->set != SET_FIRMWARE)
+			continue;
+		if (!log || eventlog_reader_init(&r, log, len) != EVENTLOG_OK) {
+			snprintf(report, cap, "PCR %u: no readable firmware event log", rule->pcr);
+			return -1;
+		}
+		while (!found && (rc = eventlog_reader_next(&r, &ev)) == 1)
+			found = ev.pcr == rule->pcr && ev.type != TCG_EV_NO_ACTION &&
+				rule_matches(rule, &ev, p->hash_alg);
+		if (!found) {
+			describe_rule(rule, p->hash_alg, rd, sizeof(rd));
+			snprintf(report, cap, "PCR %u: no firmware event with %s (did the firmware "
+				 "load another image?)", rule->pcr, rd);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int policy_check(const struct policy *p, const struct quote *q, const uint8_t *runtime_log,
-		 size_t log_len, char *report, size_t cap)
+		 size_t rt_len, const uint8_t *firmware_log, size_t fw_len, char *report,
+		 size_t cap)
 {
-	char want[2 * DIGEST_MAX_SIZE + 1], got[2 * DIGEST_MAX_SIZE + 1], diff[400];
+	char want[2 * DIGEST_MAX_SIZE + 1], got[2 * DIGEST_MAX_SIZE + 1];
 	size_t dsz = digest_size(p->hash_alg), n;
 
-	for (unsigned pcr = 0; pcr < QUOTE_NPCR; pcr++) {
-		const uint8_t *v;
-		unsigned i;
-
-		if (!(p->mask & (1u << pcr)))
-			continue;
-		v = quote_pcr(q, p->hash_alg, pcr);
-		if (!v) {
+	for (unsigned pcr = 0; pcr < QUOTE_NPCR; pcr++)
+		if ((p->mask & (1u << pcr)) && !quote_pcr(q, p->hash_alg, pcr)) {
 			snprintf(report, cap, "PCR %u: not in the quote", pcr);
 			return -1;
 		}
+	/* Events first: a differing event explains a differing value. */
+	for (unsigned pcr = 8; pcr <= 9; pcr++)
+		if (check_runtime(p, pcr, runtime_log, rt_len, report, cap) != 0)
+			return -1;
+	if (check_firmware(p, firmware_log, fw_len, report, cap) != 0)
+		return -1;
+	for (unsigned pcr = 0; pcr < QUOTE_NPCR; pcr++) {
+		const uint8_t *v = quote_pcr(q, p->hash_alg, pcr);
+		unsigned i;
+
+		if (!p->nvalues[pcr])
+			continue;
 		for (i = 0; i < p->nvalues[pcr]; i++)
 			if (memcmp(v, p->values[pcr][i], dsz) == 0)
 				break;
@@ -191,9 +454,8 @@ int policy_check(const struct policy *p, const struct quote *q, const uint8_t *r
 			continue;
 		kc_hex_encode(p->values[pcr][0], dsz, want, sizeof(want), &n);
 		kc_hex_encode(v, dsz, got, sizeof(got), &n);
-		first_diff(p, pcr, runtime_log, log_len, diff, sizeof(diff));
-		snprintf(report, cap, "PCR %u mismatch: expected %s%s, got %s%s", pcr, want,
-			 p->nvalues[pcr] > 1 ? " (or another allowed value)" : "", got, diff);
+		snprintf(report, cap, "PCR %u mismatch: expected %s%s, got %s", pcr, want,
+			 p->nvalues[pcr] > 1 ? " (or another allowed value)" : "", got);
 		return -1;
 	}
 	return 0;

@@ -196,6 +196,11 @@ def full_flow(a, work):
               (9, TENANT_CMDLINE.encode()) in [(e[0], e[3]) for e in events])
         check("separators close PCRs 8 and 9",
               [(e[0], e[1]) for e in events[-2:]] == [(8, 4), (9, 4)])
+        if a.verifier:
+            predicted_policy(a, work, cmdline, "bios", log)
+            # A node booted with another command line than the tenant predicted.
+            predicted_policy(a, work, cmdline + " airlock.shell=1", "bios", log,
+                             expect="first differing event: #0")
     except Failure as e:
         check("full flow", False, str(e))
         print("logs kept in %s" % work)
@@ -206,6 +211,35 @@ def full_flow(a, work):
             tpm.stop()
         srv.stop()
         reg.stop()
+
+
+def predicted_policy(a, work, cmdline, firmware, runtime_log, firmware_log=None, expect=None):
+    """The tenant's side: `airlock-verifier predict` from the build output and the
+    boot loader's arguments, then `policy test` on the logs this boot wrote.
+    expect: None for a pass, or text the failure report must contain."""
+    pol = os.path.join(work, "predicted.policy")
+    r = subprocess.run([a.verifier, "predict", a.image, "--append", cmdline,
+                        "--firmware", firmware, "--out", pol],
+                       capture_output=True, text=True, timeout=60)
+    check("predict writes a policy from %s" % a.image, r.returncode == 0, r.stderr.strip())
+    if r.returncode != 0:
+        return
+    logs = ["--runtime-log", os.path.join(work, "predict-runtime.log")]
+    with open(logs[1], "wb") as f:
+        f.write(runtime_log)
+    if firmware_log is not None:
+        logs += ["--firmware-log", os.path.join(work, "predict-firmware.log")]
+        with open(logs[3], "wb") as f:
+            f.write(firmware_log)
+    r = subprocess.run([a.verifier, "policy", "test", pol] + logs,
+                       capture_output=True, text=True, timeout=60)
+    out = (r.stdout + r.stderr).strip()
+    if expect is None:
+        check("the predicted policy holds for this boot's event logs", r.returncode == 0, out)
+    else:
+        check("the predicted policy matches this boot up to: %s" % expect,
+              r.returncode == 3 and expect in out, out)
+    return pol
 
 
 def refused(a, work):
@@ -380,6 +414,7 @@ def main():
     ap.add_argument("--peer", required=True, help="tests/host/kl_peer.c built (kl-peer)")
     ap.add_argument("--logs", required=True)
     ap.add_argument("--banks", default="sha1,sha256")
+    ap.add_argument("--verifier", help="airlock-verifier: check its predicted policy on the flow")
     ap.add_argument("--only", choices=["flow"], help="only the full flow (make demo)")
     a = ap.parse_args()
     a.peer = os.path.abspath(a.peer)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * libFuzzer harness for src/verifier/policy.c: the input as a policy file,
- * and (after the first NUL) as a runtime event log for the mismatch report.
- * A policy that parses must only name PCRs 0..23 except 16, with counts
- * within bounds; the report is always NUL-terminated within its buffer.
+ * and (after the first NUL) as the runtime and the firmware event log for
+ * the checks. A policy that parses must only name PCRs 0..23 except 16,
+ * with counts within bounds; the report is always NUL-terminated within
+ * its buffer.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,9 +33,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	CHECK(!(p.mask & (1u << 16)) && p.mask < (1u << QUOTE_NPCR));
 	for (unsigned i = 0; i < QUOTE_NPCR; i++) {
-		CHECK(p.nvalues[i] <= POLICY_MAX_VALUES && p.nevents[i] <= POLICY_MAX_EVENTS);
-		CHECK(!(p.mask & (1u << i)) == !p.nvalues[i]);
+		CHECK(p.nvalues[i] <= POLICY_MAX_VALUES);
+		CHECK(!p.nvalues[i] || (p.mask & (1u << i)));
 	}
+	CHECK(p.nrules <= POLICY_MAX_RULES);
+	for (unsigned i = 0; i < p.nrules; i++)
+		CHECK((p.mask & (1u << p.rules[i].pcr)) && p.rules[i].ncontains <= POLICY_MAX_CONTAINS);
 	/* A quote whose sha256 bank covers every PCR with zeros. */
 	memset(&q, 0, sizeof(q));
 	q.nbanks = 1;
@@ -42,8 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	q.banks[0].size = 32;
 	q.banks[0].mask = (1u << QUOTE_NPCR) - 1;
 	memset(report, 'x', sizeof(report));
-	if (policy_check(&p, &q, nul ? nul + 1 : NULL, nul ? size - jlen - 1 : 0, report,
-			 sizeof(report)) != 0)
+	if (policy_check(&p, &q, nul ? nul + 1 : NULL, nul ? size - jlen - 1 : 0,
+			 nul ? nul + 1 : NULL, nul ? size - jlen - 1 : 0, report, sizeof(report)) != 0)
 		CHECK(memchr(report, 0, sizeof(report)));
 	return 0;
 }

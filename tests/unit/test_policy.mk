@@ -7,3 +7,6 @@ test_policy_LIBS := -lmbedx509 -lcrypto
 fuzz_policy_SRCS := $(VERIFIER_POLICY_SRCS)
 fuzz_policy_EXTRA := $(DEPS)/cjson/cJSON.c
 fuzz_policy_LIBS := -lmbedx509 -lcrypto
+# src/verifier/pe_hash.c: Authenticode digest (tests/unit/test_predict.sh checks it against
+# osslsigncode on the real bzImage).
+fuzz_pe_hash_SRCS := src/verifier/pe_hash.c src/lib/digest.c

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#include "predict.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cJSON.h"
+#include "config.h"
+#include "digest.h"
+#include "eventlog.h"
+#include "keylime_crypto.h"
+#include "pe_hash.h"
+
+#define IMAGE_MAX (64u << 20)
+
+static uint8_t *slurp(const char *dir, const char *name, size_t max, size_t *len, char *err,
+		      size_t errlen)
+{
+	char path[4096];
+	uint8_t *b = NULL;
+	FILE *f;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "rb");
+	if (!f) {
+		snprintf(err, errlen, "cannot read %s: is %s a board's build output (make BOARD=...)?",
+			 path, dir);
+		return NULL;
+	}
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || (size_t)n > max ||
+	    fseek(f, 0, SEEK_SET) != 0 || !(b = malloc((size_t)n + 1)) ||
+	    fread(b, 1, (size_t)n, f) != (size_t)n) {
+		snprintf(err, errlen, "cannot read %s (at most %zu bytes)", path, max);
+		free(b);
+		b = NULL;
+	} else {
+		b[n] = '\0';
+		*len = (size_t)n;
+	}
+	fclose(f);
+	return b;
+}
+
+/* The value of KEY in "KEY=value" / "KEY: value" line-oriented text, or NULL. */
+static const char *line_value(const char *text, const char *key, char *out, size_t cap)
+{
+	size_t k = strlen(key);
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		size_t n = strcspn(l, "\n");
+
+		if (n > k && strncmp(l, key, k) == 0 && n - k < cap) {
+			memcpy(out, l + k, n - k);
+			out[n - k] = '\0';
+			return out;
+		}
+	}
+	return NULL;
+}
+
+/* CONFIG_CMDLINE="..." from a kernel .config: no escapes are allowed in it. */
+static int builtin_cmdline(const char *config, char *out, size_t cap, int *override, char *err,
+			   size_t errlen)
+{
+	char v[CONFIG_CMDLINE_MAX + 3];
+	size_t n;
+
+	*override = line_value(config, "CONFIG_CMDLINE_OVERRIDE=", v, sizeof(v)) && !strcmp(v, "y");
+	if (!line_value(config, "CONFIG_CMDLINE_BOOL=", v, sizeof(v)) || strcmp(v, "y") != 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	if (!line_value(config, "CONFIG_CMDLINE=", v, sizeof(v)) || (n = strlen(v)) < 2 ||
+	    v[0] != '"' || v[n - 1] != '"' || n - 2 >= cap || memchr(v + 1, '\\', n - 2)) {
+		snprintf(err, errlen, "board.config: CONFIG_CMDLINE missing or not a plain quoted string");
+		return -1;
+	}
+	memcpy(out, v + 1, n - 2);
+	out[n - 2] = '\0';
+	return 0;
+}
+
+/*
+ * What /proc/cmdline shows without its newline (arch/x86/kernel/setup.c):
+ * the built-in line, then a space and the boot loader's line; with
+ * CMDLINE_OVERRIDE the built-in line alone.
+ */
+static int proc_cmdline(const char *builtin, int override, const char *append, char *out,
+			size_t cap)
+{
+	int n;
+
+	if (override)
+		n = snprintf(out, cap, "%s", builtin);
+	else if (builtin[0])
+		n = snprintf(out, cap, "%s %s", builtin, append);
+	else
+		n = snprintf(out, cap, "%s", append);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+/* Did the early memtest run? The kernel takes the last memtest= (0 or absent: no). */
+static int memtest_runs(const char *cmdline)
+{
+	int runs = 0;
+
+	for (const char *p = cmdline; (p = strstr(p, "memtest")) != NULL; p += 7) {
+		if (p != cmdline && p[-1] != ' ')
+			continue;
+		if (p[7] == ' ' || p[7] == '\0')
+			runs = 1; /* "memtest" alone: the default number of patterns */
+		else if (p[7] == '=')
+			runs = atoi(p + 8) > 0;
+	}
+	return runs;
+}
+
+static cJSON *digest_rule(const uint8_t *d)
+{
+	char hex[2 * DIGEST_MAX_SIZE + 1];
+	cJSON *r = cJSON_CreateObject();
+	size_t n;
+
+	kc_hex_encode(d, 32, hex, sizeof(hex), &n);
+	if (r && !cJSON_AddStringToObject(r, "digest", hex)) {
+		cJSON_Delete(r);
+		r = NULL;
+	}
+	return r;
+}
+
+static cJSON *text_rule(const char *key, const char *text)
+{
+	cJSON *r = cJSON_CreateObject();
+
+	if (r && !cJSON_AddStringToObject(r, key, text)) {
+		cJSON_Delete(r);
+		r = NULL;
+	}
+	return r;
+}
+
+char *predict_policy(const struct predict_opts *o, char *err, size_t errlen)
+{
+	static char builtin[CONFIG_CMDLINE_MAX + 1], cmdline[CONFIG_CMDLINE_MAX + 1];
+	static char canon[CONFIG_CANONICAL_MAX];
+	static uint8_t tagged[CONFIG_CANONICAL_MAX + 8];
+	static struct airlock_config cfg;
+	struct config_diag diag[4];
+	uint8_t *config = NULL, *info = NULL, *image = NULL, d[32];
+	size_t config_len, info_len, image_len, tlen, ndiag = 0;
+	char board[64] = "?", rev[64] = "?", firmware[16] = "", comment[400];
+	cJSON *pol = NULL, *rt, *list, *tail, *scrub, *contains, *fw;
+	char *out = NULL;
+	int override, uefi, n;
+
+	config = slurp(o->build_dir, "board.config", 1u << 20, &config_len, err, errlen);
+	info = config ? slurp(o->build_dir, "buildinfo", 1u << 20, &info_len, err, errlen) : NULL;
+	if (!info)
+		goto out;
+	line_value((char *)info, "board: ", board, sizeof(board));
+	line_value((char *)info, "git-revision: ", rev, sizeof(rev));
+	line_value((char *)info, "firmware: ", firmware, sizeof(firmware));
+	if (o->firmware)
+		snprintf(firmware, sizeof(firmware), "%s", o->firmware);
+	if (!strcmp(firmware, "ovmf") || !strcmp(firmware, "uefi")) {
+		uefi = 1;
+	} else if (!strcmp(firmware, "seabios") || !strcmp(firmware, "bios") ||
+		   !strcmp(firmware, "coreboot")) {
+		uefi = 0;
+	} else {
+		snprintf(err, errlen, "which firmware boots this image? give --firmware uefi or "
+			 "--firmware bios (buildinfo has no firmware line)");
+		goto out;
+	}
+	if (builtin_cmdline((char *)config, builtin, sizeof(builtin), &override, err, errlen) != 0)
+		goto out;
+	if (proc_cmdline(builtin, override, o->append ? o->append : "", cmdline,
+			 sizeof(cmdline)) != 0) {
+		snprintf(err, errlen, "command line longer than %d bytes", CONFIG_CMDLINE_MAX);
+		goto out;
+	}
+	/* /init's own parse: a line it would refuse boots into a failure, not into this policy. */
+	if (config_parse(cmdline, strlen(cmdline), &cfg, diag, 4, &ndiag) != 0) {
+		for (size_t i = 0; i < ndiag && i < 4; i++)
+			if (diag[i].fatal) {
+				snprintf(err, errlen, "/init would refuse this command line: %s=%s: %s",
+					 diag[i].key, diag[i].value, diag[i].msg);
+				break;
+			}
+		goto out;
+	}
+	n = config_canonical(&cfg, canon, sizeof(canon));
+	if (n < 0 || eventlog_tagged_event(AIRLOCK_TAG_CONFIG, canon, (size_t)n, tagged,
+					   sizeof(tagged), &tlen) != 0) {
+		snprintf(err, errlen, "cannot write the canonical configuration");
+		goto out;
+	}
+	pol = cJSON_CreateObject();
+	snprintf(comment, sizeof(comment), "predicted by airlock-verifier from board %s, git %s; "
+		 "/proc/cmdline: %.200s", board, rev, cmdline);
+	if (!pol || !cJSON_AddNumberToObject(pol, "airlock_policy", 1) ||
+	    !cJSON_AddStringToObject(pol, "hash_alg", "sha256") ||
+	    !cJSON_AddStringToObject(pol, "comment", comment) ||
+	    !(rt = cJSON_AddObjectToObject(pol, "runtime_events")) ||
+	    !(list = cJSON_AddArrayToObject(rt, "8")))
+		goto nomem;
+	digest(TPM_ALG_SHA256, cmdline, strlen(cmdline), d);
+	cJSON_AddItemToArray(list, digest_rule(d));
+	digest(TPM_ALG_SHA256, tagged, tlen, d);
+	cJSON_AddItemToArray(list, digest_rule(d));
+	/* The scrub's figures depend on the machine; its verdict and memtest do not. */
+	scrub = text_rule("text_prefix", "airlock scrub: ");
+	contains = cJSON_CreateArray();
+	if (!scrub || !contains) {
+		cJSON_Delete(scrub);
+		cJSON_Delete(contains);
+		goto nomem;
+	}
+	cJSON_AddItemToObject(scrub, "text_contains", contains);
+	if (memtest_runs(cmdline))
+		cJSON_AddItemToArray(contains, cJSON_CreateString(" memtest=ran "));
+	cJSON_AddItemToArray(contains, cJSON_CreateString(cfg.scrub ? " result=pass" :
+							  " result=skipped"));
+	cJSON_AddItemToArray(list, scrub);
+	cJSON_AddItemToArray(list, text_rule("text", "airlock runtime: state=ready"));
+	tail = cJSON_AddObjectToObject(pol, "runtime_tail");
+	list = tail ? cJSON_AddArrayToObject(tail, "8") : NULL;
+	if (!list)
+		goto nomem;
+	cJSON_AddItemToArray(list, text_rule("text", "airlock attest: result=pass"));
+	{
+		cJSON *sep = cJSON_CreateObject();
+
+		if (!sep || !cJSON_AddTrueToObject(sep, "separator")) {
+			cJSON_Delete(sep);
+			goto nomem;
+		}
+		cJSON_AddItemToArray(list, sep);
+	}
+	if (uefi) {
+		image = slurp(o->build_dir, "bzImage", IMAGE_MAX, &image_len, err, errlen);
+		if (!image)
+			goto out;
+		if (pe_authenticode(image, image_len, TPM_ALG_SHA256, d, err, errlen) != 0) {
+			char why[200];
+
+			snprintf(why, sizeof(why), "%s", err);
+			snprintf(err, errlen, "bzImage: %s (is the board's kernel built with the EFI "
+				 "stub?)", why);
+			goto out;
+		}
+		fw = cJSON_AddObjectToObject(pol, "firmware_events");
+		list = fw ? cJSON_AddArrayToObject(fw, "4") : NULL;
+		if (!list)
+			goto nomem;
+		cJSON_AddItemToArray(list, digest_rule(d));
+	}
+	out = cJSON_Print(pol);
+	if (!out)
+		goto nomem;
+	goto out;
+nomem:
+	snprintf(err, errlen, "out of memory");
+out:
+	cJSON_Delete(pol);
+	free(config);
+	free(info);
+	free(image);
+	return out;
+}

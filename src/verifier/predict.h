@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * `airlock-verifier predict BUILD_DIR`: the policy a node booting this build
+ * must meet, computed from the build output alone (docs/verifier.md,
+ * "Predicting a policy"):
+ *
+ *   PCR 8  the runtime's events in order: the command line /proc/cmdline
+ *          will show (the board's built-in line from board.config, then what
+ *          the boot loader appends), the canonical configuration /init
+ *          derives from it (the same src/init/config.c), a passing scrub
+ *          (with the early memtest when the line asks for it), "ready";
+ *          then, optionally, the agent's attestation and separator events;
+ *   PCR 4  on UEFI boards, the Authenticode digest of bzImage, which the
+ *          firmware measures when it loads the EFI-stub image.
+ */
+#ifndef AIRLOCK_VERIFIER_PREDICT_H
+#define AIRLOCK_VERIFIER_PREDICT_H
+
+#include <stddef.h>
+
+struct predict_opts {
+	const char *build_dir;
+	const char *append;   /* boot loader arguments ("" for none) */
+	const char *firmware; /* "uefi", "bios", or NULL: from buildinfo */
+};
+
+/* The policy JSON (malloc'd) or NULL with err filled. */
+char *predict_policy(const struct predict_opts *o, char *err, size_t errlen);
+
+#endif
