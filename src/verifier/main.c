@@ -16,6 +16,7 @@
 #include "cJSON.h"
 #include "eventlog.h"
 #include "policy.h"
+#include "payload_build.h"
 #include "predict.h"
 #include "serve.h"
 #include "store.h"
@@ -35,7 +36,11 @@ static const char usage[] =
 	"  serve [--listen ADDR:PORT] [--ek-ca DIR] [--ek-list FILE] [--interval SEC]\n"
 	"        [--workers N] [--timeout SEC] [--on-pass CMD] [--on-fail CMD]\n"
 	"        [--webhook URL] [--port-file FILE]\n"
-	"  node add UUID --payload ZIP [--policy FILE] [--agent HOST:PORT] [--timeout SEC]\n"
+	"  node add UUID (--payload ZIP | PAYLOAD) [--policy FILE] [--agent HOST:PORT]\n"
+	"        [--timeout SEC]\n"
+	"    PAYLOAD: (--kernel FILE | --kernel-url URL (--kernel FILE | --kernel-sha256 H\n"
+	"        --kernel-size N)) [the same for --initrd] [--cmdline S]\n"
+	"        [--luks NAME=KEYFILE:VOLUME]... [--ipsec DIR]\n"
 	"  node list [--json]\n"
 	"  node show UUID [--json]\n"
 	"  node delete UUID\n"
@@ -190,6 +195,8 @@ static int cmd_node_add(struct store *st, int argc, char **argv)
 	static char host[256];
 	struct attest_opts o = { .timeout_ms = ATTEST_TIMEOUT_MS_DEFAULT };
 	const char *uuid = argc > 0 ? argv[0] : NULL, *payload_file = NULL, *policy_file = NULL;
+	struct pb_opts pb = { 0 };
+	int building = 0;
 	uint8_t *payload = NULL, *policy = NULL;
 	size_t payload_len = 0, policy_len = 0;
 	struct kc_rng rng;
@@ -207,6 +214,32 @@ static int cmd_node_add(struct store *st, int argc, char **argv)
 			return usage_error("%s needs a value", a);
 		if (!strcmp(a, "--payload"))
 			payload_file = v;
+		else if (!strcmp(a, "--kernel"))
+			building = 1, pb.kernel.file = v;
+		else if (!strcmp(a, "--kernel-url"))
+			building = 1, pb.kernel.url = v;
+		else if (!strcmp(a, "--kernel-sha256"))
+			building = 1, pb.kernel.sha256 = v;
+		else if (!strcmp(a, "--kernel-size"))
+			building = 1, pb.kernel.size = v;
+		else if (!strcmp(a, "--initrd"))
+			building = 1, pb.initrd.file = v;
+		else if (!strcmp(a, "--initrd-url"))
+			building = 1, pb.initrd.url = v;
+		else if (!strcmp(a, "--initrd-sha256"))
+			building = 1, pb.initrd.sha256 = v;
+		else if (!strcmp(a, "--initrd-size"))
+			building = 1, pb.initrd.size = v;
+		else if (!strcmp(a, "--cmdline"))
+			building = 1, pb.cmdline = v;
+		else if (!strcmp(a, "--ipsec"))
+			building = 1, pb.ipsec_dir = v;
+		else if (!strcmp(a, "--luks")) {
+			if (pb.nluks == PB_MAX_LUKS)
+				return usage_error("at most 16 --luks%s", "");
+			building = 1;
+			pb.luks[pb.nluks++] = v;
+		}
 		else if (!strcmp(a, "--policy"))
 			policy_file = v;
 		else if (!strcmp(a, "--agent")) {
@@ -220,10 +253,21 @@ static int cmd_node_add(struct store *st, int argc, char **argv)
 		} else
 			return usage_error("node add: unknown option %s", a);
 	}
-	if (!payload_file)
-		return usage_error("node add needs --payload ZIP (the zip docs/payload.md describes)%s",
-				   "");
-	payload = slurp(payload_file, PAYLOAD_MAX, &payload_len);
+	if (!payload_file == !building)
+		return usage_error("node add needs either --payload ZIP (docs/payload.md) or the "
+				   "payload's parts (--kernel ...)%s", "");
+	if (building) {
+		if (payload_build(&pb, &payload, &payload_len, why, sizeof(why)) != 0) {
+			fprintf(stderr, "airlock-verifier: %s\n", why);
+			return EXIT_USAGE;
+		}
+		if (payload_len + 32 > (1u << 20))
+			fprintf(stderr, "airlock-verifier: note: the payload is %zu bytes; the node "
+				"needs airlock.payload_max above that (default 1 MiB), or give the "
+				"kernel and initrd by URL\n", payload_len + 32);
+	} else {
+		payload = slurp(payload_file, PAYLOAD_MAX, &payload_len);
+	}
 	if (!payload) {
 		fprintf(stderr, "airlock-verifier: cannot read payload %s (at most %u MiB)\n",
 			payload_file, PAYLOAD_MAX >> 20);

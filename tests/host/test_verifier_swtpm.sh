@@ -155,9 +155,11 @@ start_verifier good --ek-ca "$work/trust" && start_agent good "$u1" --ak ecc && 
 	check "policy check accepts the policy" "$verifier" policy check "$work/good.policy"
 	# Restart mid-flow: the daemon is down while the tenant enrols the node.
 	stop_pid "$ver_pid"; ver_pid=
-	if "$verifier" --state "$state" node add "$u1" --payload "$work/payload.zip" \
+	# The payload built by the verifier from its parts (docs/verifier.md).
+	if "$verifier" --state "$state" node add "$u1" --kernel "$pl/kernel" --initrd "$pl/initrd" \
+		--cmdline "console=ttyS0 root=/dev/mapper/data" --luks "data=$pl/luks/data.key:/dev/vdb" \
 		--policy "$work/good.policy" >"$work/good.add" 2>&1; then
-		ok "good: node add (identity quote, U, payload) with the daemon stopped"
+		ok "good: node add (identity quote, U, built payload) with the daemon stopped"
 	else
 		ko "good: node add: $(cat "$work/good.add")"
 	fi
@@ -168,6 +170,8 @@ start_verifier good --ek-ca "$work/trust" && start_agent good "$u1" --ak ecc && 
 	check "good: the agent derived K, verified, and finished the handoff (exit 0)" test "$agent_rc" = 0
 	ks=$(sha256sum "$pl/kernel" | cut -d' ' -f1)
 	check "good: dry run names the tenant's kernel" grep -q "sha256=$ks size=100000" "$run/agent.out"
+	check "good: the handoff carries the LUKS key of the built payload" \
+		grep -q "data /dev/vdb" "$run/state/handoff/tenant-initrd"
 	check "good: pass hook ran with the node id" grep -q "^$u1 pass " "$work/hooks.log"
 	check "good: webhook got the pass" grep -q "\"uuid\":\"$u1\",\"result\":\"pass\"" "$work/webhook.log"
 	# The agent is gone (kexec in real life): unreachable, not failed.
