@@ -30,29 +30,84 @@ def policy_test(a, pol, rt_path, fw_path):
     return r.returncode, (r.stdout + r.stderr).strip()
 
 
-def predicted(a, work, rt, fw):
-    """The tenant's prediction from the build: UEFI measured exactly our bzImage
-    (its Authenticode digest) into PCR 4, and PCR 8 holds the predicted command
-    line, configuration, scrub and ready events; then (no registrar here) the
-    agent's failure, where the prediction rightly stops matching."""
-    pol = os.path.join(work, "predicted.policy")
-    r = subprocess.run([a.verifier, "predict", a.image, "--append", CMDLINE, "--firmware", "uefi",
+def predict(a, work, cmdline, name):
+    pol = os.path.join(work, name + ".policy")
+    r = subprocess.run([a.verifier, "predict", a.image, "--append", cmdline, "--firmware", "uefi",
                         "--out", pol], capture_output=True, text=True, timeout=60)
-    check("predict writes a policy from %s" % a.image, r.returncode == 0, r.stderr.strip())
-    if r.returncode != 0:
+    check("predict writes a policy from %s (%s)" % (a.image, name), r.returncode == 0,
+          r.stderr.strip())
+    return pol if r.returncode == 0 else None
+
+
+def save(work, name, data):
+    path = os.path.join(work, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def predicted_kernel_boot(a, work, rt, fw):
+    """`-kernel` boot: PCR 8 holds the predicted command line, configuration,
+    scrub and ready events; then (no registrar here) the agent's failure, where
+    the prediction rightly stops matching. (PCR 4 is checked by the ESP boot:
+    with -kernel QEMU patches the image's setup header before OVMF loads it.)"""
+    pol = predict(a, work, CMDLINE, "kernel-boot")
+    if not pol:
         return
-    rt_path, fw_path = os.path.join(work, "runtime.log"), os.path.join(work, "firmware.log")
-    with open(rt_path, "wb") as f:
-        f.write(rt)
+    rc, out = policy_test(a, pol, save(work, "runtime.log", rt), save(work, "firmware.log", fw))
+    check("PCR 8 matches the prediction up to the agent's failure (event #4)",
+          rc == 3 and "first differing event: #4" in out and "airlock failure: stage=" in out,
+          out)
+
+
+def esp_boot(a, work):
+    """OVMF loads our exact bzImage from a FAT disk (the UEFI shell runs
+    startup.nsh, as a boot loader would): the Authenticode digest `predict`
+    computes must be the one UEFI measured into PCR 4. No NIC: the runtime
+    stops at the network, with its debug shell."""
+    work = os.path.join(work, "esp-boot")
+    esp = os.path.join(work, "esp")
+    os.makedirs(esp)
+    shutil.copy(os.path.join(a.image, "bzImage"), os.path.join(esp, "airlock.efi"))
+    # The shell passes its whole command line, argv[0] included, as LoadOptions.
+    cmdline = "fs0:\\airlock.efi " + CMDLINE
+    with open(os.path.join(esp, "startup.nsh"), "w") as f:
+        f.write(cmdline + "\r\n")
+    vars_copy = os.path.join(work, "OVMF_VARS.esp.fd")
+    shutil.copy(OVMF_VARS, vars_copy)
+    tpm = Swtpm(work, banks="sha1,sha256")
+    tpm.start()
+    vm = None
+    try:
+        vm = Qemu(work, "esp", [
+            "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + OVMF_CODE,
+            "-drive", "if=pflash,format=raw,unit=1,file=" + vars_copy,
+            "-drive", "file=fat:rw:%s,format=raw,if=none,id=esp" % esp,
+            "-device", "virtio-blk-pci,drive=esp", "-nic", "none"], tpm=tpm)
+        vm.expect(r"airlock: runtime starting", 300)
+        vm.expect(r"debug shell allowed", 300)
+        vm.send("\n")
+        fw = vm.read_file("/sys/kernel/security/tpm0/binary_bios_measurements")
+        rt = vm.read_file("/run/airlock/eventlog")
+    except Failure as e:
+        check("OVMF boot from a FAT disk", False, str(e))
+        return
+    finally:
+        if vm:
+            vm.close()
+        tpm.stop()
+    pol = predict(a, work, cmdline, "esp-boot")
+    if not pol:
+        return
+    rt_path, fw_path = save(work, "esp-runtime.log", rt), save(work, "esp-firmware.log", fw)
     p = json.load(open(pol))
-    fw_only = os.path.join(work, "predicted-firmware.policy")
+    fw_only = os.path.join(work, "esp-firmware.policy")
     json.dump({k: v for k, v in p.items() if not k.startswith("runtime")}, open(fw_only, "w"))
     rc, out = policy_test(a, fw_only, rt_path, fw_path)
     check("UEFI measured the predicted Authenticode digest of bzImage into PCR 4", rc == 0, out)
     rc, out = policy_test(a, pol, rt_path, fw_path)
-    check("PCR 8 matches the prediction up to the agent's failure (event #4)",
-          rc == 3 and "first differing event: #4" in out and "airlock failure: stage=" in out,
-          out)
+    check("PCR 8 matches the prediction up to the missing network (event #3)",
+          rc == 3 and "first differing event: #3" in out and "stage=network" in out, out)
 
 
 def main():
@@ -106,7 +161,7 @@ def main():
             check("runtime log replays %s PCR 8" % bank,
                   values[bank][8] == tpm_pcrs[bank][8])
         if a.verifier:
-            predicted(a, work, rt, fw)
+            predicted_kernel_boot(a, work, rt, fw)
     except Failure as e:
         check("OVMF boot", False, str(e))
         print("logs kept in %s" % work)
@@ -114,6 +169,8 @@ def main():
         if vm:
             vm.close()
         tpm.stop()
+    if a.verifier:
+        esp_boot(a, work)
     return results.finish()
 
 
