@@ -70,6 +70,6 @@ $(OUT)/hashes.txt: $(OUT)/bzImage $(OUT)/initramfs.cpio.xz $(OUT)/initramfs.cpio
 		xargs sha256sum | sed 's|  |  initramfs:/|'; } >$@.tmp && mv $@.tmp $@
 
 $(OUT)/buildinfo: $(OUT)/bzImage $(TOP)/reproducible/buildinfo
-	$(TOP)/reproducible/buildinfo '$(BOARD)' '$(GIT_REV)' '$(GIT_DIRTY)' \
+	$(TOP)/reproducible/buildinfo '$(BOARD)' '$(BOARD_FIRMWARE)' '$(GIT_REV)' '$(GIT_DIRTY)' \
 		$(foreach p,$(PKGS),'$($(p)_SRCPKG)=$($(p)_VERSION) $($(p)_ORIG) $($(p)_SHA256)') >$@.tmp
 	mv $@.tmp $@
