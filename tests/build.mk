@@ -100,6 +100,12 @@ bench: $(DEPS)/mbedtls-host.stamp
 		$(TOP)/tests/bench/bench_quote.c $(addprefix $(TOP)/src/lib/,quote.c tpm_public.c digest.c \
 		keylime_crypto.c) -L$(HOSTROOT)/lib -lmbedx509 -lmbedcrypto -lcrypto
 	$(TB)/bench/bench_quote $(TOP)/tests/vectors/quote
+	$(MAKE) $(HOSTBIN)/airlock-verifier
+	$(HOSTCC) -std=gnu11 $(WARN) -O2 -I$(TOP)/src/lib -I$(TOP)/src/verifier -I$(HOSTROOT)/include \
+		-o $(TB)/bench/bench_verifier $(TOP)/tests/bench/bench_verifier.c \
+		$(TOP)/src/verifier/store.c $(addprefix $(TOP)/src/lib/,eventlog.c digest.c keylime_crypto.c) \
+		-L$(HOSTROOT)/lib -lmbedx509 -lmbedcrypto -lcrypto -lsqlite3
+	$(TB)/bench/bench_verifier $(HOSTBIN)/airlock-verifier 5000 2 16 16
 	$(MAKE) $(TGT)/airlock-agent $(TB)/host/kl-peer $(TB)/host/tpm-measure
 	$(TOP)/tests/bench/bench_agent.sh $(TGT)/airlock-agent $(TB)/host/kl-peer $(TB)/host/tpm-measure
 
