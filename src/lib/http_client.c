@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * One-shot HTTP/1.1 client over a non-blocking socket with a single deadline.
+ * One-shot HTTP/1.1 client over a non-blocking socket with a single deadline,
+ * plain or through mbedtls TLS (the same loops: TLS's WANT_READ/WANT_WRITE
+ * wait on the socket like EAGAIN does).
  */
 #include "http_client.h"
 
@@ -15,6 +17,10 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
+#include <mbedtls/x509_crt.h>
 
 #include "http.h"
 
@@ -124,6 +130,67 @@ fail:
 	return -1;
 }
 
+/* mbedtls BIO over the non-blocking socket. */
+static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	ssize_t n = send(*(int *)ctx, buf, len, MSG_NOSIGNAL);
+
+	if (n >= 0)
+		return (int)n;
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ?
+	       MBEDTLS_ERR_SSL_WANT_WRITE : MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+	ssize_t n = recv(*(int *)ctx, buf, len, 0);
+
+	if (n >= 0)
+		return (int)n;
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ?
+	       MBEDTLS_ERR_SSL_WANT_READ : MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
+/* Waits for what mbedtls asked for. 1 ready, 0 timed out, -1 not a wait code. */
+static int tls_wait(int fd, int rc, int64_t deadline)
+{
+	if (rc == MBEDTLS_ERR_SSL_WANT_READ)
+		return wait_fd(fd, POLLIN, deadline) != 0 ? 1 : 0;
+	if (rc == MBEDTLS_ERR_SSL_WANT_WRITE)
+		return wait_fd(fd, POLLOUT, deadline) != 0 ? 1 : 0;
+	return -1;
+}
+
+/* The handshake, with what failed said in words. */
+static int tls_handshake(mbedtls_ssl_context *ssl, int fd, int64_t deadline, const char *where,
+			 int timeout_ms, char *err, size_t errlen)
+{
+	char why[160], info[200];
+	uint32_t flags;
+	int rc, w;
+
+	while ((rc = mbedtls_ssl_handshake(ssl)) != 0) {
+		w = tls_wait(fd, rc, deadline);
+		if (w == 1)
+			continue;
+		if (w == 0) {
+			seterr(err, errlen, "https to %s: no TLS handshake within %d ms", where, timeout_ms);
+			return HTTP_CLIENT_E_TIMEOUT;
+		}
+		mbedtls_strerror(rc, why, sizeof(why));
+		flags = mbedtls_ssl_get_verify_result(ssl);
+		info[0] = '\0';
+		if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED && flags != 0 && flags != (uint32_t)-1) {
+			mbedtls_x509_crt_verify_info(info, sizeof(info), "", flags);
+			info[strcspn(info, "\n")] = '\0';
+		}
+		seterr(err, errlen, "https to %s: TLS handshake failed: %s%s%s", where, why,
+		       info[0] ? ": " : "", info);
+		return HTTP_CLIENT_E_TLS;
+	}
+	return HTTP_CLIENT_OK;
+}
+
 void http_client_response_free(struct http_client_response *r)
 {
 	if (r == NULL)
@@ -136,6 +203,17 @@ int http_client_request(const char *host, uint16_t port, const char *method, con
 			const char *content_type, const char *body, size_t body_len, int timeout_ms,
 			size_t resp_body_max, struct http_client_response *out, char *err, size_t errlen)
 {
+	return http_client_request_tls(NULL, host, port, method, path, content_type, body, body_len,
+				       timeout_ms, resp_body_max, out, err, errlen);
+}
+
+int http_client_request_tls(const struct http_client_tls *tls, const char *host, uint16_t port,
+			    const char *method, const char *path, const char *content_type,
+			    const char *body, size_t body_len, int timeout_ms, size_t resp_body_max,
+			    struct http_client_response *out, char *err, size_t errlen)
+{
+	mbedtls_ssl_context ssl;
+	bool ssl_ready = false;
 	char hostbuf[256], where[300], portstr[8], perr[160];
 	struct addrinfo hints, *res = NULL;
 	struct http_response resp;
@@ -150,7 +228,8 @@ int http_client_request(const char *host, uint16_t port, const char *method, con
 		err[0] = '\0';
 	if (out != NULL)
 		memset(out, 0, sizeof(*out));
-	if (out == NULL || host == NULL || method == NULL || path == NULL || (body == NULL && body_len > 0)) {
+	if (out == NULL || host == NULL || method == NULL || path == NULL || (body == NULL && body_len > 0) ||
+	    (tls != NULL && tls->conf == NULL)) {
 		seterr(err, errlen, "http request: missing argument");
 		return HTTP_CLIENT_E_ARG;
 	}
@@ -247,7 +326,46 @@ int http_client_request(const char *host, uint16_t port, const char *method, con
 	}
 	if (fd < 0)
 		goto out;
+	if (tls != NULL) {
+		mbedtls_ssl_init(&ssl);
+		ssl_ready = true;
+		grc = mbedtls_ssl_setup(&ssl, tls->conf);
+		if (grc == 0)
+			grc = mbedtls_ssl_set_hostname(&ssl, tls->server_name);
+		if (grc != 0) {
+			seterr(err, errlen, "https to %s: TLS setup failed (mbedtls -0x%04x)", where,
+			       (unsigned)-grc);
+			rc = HTTP_CLIENT_E_TLS;
+			goto out;
+		}
+		mbedtls_ssl_set_bio(&ssl, &fd, bio_send, bio_recv, NULL);
+		rc = tls_handshake(&ssl, fd, deadline, where, timeout_ms, err, errlen);
+		if (rc != HTTP_CLIENT_OK)
+			goto out;
+	}
 
+	while (sent < req_len && tls != NULL) {
+		int n = mbedtls_ssl_write(&ssl, (const unsigned char *)req + sent, req_len - sent);
+		int w;
+
+		if (n > 0) {
+			sent += (size_t)n;
+			continue;
+		}
+		w = tls_wait(fd, n, deadline);
+		if (w == 1)
+			continue;
+		if (w == 0) {
+			seterr(err, errlen, "https %s %s to %s: request not sent within %d ms", method, path,
+			       where, timeout_ms);
+			rc = HTTP_CLIENT_E_TIMEOUT;
+			goto out;
+		}
+		seterr(err, errlen, "https %s %s to %s: TLS write failed (mbedtls -0x%04x)", method, path,
+		       where, (unsigned)-n);
+		rc = HTTP_CLIENT_E_IO;
+		goto out;
+	}
 	while (sent < req_len) {
 		ssize_t n = send(fd, req + sent, req_len - sent, MSG_NOSIGNAL);
 
@@ -302,14 +420,31 @@ int http_client_request(const char *host, uint16_t port, const char *method, con
 			in = nb;
 			in_cap = ncap;
 		}
-		w = wait_fd(fd, POLLIN, deadline);
+		/* TLS may hold decrypted bytes already: only wait when it has none. */
+		w = tls != NULL && mbedtls_ssl_get_bytes_avail(&ssl) > 0 ? 1 : wait_fd(fd, POLLIN, deadline);
 		if (w == 0) {
 			seterr(err, errlen, "http %s %s to %s: no complete answer within %d ms (%zu bytes received)",
 			       method, path, where, timeout_ms, in_len);
 			rc = HTTP_CLIENT_E_TIMEOUT;
 			goto out;
 		}
-		n = w > 0 ? recv(fd, in + in_len, in_cap - in_len, 0) : -1;
+		if (tls != NULL && w > 0) {
+			int t = mbedtls_ssl_read(&ssl, (unsigned char *)in + in_len, in_cap - in_len);
+
+			if (t == MBEDTLS_ERR_SSL_WANT_READ || t == MBEDTLS_ERR_SSL_WANT_WRITE)
+				continue;
+			if (t == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)
+				t = 0;
+			if (t < 0) {
+				seterr(err, errlen, "https %s %s to %s: TLS read failed (mbedtls -0x%04x)",
+				       method, path, where, (unsigned)-t);
+				rc = HTTP_CLIENT_E_IO;
+				goto out;
+			}
+			n = t;
+		} else {
+			n = w > 0 ? recv(fd, in + in_len, in_cap - in_len, 0) : -1;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -387,6 +522,8 @@ int http_client_request(const char *host, uint16_t port, const char *method, con
 out:
 	if (rc != HTTP_CLIENT_OK)
 		http_client_response_free(out);
+	if (ssl_ready)
+		mbedtls_ssl_free(&ssl);
 	if (fd >= 0)
 		close(fd);
 	if (res != NULL)

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mbedtls/ssl.h>
+
 /* Results; the error text says which host:port and what failed. */
 #define HTTP_CLIENT_OK 0
 #define HTTP_CLIENT_E_ARG (-1)       /* bad argument (method, path, host) */
@@ -44,5 +46,25 @@ int http_client_request(const char *host, uint16_t port, const char *method, con
 			size_t resp_body_max, struct http_client_response *out, char *err, size_t errlen);
 
 void http_client_response_free(struct http_client_response *r);
+
+/*
+ * The same over TLS (mbedtls): conf is a client configuration the caller
+ * made (own certificate for mutual TLS, the trust anchors or pinned server
+ * certificate, authmode, RNG); it is only read. server_name is the name the
+ * server's certificate must carry, or NULL when the trust anchor is the
+ * server's own pinned certificate (Keylime's verifier trusts an agent's
+ * registered certificate that way, without a host name). The handshake
+ * shares the request's deadline; a handshake or verification failure is
+ * HTTP_CLIENT_E_TLS with the reason in err.
+ */
+#define HTTP_CLIENT_E_TLS (-9)
+struct http_client_tls {
+	const mbedtls_ssl_config *conf;
+	const char *server_name;
+};
+int http_client_request_tls(const struct http_client_tls *tls, const char *host, uint16_t port,
+			    const char *method, const char *path, const char *content_type,
+			    const char *body, size_t body_len, int timeout_ms, size_t resp_body_max,
+			    struct http_client_response *out, char *err, size_t errlen);
 
 #endif

@@ -7,6 +7,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <mbedtls/pk.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+
 #include "cJSON.h"
 #include "eventlog.h"
 #include "http_client.h"
@@ -33,21 +37,91 @@ static int say(int result, char *why, size_t whylen, const char *fmt, ...)
 	return result;
 }
 
+/* A worker's TLS client: our certificate once, the agent's pin per call. */
+struct agent_tls {
+	mbedtls_ssl_config conf;
+	mbedtls_x509_crt own, pin;
+	mbedtls_pk_context key;
+	int ready;
+};
+
+static __thread struct agent_tls tls_ctx;
+
+static int tls_prepare(const struct store_node *n, const struct attest_opts *o,
+		       struct kc_rng *rng, char *why, size_t whylen)
+{
+	struct agent_tls *t = &tls_ctx;
+	int rc;
+
+	if (!o->client_cert || !o->client_key)
+		return say(ATTEST_ERROR, why, whylen, "agent %s uses mutual TLS: give --client-cert "
+			   "and --client-key (issued by the client CA the agents trust)", n->uuid);
+	if (!t->ready) {
+		mbedtls_ssl_config_init(&t->conf);
+		mbedtls_x509_crt_init(&t->own);
+		mbedtls_x509_crt_init(&t->pin);
+		mbedtls_pk_init(&t->key);
+		if ((rc = mbedtls_x509_crt_parse_file(&t->own, o->client_cert)) != 0 ||
+		    (rc = mbedtls_pk_parse_keyfile(&t->key, o->client_key, NULL, kc_rng_bytes,
+						   rng)) != 0 ||
+		    (rc = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
+						      MBEDTLS_SSL_TRANSPORT_STREAM,
+						      MBEDTLS_SSL_PRESET_DEFAULT)) != 0 ||
+		    (rc = mbedtls_ssl_conf_own_cert(&t->conf, &t->own, &t->key)) != 0) {
+			mbedtls_ssl_config_free(&t->conf);
+			mbedtls_x509_crt_free(&t->own);
+			mbedtls_pk_free(&t->key);
+			return say(ATTEST_ERROR, why, whylen, "client certificate %s or key %s unusable "
+				   "(mbedtls -0x%04x)", o->client_cert, o->client_key, (unsigned)-rc);
+		}
+		mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+		mbedtls_ssl_conf_min_tls_version(&t->conf, MBEDTLS_SSL_VERSION_TLS1_2);
+		t->ready = 1;
+	}
+	mbedtls_ssl_conf_rng(&t->conf, kc_rng_bytes, rng);
+	mbedtls_x509_crt_free(&t->pin);
+	mbedtls_x509_crt_init(&t->pin);
+	rc = mbedtls_x509_crt_parse(&t->pin, (const unsigned char *)n->mtls_cert,
+				    strlen(n->mtls_cert) + 1);
+	if (rc != 0)
+		return say(ATTEST_FAIL, why, whylen, "the agent's registered certificate does not "
+			   "parse (mbedtls -0x%04x)", (unsigned)-rc);
+	/* The registered certificate is the only anchor: no CA, no host name. */
+	mbedtls_ssl_conf_ca_chain(&t->conf, &t->pin, NULL);
+	return ATTEST_PASS;
+}
+
+void attest_tls_free(void)
+{
+	struct agent_tls *t = &tls_ctx;
+
+	if (!t->ready)
+		return;
+	mbedtls_ssl_config_free(&t->conf);
+	mbedtls_x509_crt_free(&t->own);
+	mbedtls_x509_crt_free(&t->pin);
+	mbedtls_pk_free(&t->key);
+	memset(t, 0, sizeof(*t));
+}
+
 /* One call to the agent; *root owns the answer, *res is its "results". */
-static int agent_call(const struct store_node *n, const struct attest_opts *o, const char *method,
-		      const char *path, const char *body, cJSON **root, cJSON **res, char *why,
-		      size_t whylen)
+static int agent_call(const struct store_node *n, const struct attest_opts *o, struct kc_rng *rng,
+		      const char *method, const char *path, const char *body, cJSON **root,
+		      cJSON **res, char *why, size_t whylen)
 {
 	struct http_client_response r = { 0 };
+	struct http_client_tls tls = { &tls_ctx.conf, NULL };
 	const char *host = o->agent_host ? o->agent_host : n->ip;
 	uint16_t port = (uint16_t)(o->agent_host ? o->agent_port : n->port);
 	char err[300];
 	int ret;
 
 	*root = NULL;
-	if (http_client_request(host, port, method, path, body ? "application/json" : NULL, body,
-				body ? strlen(body) : 0, o->timeout_ms, ATTEST_ANSWER_MAX, &r, err,
-				sizeof(err)) != 0)
+	if (n->mtls && (ret = tls_prepare(n, o, rng, why, whylen)) != ATTEST_PASS)
+		return ret;
+	if (http_client_request_tls(n->mtls ? &tls : NULL, host, port, method, path,
+				    body ? "application/json" : NULL, body, body ? strlen(body) : 0,
+				    o->timeout_ms, ATTEST_ANSWER_MAX, &r, err, sizeof(err)) != 0)
 		return say(ATTEST_ERROR, why, whylen, "%s %s: %s", method, path, err);
 	if (r.status != 200) {
 		ret = say(ATTEST_FAIL, why, whylen, "%s %s: agent answered HTTP %d: %.200s", method,
@@ -76,11 +150,11 @@ static const char *str(const cJSON *o, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static int pick_version(const struct store_node *n, const struct attest_opts *o, char *out,
-			size_t cap, char *why, size_t whylen)
+static int pick_version(const struct store_node *n, const struct attest_opts *o,
+			struct kc_rng *rng, char *out, size_t cap, char *why, size_t whylen)
 {
 	cJSON *root, *res, *list, *v;
-	int ret = agent_call(n, o, "GET", "/version", NULL, &root, &res, why, whylen);
+	int ret = agent_call(n, o, rng, "GET", "/version", NULL, &root, &res, why, whylen);
 
 	if (ret != ATTEST_PASS)
 		return ret;
@@ -195,7 +269,7 @@ int tenant_enroll(struct store *s, struct kc_rng *rng, const char *uuid, const u
 		ret = say(ATTEST_FAIL, why, whylen, "%s", err);
 		goto out;
 	}
-	ret = pick_version(&n, o, n.api_version, sizeof(n.api_version), why, whylen);
+	ret = pick_version(&n, o, rng, n.api_version, sizeof(n.api_version), why, whylen);
 	if (ret != ATTEST_PASS)
 		goto out;
 	if (wire_alnum(rng, nonce, NONCE_LEN) != 0) {
@@ -203,7 +277,7 @@ int tenant_enroll(struct store *s, struct kc_rng *rng, const char *uuid, const u
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/v%s/quotes/identity?nonce=%s", n.api_version, nonce);
-	ret = agent_call(&n, o, "GET", path, NULL, &root, &res, why, whylen);
+	ret = agent_call(&n, o, rng, "GET", path, NULL, &root, &res, why, whylen);
 	if (ret != ATTEST_PASS)
 		goto out;
 	pem = str(res, "pubkey");
@@ -251,7 +325,7 @@ int tenant_enroll(struct store *s, struct kc_rng *rng, const char *uuid, const u
 	if (!body)
 		goto nomem;
 	snprintf(path, sizeof(path), "/v%s/keys/ukey", n.api_version);
-	ret = agent_call(&n, o, "POST", path, body, &root, &res, why, whylen);
+	ret = agent_call(&n, o, rng, "POST", path, body, &root, &res, why, whylen);
 	if (ret != ATTEST_PASS)
 		goto out;
 	snprintf(n.policy, sizeof(n.policy), "%s", policy_json ? policy_json : "");
@@ -392,13 +466,13 @@ static int release_v(struct store_node *n, struct kc_rng *rng, const struct atte
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/v%s/keys/vkey", n->api_version);
-	ret = agent_call(n, o, "POST", path, body, &root, &res, why, whylen);
+	ret = agent_call(n, o, rng, "POST", path, body, &root, &res, why, whylen);
 	if (ret != ATTEST_PASS)
 		goto out;
 	cJSON_Delete(root);
 	root = NULL;
 	snprintf(path, sizeof(path), "/v%s/keys/verify?challenge=%s", n->api_version, n->challenge);
-	ret = agent_call(n, o, "GET", path, NULL, &root, &res, why, whylen);
+	ret = agent_call(n, o, rng, "GET", path, NULL, &root, &res, why, whylen);
 	if (ret != ATTEST_PASS)
 		goto out;
 	hmac = str(res, "hmac");
@@ -454,7 +528,7 @@ int attest_node(struct store *s, struct kc_rng *rng, const char *uuid, const str
 	snprintf(path, sizeof(path),
 		 "/v%s/quotes/integrity?nonce=%s&mask=0x%x&partial=1&ima_ml_entry=0",
 		 n.api_version, nonce, mask);
-	ret = agent_call(&n, o, "GET", path, NULL, &root, &res, why, whylen);
+	ret = agent_call(&n, o, rng, "GET", path, NULL, &root, &res, why, whylen);
 	if (ret == ATTEST_ERROR)
 		goto out;
 	if (ret != ATTEST_PASS)
@@ -558,7 +632,7 @@ out:
 }
 
 void attest_notify_revocation(const struct store_node *n, const struct attest_opts *o,
-			      const char *reason)
+			      struct kc_rng *rng, const char *reason)
 {
 	cJSON *j = cJSON_CreateObject(), *msg = cJSON_CreateObject(), *root = NULL, *res;
 	char path[128], why[300], *m = NULL, *body = NULL;
@@ -571,7 +645,7 @@ void attest_notify_revocation(const struct store_node *n, const struct attest_op
 		goto out;
 	snprintf(path, sizeof(path), "/v%s/notifications/revocation",
 		 n->api_version[0] ? n->api_version : "2.1");
-	if (agent_call(n, o, "POST", path, body, &root, &res, why, sizeof(why)) != ATTEST_PASS)
+	if (agent_call(n, o, rng, "POST", path, body, &root, &res, why, sizeof(why)) != ATTEST_PASS)
 		vlog("revocation notice to %s not delivered: %s", n->uuid, why);
 out:
 	free(m);

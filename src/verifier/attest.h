@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The tenant and verifier roles against one agent (Keylime agent API 2.x,
- * plain HTTP for now: see docs/verifier.md, "Limits").
+ * The tenant and verifier roles against one agent (Keylime agent API 2.x):
+ * mutual TLS when the agent registered a certificate (pinned: the registered
+ * certificate is the only trust anchor, as in Keylime), plain HTTP when it
+ * registered "disabled".
  *
  * tenant_enroll: identity quote (signed by the registered AK, over our
  * nonce, PCR 16 = the NK binding), then U and the encrypted payload; V and
@@ -37,6 +39,10 @@ struct attest_opts {
 	int timeout_ms;
 	const char *agent_host; /* override the registered contact (NAT, tests) */
 	int agent_port;
+	/* Mutual TLS with agents that registered a certificate: ours, issued by the
+	 * client CA the agents trust (airlock.client_ca). PEM files. */
+	const char *client_cert;
+	const char *client_key;
 };
 
 /* payload: the zip to deliver (may be NULL: U only); policy_json may be NULL. */
@@ -63,6 +69,9 @@ int attest_unreachable(struct store *s, const char *uuid, const char *reason, ch
 
 /* Tell the agent it failed (Keylime notifications/revocation); best effort. */
 void attest_notify_revocation(const struct store_node *n, const struct attest_opts *o,
-			      const char *reason);
+			      struct kc_rng *rng, const char *reason);
+
+/* Frees this thread's TLS client (our certificate and key), if it made one. */
+void attest_tls_free(void);
 
 #endif

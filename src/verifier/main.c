@@ -35,9 +35,9 @@ static const char usage[] =
 	"usage: airlock-verifier [--state DIR] COMMAND ...\n"
 	"  serve [--listen ADDR:PORT] [--ek-ca DIR] [--ek-list FILE] [--interval SEC]\n"
 	"        [--workers N] [--timeout SEC] [--on-pass CMD] [--on-fail CMD]\n"
-	"        [--webhook URL] [--port-file FILE]\n"
+	"        [--webhook URL] [--port-file FILE] [--client-cert PEM --client-key PEM]\n"
 	"  node add UUID (--payload ZIP | PAYLOAD) [--policy FILE] [--agent HOST:PORT]\n"
-	"        [--timeout SEC]\n"
+	"        [--timeout SEC] [--client-cert PEM --client-key PEM]\n"
 	"    PAYLOAD: (--kernel FILE | --kernel-url URL (--kernel FILE | --kernel-sha256 H\n"
 	"        --kernel-size N)) [the same for --initrd] [--cmdline S]\n"
 	"        [--luks NAME=KEYFILE:VOLUME]... [--ipsec DIR]\n"
@@ -183,6 +183,10 @@ static int cmd_serve(const char *state, int argc, char **argv)
 			o.webhook = v;
 		} else if (!strcmp(a, "--port-file")) {
 			o.port_file = v;
+		} else if (!strcmp(a, "--client-cert")) {
+			o.attest.client_cert = v;
+		} else if (!strcmp(a, "--client-key")) {
+			o.attest.client_key = v;
 		} else {
 			return usage_error("serve: unknown option %s", a);
 		}
@@ -250,6 +254,10 @@ static int cmd_node_add(struct store *st, int argc, char **argv)
 		} else if (!strcmp(a, "--timeout")) {
 			if (parse_seconds(v, &o.timeout_ms) != 0)
 				return usage_error("--timeout wants seconds, got %s", v);
+		} else if (!strcmp(a, "--client-cert")) {
+			o.client_cert = v;
+		} else if (!strcmp(a, "--client-key")) {
+			o.client_key = v;
 		} else
 			return usage_error("node add: unknown option %s", a);
 	}
@@ -299,6 +307,7 @@ out:
 		explicit_bzero(payload, payload_len);
 	free(payload);
 	free(policy);
+	attest_tls_free();
 	kc_rng_free(&rng);
 	return ret;
 }

@@ -95,6 +95,23 @@ static int do_register(struct registrar *g, const char *uuid, cJSON *j, struct h
 	snprintf(n.ip, sizeof(n.ip), "%s", ip->valuestring);
 	n.port = (int)port->valuedouble;
 	n.mtls = strcmp(mtls->valuestring, "disabled") != 0;
+	if (n.mtls) {
+		/* The pin the verifier and tenant trust for this agent's TLS server. */
+		mbedtls_x509_crt crt;
+		int bad;
+
+		mbedtls_x509_crt_init(&crt);
+		bad = strlen(mtls->valuestring) >= sizeof(n.mtls_cert) ||
+		      mbedtls_x509_crt_parse(&crt, (const unsigned char *)mtls->valuestring,
+					     strlen(mtls->valuestring) + 1) != 0;
+		mbedtls_x509_crt_free(&crt);
+		if (bad) {
+			ret = refuse(g, r, 400, uuid, "mtls_cert is neither \"disabled\" nor one PEM "
+				     "certificate");
+			goto out;
+		}
+		snprintf(n.mtls_cert, sizeof(n.mtls_cert), "%s", mtls->valuestring);
+	}
 	snprintf(n.ek_trust, sizeof(n.ek_trust), "%.255s", how);
 	/* A node that registers again starts over: new AK, new enrolment. */
 	snprintf(n.state, sizeof(n.state), "registered");

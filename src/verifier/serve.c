@@ -115,14 +115,14 @@ static void announce(const char *uuid, const char *result, const char *reason)
 	post_webhook(S.o->webhook, uuid, result, reason);
 }
 
-static void on_failure(struct store *st, const char *uuid, const char *reason)
+static void on_failure(struct store *st, struct kc_rng *rng, const char *uuid, const char *reason)
 {
 	static __thread struct store_node n;
 	char err[300];
 
 	if (store_get(st, uuid, &n, err, sizeof(err)) == 1) {
 		explicit_bzero(n.v_key, sizeof(n.v_key));
-		attest_notify_revocation(&n, &S.o->attest, reason);
+		attest_notify_revocation(&n, &S.o->attest, rng, reason);
 	}
 	announce(uuid, "fail", reason);
 }
@@ -165,7 +165,7 @@ static void *worker(void *arg)
 			announce(uuid, "pass", why);
 		} else if (ret == ATTEST_FAIL) {
 			vlog("%s: FAIL: %s", uuid, why);
-			on_failure(&st, uuid, why);
+			on_failure(&st, &rng, uuid, why);
 		} else if (ret == ATTEST_ERROR) {
 			vlog("%s: could not attest: %s", uuid, why);
 		}
@@ -196,6 +196,7 @@ static void *worker(void *arg)
 			announce(uuid, "unreachable", why);
 		}
 	}
+	attest_tls_free();
 	kc_rng_free(&rng);
 	store_close(&st);
 	return NULL;

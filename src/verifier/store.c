@@ -18,7 +18,7 @@ static const char schema[] =
 	" policy TEXT, nk_pem TEXT, v_key BLOB, challenge TEXT, challenge_hmac TEXT,"
 	" have_counters INTEGER NOT NULL, reset_count INTEGER, restart_count INTEGER,"
 	" clock INTEGER, last_time INTEGER, verdict TEXT, reason TEXT,"
-	" passes INTEGER NOT NULL, failures INTEGER NOT NULL, api_version TEXT);"
+	" passes INTEGER NOT NULL, failures INTEGER NOT NULL, api_version TEXT, mtls_cert TEXT);"
 	"CREATE TABLE IF NOT EXISTS history("
 	" id INTEGER PRIMARY KEY, uuid TEXT NOT NULL, time INTEGER NOT NULL,"
 	" verdict TEXT NOT NULL, reason TEXT NOT NULL);"
@@ -114,7 +114,7 @@ static int copy_blob(sqlite3_stmt *st, int col, uint8_t *out, size_t cap, size_t
 
 #define COLUMNS "uuid, ek_tpm, aik_tpm, ip, port, mtls, ek_trust, state, secret_b64, policy," \
 	" nk_pem, v_key, challenge, challenge_hmac, have_counters, reset_count, restart_count," \
-	" clock, last_time, verdict, reason, passes, failures, api_version"
+	" clock, last_time, verdict, reason, passes, failures, api_version, mtls_cert"
 
 static int row_to_node(sqlite3_stmt *st, struct store_node *n)
 {
@@ -147,6 +147,7 @@ static int row_to_node(sqlite3_stmt *st, struct store_node *n)
 	n->passes = sqlite3_column_int64(st, 21);
 	n->failures = sqlite3_column_int64(st, 22);
 	copy_text(st, 23, n->api_version, sizeof(n->api_version));
+	copy_text(st, 24, n->mtls_cert, sizeof(n->mtls_cert));
 	return 0;
 }
 
@@ -191,7 +192,7 @@ int store_put(struct store *s, const struct store_node *n, char *err, size_t err
 	int ret = -1, i = 1, ok;
 
 	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO nodes(" COLUMNS ") VALUES("
-			       "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st,
+			       "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st,
 			       NULL) != SQLITE_OK) {
 		db_fail(s, "writing a node", err, errlen);
 		goto out;
@@ -220,7 +221,8 @@ int store_put(struct store *s, const struct store_node *n, char *err, size_t err
 	     bind_text_or_null(st, i++, n->reason) == SQLITE_OK &&
 	     sqlite3_bind_int64(st, i++, n->passes) == SQLITE_OK &&
 	     sqlite3_bind_int64(st, i++, n->failures) == SQLITE_OK &&
-	     bind_text_or_null(st, i++, n->api_version) == SQLITE_OK;
+	     bind_text_or_null(st, i++, n->api_version) == SQLITE_OK &&
+	     bind_text_or_null(st, i++, n->mtls_cert) == SQLITE_OK;
 	if (!ok || sqlite3_step(st) != SQLITE_DONE) {
 		db_fail(s, "writing a node", err, errlen);
 		goto out;

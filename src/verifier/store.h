@@ -40,6 +40,7 @@ struct store_node {
 	char ip[64];
 	int port;
 	int mtls; /* the agent registered a TLS certificate */
+	char mtls_cert[STORE_BLOB_MAX]; /* its PEM: the pin for mutual TLS */
 	char ek_trust[256]; /* how the EK was accepted */
 	char state[16];
 	char api_version[8]; /* agent API version the tenant negotiated, "2.5" */

@@ -74,3 +74,21 @@ stop_pid() {
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
+
+# test_mkcert DIR NAME ISSUER: DIR/NAME.pem and DIR/NAME.key, an EC P-256
+# certificate for CN=NAME signed by DIR/ISSUER (a CA; self-signed when NAME
+# equals ISSUER). For mutual-TLS tests.
+test_mkcert() {
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$2" \
+		-keyout "$1/$2.key" -out "$1/$2.csr" 2>/dev/null
+	if [ "$2" = "$3" ]; then
+		openssl x509 -req -in "$1/$2.csr" -signkey "$1/$2.key" -days 2 \
+			-extfile /dev/stdin -out "$1/$2.pem" 2>/dev/null <<EOX
+basicConstraints=critical,CA:TRUE
+keyUsage=critical,keyCertSign
+EOX
+	else
+		openssl x509 -req -in "$1/$2.csr" -CA "$1/$3.pem" -CAkey "$1/$3.key" \
+			-CAcreateserial -days 2 -out "$1/$2.pem" 2>/dev/null
+	fi
+}

@@ -233,20 +233,7 @@ start_run traversal 60 && {
 # --- mutual TLS: the registered certificate serves, only the client CA's clients get in ---
 ca=$work/ca-tls
 mkdir -p "$ca"
-mkcert() { # NAME ISSUER-NAME (self-signed when equal)
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" \
-		-keyout "$ca/$1.key" -out "$ca/$1.csr" 2>/dev/null
-	if [ "$1" = "$2" ]; then
-		openssl x509 -req -in "$ca/$1.csr" -signkey "$ca/$1.key" -days 2 \
-			-extfile /dev/stdin -out "$ca/$1.pem" 2>/dev/null <<EOX
-basicConstraints=critical,CA:TRUE
-keyUsage=critical,keyCertSign
-EOX
-	else
-		openssl x509 -req -in "$ca/$1.csr" -CA "$ca/$2.pem" -CAkey "$ca/$2.key" \
-			-CAcreateserial -days 2 -out "$ca/$1.pem" 2>/dev/null
-	fi
-}
+mkcert() { test_mkcert "$ca" "$@"; }
 mkcert client-ca client-ca && mkcert verifier client-ca && mkcert other-ca other-ca && mkcert intruder other-ca
 tls_get() { # CERT-NAME|none: prints the HTTP status, or "refused"
 	python3 - "$agent_port" "$run/reg/$uuid.mtls.pem" "$ca" "$1" <<'EOP'

@@ -95,8 +95,8 @@ start_agent() {
 	"$measure" "$tpm" "$run/state/eventlog" "airlock runtime: state=ready" >/dev/null ||
 		{ ko "$run: initial measurement"; return 1; }
 	agent_port=$(free_port)
-	printf 'airlock.registrar=127.0.0.1:%s airlock.port=%s airlock.contact=127.0.0.1 airlock.mtls=off airlock.uuid=%s\n' \
-		"$regport" "$agent_port" "$uuid" >"$run/config"
+	printf 'airlock.registrar=127.0.0.1:%s airlock.port=%s airlock.contact=127.0.0.1 airlock.mtls=%s airlock.uuid=%s\n' \
+		"$regport" "$agent_port" "${AGENT_MTLS:-off}" "$uuid" >"$run/config"
 	"$agent" --config "$run/config" --tpm "$tpm" --state-dir "$run/state" --dry-run \
 		--listen 127.0.0.1 --fw-eventlog /nonexistent --ima-log /nonexistent \
 		--exit-after 90 --verify-grace 5 "$@" >"$run/agent.out" 2>"$run/agent.err" &
@@ -250,6 +250,36 @@ start_verifier untrusted --ek-list "$work/eklist" && {
 	check "a uuid with a slash is refused" test "$st" != 200
 	st=$(python3 "$helper" register "$regport" signer "$vectors/ek-rsa.pub" "$vectors/ek-rsa.pub")
 	check "an EK offered as AK (not a signing key) is refused (403)" test "$st" = 403
+	stop_pid "$ver_pid"; ver_pid=
+}
+# --- mutual TLS (the agent's default): pinned agent certificate, our client certificate ---
+u5=5a8c1e2f-0000-4000-8000-000000000005
+ca=$work/tls
+mkdir -p "$ca"
+test_mkcert "$ca" client-ca client-ca && test_mkcert "$ca" verifier client-ca &&
+	test_mkcert "$ca" other-ca other-ca && test_mkcert "$ca" intruder other-ca
+check "test client certificates made" test -s "$ca/intruder.pem"
+start_verifier mtls --ek-ca "$work/trust" --client-cert "$ca/verifier.pem" --client-key "$ca/verifier.key" &&
+	AGENT_MTLS=on start_agent mtls "$u5" --client-ca "$ca/client-ca.pem" && {
+	check "mTLS: agent registers with its certificate" wait_state "$u5" active 30
+	check "mTLS: the registration's certificate is kept" sh -c \
+		"'$verifier' --state '$state' node show $u5 | grep -q '(mTLS)'"
+	policy_for "$work/mtls.policy" "$(pcr8)"
+	"$verifier" --state "$state" node add "$u5" --payload "$work/payload.zip" >"$work/mtls1.out" 2>&1
+	rc=$?
+	check "mTLS: node add without a client certificate says what to give (exit 1)" sh -c \
+		"test $rc = 1 && grep -q 'give --client-cert' '$work/mtls1.out'"
+	"$verifier" --state "$state" node add "$u5" --payload "$work/payload.zip" \
+		--client-cert "$ca/intruder.pem" --client-key "$ca/intruder.key" >"$work/mtls2.out" 2>&1
+	rc=$?
+	check "mTLS: a client certificate from another CA is refused by the agent (exit 1)" sh -c \
+		"test $rc = 1 && grep -q 'TLS' '$work/mtls2.out'"
+	check "mTLS: node add with the verifier's certificate" "$verifier" --state "$state" node add "$u5" \
+		--payload "$work/payload.zip" --policy "$work/mtls.policy" \
+		--client-cert "$ca/verifier.pem" --client-key "$ca/verifier.key"
+	check "mTLS: the daemon releases V over mutual TLS" wait_state "$u5" attesting 30
+	wait_agent
+	check "mTLS: the agent finished the handoff (exit 0)" test "$agent_rc" = 0
 	stop_pid "$ver_pid"; ver_pid=
 }
 check "the daemon logs no crash" sh -c "! grep -qi 'sanitizer\|segfault' '$work'/*.verifier.log"
