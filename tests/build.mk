@@ -109,14 +109,14 @@ bench: $(DEPS)/mbedtls-host.stamp
 	$(MAKE) $(TGT)/airlock-agent $(TB)/host/kl-peer $(TB)/host/tpm-measure
 	$(TOP)/tests/bench/bench_agent.sh $(TGT)/airlock-agent $(TB)/host/kl-peer $(TB)/host/tpm-measure
 
-# The README's main job: build, then boot the image in QEMU with swtpm through
-# registration, quotes, the payload and kexec into a test tenant, with
-# tests/host/kl_peer.c as the Keylime side (until the tenant verifier lands).
+# The README's main job: build, then boot the image in QEMU with swtpm, with
+# airlock-verifier as registrar, tenant and verifier: registration (EK by its
+# certificate), mutual TLS, a policy predicted from this build, a payload built
+# from its parts, V on the first good quote, kexec into a test tenant.
 demo: image $(TB)/host/kl-peer $(HOSTBIN)/airlock-verifier
-	$(TOP)/tests/boot/test_boot.py --image $(OUT) --peer $(TB)/host/kl-peer --only flow \
-		--verifier $(HOSTBIN)/airlock-verifier \
-		--logs $(O)/demo
-	@echo "demo: console log in $(O)/demo/boot.*/node.console.log"
+	$(TOP)/tests/boot/test_boot.py --image $(OUT) --peer $(TB)/host/kl-peer --only verifier-flow \
+		--verifier $(HOSTBIN)/airlock-verifier --logs $(O)/demo
+	@echo "demo: console log in $(O)/demo/boot.*/verifier-flow/node.console.log"
 
 # The residue test's "previous tenant": /fill in an initramfs of its own.
 $(TB)/fill.cpio.xz: $(TOP)/tests/boot/fill.c $(DEPS)/musl.stamp $(HOSTBIN)/mkcpio

@@ -321,13 +321,18 @@ static void describe_event(const struct eventlog_event *ev, uint16_t alg, char *
 {
 	char hex[2 * DIGEST_MAX_SIZE + 1] = "none";
 	const uint8_t *d = event_digest(ev, alg);
+	const char *data = (const char *)ev->data;
 	size_t n;
 
 	if (d)
 		kc_hex_encode(d, digest_size(alg), hex, sizeof(hex), &n);
-	snprintf(out, cap, "log record %zu, type 0x%x, digest %s, data \"%.*s\"", ev->index,
-		 ev->type, hex, (int)(ev->data_size > 100 ? 100 : ev->data_size),
-		 (const char *)ev->data);
+	/* Long data (a command line): its start and its end, where additions usually are. */
+	if (ev->data_size <= 160)
+		snprintf(out, cap, "log record %zu, type 0x%x, digest %s, data \"%.*s\"", ev->index,
+			 ev->type, hex, (int)ev->data_size, data);
+	else
+		snprintf(out, cap, "log record %zu, type 0x%x, digest %s, data \"%.80s...%.72s\"",
+			 ev->index, ev->type, hex, data, data + ev->data_size - 72);
 	/* Event data is often text but not always: keep the report printable. */
 	for (char *c = strstr(out, "data \""); c && *c; c++)
 		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)

@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import base64
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -385,6 +386,157 @@ def client_ca_by_url(a, work):
         srv.stop()
 
 
+class Verifier:
+    """airlock-verifier serve on 127.0.0.1, trusting the EK CA swtpm_setup signs with."""
+
+    def __init__(self, binary, workdir, ek_ca, extra):
+        self.binary = binary
+        self.state = os.path.join(workdir, "verifier-state")
+        self.log = os.path.join(workdir, "verifier.log")
+        portfile = os.path.join(workdir, "verifier.port")
+        self.proc = subprocess.Popen(
+            [binary, "--state", self.state, "serve", "--listen", "127.0.0.1:0", "--port-file",
+             portfile, "--ek-ca", ek_ca, "--interval", "1"] + extra,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
+        deadline = time.monotonic() + 10
+        while not (os.path.exists(portfile) and open(portfile).read().strip()):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise Failure("airlock-verifier did not start (log %s)" % self.log)
+            time.sleep(0.05)
+        self.port = int(open(portfile).read())
+
+    def cli(self, *args, timeout=300):
+        return subprocess.run([self.binary, "--state", self.state] + list(args),
+                              capture_output=True, text=True, timeout=timeout)
+
+    def node(self, uuid):
+        r = self.cli("node", "show", uuid, "--json", timeout=30)
+        return json.loads(r.stdout) if r.returncode == 0 else {}
+
+    def wait_state(self, uuid, state, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.node(uuid).get("state") == state:
+                return True
+            time.sleep(0.5)
+        return False
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def verifier_flow(a, work, tampered=False):
+    """The product end to end: airlock-verifier as registrar, tenant and verifier for a QEMU
+    node with mutual TLS on (the agent's default, client CA by URL), a policy predicted from
+    the build, a payload built from its parts, V released on the first good quote, kexec.
+    tampered: the node boots with another command line than the tenant predicted from; the
+    verifier must fail it, name the event, and never release V."""
+    work = os.path.join(work, "verifier-flow" + ("-tampered" if tampered else ""))
+    files = os.path.join(work, "provisioning")
+    ca_dir = os.path.join(work, "client-ca")
+    os.makedirs(files)
+    make_ca(ca_dir)
+    shutil.copy(os.path.join(ca_dir, "client-ca.pem"), files)
+    kernel = os.path.join(files, "vmlinuz")
+    shutil.copyfile(os.path.join(a.image, "bzImage"), kernel)
+    initrd = os.path.join(work, "initrd")
+    with open(initrd, "wb") as f:
+        f.write(newc({"tenant-init": (0o755, TENANT_INIT)}))
+    key = os.path.join(work, "data.key")
+    with open(key, "wb") as f:
+        f.write(b"luks-key-7")
+    ipsec = os.path.join(work, "ipsec")
+    os.makedirs(ipsec)
+    with open(os.path.join(ipsec, "swanctl.conf"), "w") as f:
+        f.write("connections { }\n")
+    hooks = os.path.join(work, "hooks.log")
+    hook = os.path.join(work, "hook")
+    with open(hook, "w") as f:
+        f.write("#!/bin/sh\necho \"$1 $2\" >>%s\n" % hooks)
+    os.chmod(hook, 0o755)
+    srv = FileServer(files)
+    agent_port = free_port()
+    ca_sha = hashlib.sha256(open(os.path.join(ca_dir, "client-ca.pem"), "rb").read()).hexdigest()
+    tpm = Swtpm(os.path.join(work, "tpm"), banks=a.banks, ek=True)
+    vm = ver = None
+    try:
+        tpm.start()
+        # swtpm_setup signs EK certificates with its local CA: the verifier trusts exactly that.
+        ek_ca = os.path.join(work, "ek-ca")
+        os.makedirs(ek_ca)
+        for f in ("swtpm-localca-rootca-cert.pem", "issuercert.pem"):
+            shutil.copy(os.path.join("/var/lib/swtpm-localca", f), ek_ca)
+        ver = Verifier(a.verifier, work, ek_ca, [
+            "--client-cert", os.path.join(ca_dir, "verifier.pem"),
+            "--client-key", os.path.join(ca_dir, "verifier.key"),
+            "--on-pass", hook, "--on-fail", hook])
+        cmdline = ("airlock.registrar=10.0.2.2:%d airlock.uuid=%s airlock.net_timeout=20 "
+                   "airlock.client_ca=http://10.0.2.2:%d/client-ca.pem airlock.client_ca_sha256=%s"
+                   % (ver.port, UUID, srv.port, ca_sha))
+        booted = cmdline + (" airlock.loglevel=debug" if tampered else "")
+        vm = Qemu(work, "node", ["-kernel", os.path.join(a.image, "bzImage"), "-append", booted,
+                                 "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:9002" % agent_port,
+                                 "-device", "virtio-net-pci,netdev=n0"], tpm=tpm)
+        vm.expect(r"agent: serving the Keylime agent API .*\(mutual TLS\)", 300)
+        node = ver.node(UUID)
+        check("verifier: the node registered, EK trusted by its certificate",
+              node.get("state") == "active" and "certificate" in node.get("ek_trust", ""),
+              repr(node))
+        policy = os.path.join(work, "node.policy")
+        r = ver.cli("predict", a.image, "--append", cmdline, "--out", policy, timeout=60)
+        check("verifier: predict the node's policy from the build", r.returncode == 0, r.stderr)
+        r = ver.cli("node", "add", UUID, "--agent", "127.0.0.1:%d" % agent_port,
+                    "--kernel-url", "http://10.0.2.2:%d/vmlinuz" % srv.port, "--kernel", kernel,
+                    "--initrd", initrd, "--cmdline", TENANT_CMDLINE,
+                    "--luks", "data=%s:/dev/vdb" % key, "--ipsec", ipsec, "--policy", policy,
+                    "--client-cert", os.path.join(ca_dir, "verifier.pem"),
+                    "--client-key", os.path.join(ca_dir, "verifier.key"))
+        check("verifier: node add (identity quote, U, built payload) over mutual TLS",
+              r.returncode == 0, (r.stdout + r.stderr).strip())
+        if tampered:
+            check("verifier, tampered node: failed", ver.wait_state(UUID, "failed", 120),
+                  repr(ver.node(UUID)))
+            reason = ver.node(UUID).get("reason", "")
+            check("verifier, tampered node: the report names the command line event",
+                  "PCR 8: first differing event: #0" in reason and "loglevel=debug" in reason,
+                  reason)
+            vm.expect(r"revocation notice", 60)
+            check("verifier, tampered node: the agent got the revocation notice", True)
+            time.sleep(3)
+            check("verifier, tampered node: no kexec without V", "tenant loaded" not in vm.output())
+            check("verifier, tampered node: fail hook ran", os.path.exists(hooks) and
+                  ("%s fail" % UUID) in open(hooks).read())
+            return
+        check("verifier: the daemon releases V after a quote meeting the predicted policy",
+              ver.wait_state(UUID, "attesting", 120), repr(ver.node(UUID)))
+        kx = vm.expect(r"agent: tenant loaded with (kexec_file_load|kexec_load \(kexec-tools\))",
+                       300)
+        tu = vm.expect(r"^tenant: up$", 300, kx.end())
+        vm.expect(r"^tenant: done$", 120, tu.end())
+        out = vm.output()[tu.start():]
+        check("verifier flow: tenant got its command line", "rdinit=/tenant-init" in out)
+        check("verifier flow: LUKS key and volume", "tenant: key luks-key-7" in out and
+              "tenant: volumes data /dev/vdb" in out)
+        check("verifier flow: IPsec material", "tenant: ipsec connections { }" in out)
+        check("verifier flow: pass hook ran", os.path.exists(hooks) and
+              ("%s pass" % UUID) in open(hooks).read())
+    except Failure as e:
+        check("verifier flow", False, str(e))
+        print("logs kept in %s" % work)
+    finally:
+        if vm:
+            vm.close()
+        tpm.stop()
+        if ver:
+            ver.stop()
+        srv.stop()
+
+
 def no_nic(a, work):
     """No network interface: a clear, measured failure, not a hang."""
     vm, tpm = boot(a, work, "nonic", "airlock.registrar=10.0.2.2:8890 airlock.shell=1 "
@@ -415,14 +567,20 @@ def main():
     ap.add_argument("--logs", required=True)
     ap.add_argument("--banks", default="sha1,sha256")
     ap.add_argument("--verifier", help="airlock-verifier: check its predicted policy on the flow")
-    ap.add_argument("--only", choices=["flow"], help="only the full flow (make demo)")
+    ap.add_argument("--only", choices=["flow", "verifier-flow"],
+                    help="only one flow (make demo runs verifier-flow)")
     a = ap.parse_args()
     a.peer = os.path.abspath(a.peer)
     need("qemu-system-x86_64", "swtpm", "swtpm_setup", "tpm2_checkquote")
     os.makedirs(a.logs, exist_ok=True)
     work = tempfile.mkdtemp(prefix="boot.", dir=a.logs)
     try:
-        full_flow(a, work)
+        if a.only != "verifier-flow":
+            full_flow(a, work)
+        if a.verifier and a.only != "flow":
+            verifier_flow(a, work)
+            if not a.only:
+                verifier_flow(a, work, tampered=True)
         if not a.only:
             refused(a, work)
             no_client_ca(a, work)

@@ -260,6 +260,29 @@ static void test_firmware_events(void **state)
 	assert_int_equal(policy_check(&pol, &q, NULL, 0, NULL, 0, report, sizeof(report)), -1);
 }
 
+/* A long event (a command line) shows its start and its end, where additions are. */
+static void test_report_long_event(void **state)
+{
+	static char line[301];
+	struct eventlog_writer w;
+	uint16_t banks[1] = { TPM_ALG_SHA256 };
+	char report[1024];
+
+	(void)state;
+	load_quote();
+	memset(line, 'a', 300);
+	memcpy(line, "console=ttyS0", 13);
+	memcpy(line + 300 - 23, " airlock.loglevel=debug", 23);
+	assert_int_equal(eventlog_writer_init(&w, rtlog, sizeof(rtlog), banks, 1), 0);
+	assert_int_equal(eventlog_append(&w, 8, TCG_EV_IPL, line, 300, NULL), 0);
+	assert_int_equal(parse(HEAD "\"runtime_events\":{\"8\":[{\"digest\":\"" ZERO "\"}]}}"), 0);
+	assert_int_equal(policy_check(&pol, &q, rtlog, w.len, NULL, 0, report, sizeof(report)), -1);
+	print_message("%s\n", report);
+	assert_non_null(strstr(report, "data \"console=ttyS0"));
+	assert_non_null(strstr(report, "...aaaa"));
+	assert_non_null(strstr(report, "airlock.loglevel=debug\""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_check_values),
 		cmocka_unit_test(test_runtime_events),
 		cmocka_unit_test(test_firmware_events),
+		cmocka_unit_test(test_report_long_event),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
