@@ -430,13 +430,25 @@ class Verifier:
             self.proc.wait()
 
 
-def verifier_flow(a, work, tampered=False):
+def direct_boot(a, work, cmdline, agent_port, tpm, files, srv):
+    """SeaBIOS-style direct boot (QEMU -kernel): the kernel sees exactly cmdline."""
+    vm = Qemu(work, "node", ["-kernel", os.path.join(a.image, "bzImage"), "-append", cmdline,
+                             "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:9002" % agent_port,
+                             "-device", "virtio-net-pci,netdev=n0"], tpm=tpm)
+    return vm, cmdline
+
+
+def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-flow",
+                  expect_fail=None):
     """The product end to end: airlock-verifier as registrar, tenant and verifier for a QEMU
     node with mutual TLS on (the agent's default, client CA by URL), a policy predicted from
     the build, a payload built from its parts, V released on the first good quote, kexec.
     tampered: the node boots with another command line than the tenant predicted from; the
-    verifier must fail it, name the event, and never release V."""
-    work = os.path.join(work, "verifier-flow" + ("-tampered" if tampered else ""))
+    verifier must fail it, name the event, and never release V. launch boots the node and
+    returns (vm, the command line its kernel gets); expect_fail: text the failure report
+    must contain when launch itself tampers (another image)."""
+    work = os.path.join(work, name + ("-tampered" if tampered else ""))
+    label = "%s%s: " % (name, ", tampered" if tampered else "")
     files = os.path.join(work, "provisioning")
     ca_dir = os.path.join(work, "client-ca")
     os.makedirs(files)
@@ -478,55 +490,59 @@ def verifier_flow(a, work, tampered=False):
         cmdline = ("airlock.registrar=10.0.2.2:%d airlock.uuid=%s airlock.net_timeout=20 "
                    "airlock.client_ca=http://10.0.2.2:%d/client-ca.pem airlock.client_ca_sha256=%s"
                    % (ver.port, UUID, srv.port, ca_sha))
-        booted = cmdline + (" airlock.loglevel=debug" if tampered else "")
-        vm = Qemu(work, "node", ["-kernel", os.path.join(a.image, "bzImage"), "-append", booted,
-                                 "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:9002" % agent_port,
-                                 "-device", "virtio-net-pci,netdev=n0"], tpm=tpm)
+        # tampered: the node boots with one more word than the tenant predicts from.
+        extra = " airlock.loglevel=debug" if tampered else ""
+        vm, booted = launch(a, work, cmdline + extra, agent_port, tpm, files, srv)
+        cmdline = booted[:len(booted) - len(extra)]
         vm.expect(r"agent: serving the Keylime agent API .*\(mutual TLS\)", 300)
         node = ver.node(UUID)
-        check("verifier: the node registered, EK trusted by its certificate",
+        check(label + "the node registered, EK trusted by its certificate",
               node.get("state") == "active" and "certificate" in node.get("ek_trust", ""),
               repr(node))
         policy = os.path.join(work, "node.policy")
         r = ver.cli("predict", a.image, "--append", cmdline, "--out", policy, timeout=60)
-        check("verifier: predict the node's policy from the build", r.returncode == 0, r.stderr)
+        check(label + "predict the node's policy from the build", r.returncode == 0, r.stderr)
         r = ver.cli("node", "add", UUID, "--agent", "127.0.0.1:%d" % agent_port,
                     "--kernel-url", "http://10.0.2.2:%d/vmlinuz" % srv.port, "--kernel", kernel,
                     "--initrd", initrd, "--cmdline", TENANT_CMDLINE,
                     "--luks", "data=%s:/dev/vdb" % key, "--ipsec", ipsec, "--policy", policy,
                     "--client-cert", os.path.join(ca_dir, "verifier.pem"),
                     "--client-key", os.path.join(ca_dir, "verifier.key"))
-        check("verifier: node add (identity quote, U, built payload) over mutual TLS",
+        check(label + "node add (identity quote, U, built payload) over mutual TLS",
               r.returncode == 0, (r.stdout + r.stderr).strip())
-        if tampered:
-            check("verifier, tampered node: failed", ver.wait_state(UUID, "failed", 120),
+        if tampered or expect_fail:  # the node must be failed, V never released
+            check(label + "failed", ver.wait_state(UUID, "failed", 120),
                   repr(ver.node(UUID)))
             reason = ver.node(UUID).get("reason", "")
-            check("verifier, tampered node: the report names the command line event",
-                  "PCR 8: first differing event: #0" in reason and "loglevel=debug" in reason,
-                  reason)
+            if expect_fail:
+                check(label + "the report says: %s" % expect_fail,
+                      expect_fail in reason, reason)
+            else:
+                check(label + "the report names the command line event",
+                      "PCR 8: first differing event: #0" in reason and "loglevel=debug" in reason,
+                      reason)
             vm.expect(r"revocation notice", 60)
-            check("verifier, tampered node: the agent got the revocation notice", True)
+            check(label + "the agent got the revocation notice", True)
             time.sleep(3)
-            check("verifier, tampered node: no kexec without V", "tenant loaded" not in vm.output())
-            check("verifier, tampered node: fail hook ran", os.path.exists(hooks) and
+            check(label + "no kexec without V", "tenant loaded" not in vm.output())
+            check(label + "fail hook ran", os.path.exists(hooks) and
                   ("%s fail" % UUID) in open(hooks).read())
             return
-        check("verifier: the daemon releases V after a quote meeting the predicted policy",
+        check(label + "the daemon releases V after a quote meeting the predicted policy",
               ver.wait_state(UUID, "attesting", 120), repr(ver.node(UUID)))
         kx = vm.expect(r"agent: tenant loaded with (kexec_file_load|kexec_load \(kexec-tools\))",
                        300)
         tu = vm.expect(r"^tenant: up$", 300, kx.end())
         vm.expect(r"^tenant: done$", 120, tu.end())
         out = vm.output()[tu.start():]
-        check("verifier flow: tenant got its command line", "rdinit=/tenant-init" in out)
-        check("verifier flow: LUKS key and volume", "tenant: key luks-key-7" in out and
+        check(label + "tenant got its command line", "rdinit=/tenant-init" in out)
+        check(label + "LUKS key and volume", "tenant: key luks-key-7" in out and
               "tenant: volumes data /dev/vdb" in out)
-        check("verifier flow: IPsec material", "tenant: ipsec connections { }" in out)
-        check("verifier flow: pass hook ran", os.path.exists(hooks) and
+        check(label + "IPsec material", "tenant: ipsec connections { }" in out)
+        check(label + "pass hook ran", os.path.exists(hooks) and
               ("%s pass" % UUID) in open(hooks).read())
     except Failure as e:
-        check("verifier flow", False, str(e))
+        check(label + "boot", False, str(e))
         print("logs kept in %s" % work)
     finally:
         if vm:

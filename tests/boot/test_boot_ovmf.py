@@ -19,6 +19,7 @@ from qemu import Failure, Qemu, Results, Swtpm, need  # noqa: E402
 
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+IPXE_EFI = "/usr/lib/ipxe/ipxe.efi"
 CMDLINE = "airlock.registrar=10.0.2.2:8890 airlock.shell=1 airlock.net_timeout=20"
 results = Results()
 check = results.check
@@ -110,6 +111,47 @@ def esp_boot(a, work):
           rc == 3 and "first differing event: #3" in out and "stage=network" in out, out)
 
 
+def ipxe_boot(suffix=b""):
+    """A launcher for test_boot.verifier_flow: OVMF boots Debian's ipxe.efi from a FAT disk;
+    iPXE gets boot.ipxe by TFTP from QEMU's user network and chainloads the runtime by HTTP
+    from the host (the provider's path on UEFI servers). suffix: bytes appended to the served
+    image (a node that gets another image than the tenant built)."""
+    def launch(a, work, cmdline, agent_port, tpm, files, srv):
+        esp = os.path.join(work, "esp")
+        os.makedirs(os.path.join(esp, "EFI", "BOOT"))
+        shutil.copy(IPXE_EFI, os.path.join(esp, "EFI", "BOOT", "BOOTX64.EFI"))
+        # Not named airlock.*: iPXE passes the image name as the kernel's first word.
+        with open(os.path.join(files, "runtime.efi"), "wb") as f:
+            f.write(open(os.path.join(a.image, "bzImage"), "rb").read() + suffix)
+        tftp = os.path.join(work, "tftp")
+        os.makedirs(tftp)
+        with open(os.path.join(tftp, "boot.ipxe"), "w") as f:
+            f.write("#!ipxe\nchain http://10.0.2.2:%d/runtime.efi %s\n" % (srv.port, cmdline))
+        vars_copy = os.path.join(work, "OVMF_VARS.fd")
+        shutil.copy(OVMF_VARS, vars_copy)
+        vm = Qemu(work, "node", [
+            "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + OVMF_CODE,
+            "-drive", "if=pflash,format=raw,unit=1,file=" + vars_copy,
+            "-drive", "file=fat:rw:%s,format=raw,if=none,id=esp" % esp,
+            "-device", "virtio-blk-pci,drive=esp",
+            "-netdev", "user,id=n0,tftp=%s,bootfile=boot.ipxe,hostfwd=tcp:127.0.0.1:%d-:9002"
+            % (tftp, agent_port),
+            "-device", "virtio-net-pci,netdev=n0,romfile="], tpm=tpm)
+        return vm, "runtime.efi " + cmdline
+    return launch
+
+
+def ipxe_flows(a, work):
+    """Issue 6's UEFI chainload with airlock-verifier on the tenant side: the node reaches the
+    tenant; then one served a different image (one byte appended) is failed on PCR 4."""
+    import test_boot
+    test_boot.check = check  # its checks count in this suite's results
+    a.banks = "sha1,sha256"
+    test_boot.verifier_flow(a, work, launch=ipxe_boot(), name="ipxe")
+    test_boot.verifier_flow(a, work, launch=ipxe_boot(b"\0"), name="ipxe-other-image",
+                            expect_fail="PCR 4: no firmware event with digest")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--image", required=True, help="build/qemu-ovmf directory")
@@ -171,6 +213,7 @@ def main():
         tpm.stop()
     if a.verifier:
         esp_boot(a, work)
+        ipxe_flows(a, work)
     return results.finish()
 
 
