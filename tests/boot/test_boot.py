@@ -494,7 +494,17 @@ def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-fl
         extra = " airlock.loglevel=debug" if tampered else ""
         vm, booted = launch(a, work, cmdline + extra, agent_port, tpm, files, srv)
         cmdline = booted[:len(booted) - len(extra)]
-        vm.expect(r"agent: serving the Keylime agent API .*\(mutual TLS\)", 300)
+        # Each stage is awaited in order, so vm.elapsed() is when it appeared.
+        t = {}
+        m = vm.expect(r"airlock: runtime starting", 300)
+        t["runtime up"] = vm.elapsed()
+        m = vm.expect(r"airlock: scrub [0-9.]+ s", 300, m.end())
+        t["scrub done"] = vm.elapsed()
+        m = vm.expect(r"airlock: network [0-9.]+ s", 120, m.end())
+        t["network"] = vm.elapsed()
+        m = vm.expect(r"agent: registered and activated", 300, m.end())
+        t["registered"] = vm.elapsed()
+        vm.expect(r"agent: serving the Keylime agent API .*\(mutual TLS\)", 300, m.end())
         node = ver.node(UUID)
         check(label + "the node registered, EK trusted by its certificate",
               node.get("state") == "active" and "certificate" in node.get("ek_trust", ""),
@@ -510,6 +520,7 @@ def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-fl
                     "--client-key", os.path.join(ca_dir, "verifier.key"))
         check(label + "node add (identity quote, U, built payload) over mutual TLS",
               r.returncode == 0, (r.stdout + r.stderr).strip())
+        t["payload sent"] = vm.elapsed()
         if tampered or expect_fail:  # the node must be failed, V never released
             check(label + "failed", ver.wait_state(UUID, "failed", 120),
                   repr(ver.node(UUID)))
@@ -530,9 +541,14 @@ def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-fl
             return
         check(label + "the daemon releases V after a quote meeting the predicted policy",
               ver.wait_state(UUID, "attesting", 120), repr(ver.node(UUID)))
+        t["first good quote, V"] = vm.elapsed()
         kx = vm.expect(r"agent: tenant loaded with (kexec_file_load|kexec_load \(kexec-tools\))",
                        300)
+        t["kexec"] = vm.elapsed()
         tu = vm.expect(r"^tenant: up$", 300, kx.end())
+        t["tenant up"] = vm.elapsed()
+        print("timing (%s): power-on -> %s" % (name, " -> ".join(
+            "%s %.1f s" % (k, v) for k, v in t.items())))
         vm.expect(r"^tenant: done$", 120, tu.end())
         out = vm.output()[tu.start():]
         check(label + "tenant got its command line", "rdinit=/tenant-init" in out)
