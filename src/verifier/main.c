@@ -13,6 +13,7 @@
 
 #include "attest.h"
 #include "ek_trust.h"
+#include "file_read.h"
 #include "cJSON.h"
 #include "eventlog.h"
 #include "policy.h"
@@ -116,28 +117,6 @@ static int parse_seconds(const char *s, int *ms)
 		return -1;
 	*ms = (int)(v * 1000);
 	return 0;
-}
-
-/* Whole file, at most max bytes, NUL-terminated. */
-static uint8_t *slurp(const char *path, size_t max, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *b = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || (size_t)n > max ||
-	    fseek(f, 0, SEEK_SET) != 0 || !(b = malloc((size_t)n + 1)) ||
-	    fread(b, 1, (size_t)n, f) != (size_t)n) {
-		free(b);
-		b = NULL;
-	} else {
-		b[n] = '\0';
-		*len = (size_t)n;
-	}
-	fclose(f);
-	return b;
 }
 
 static int cmd_serve(const char *state, int argc, char **argv)
@@ -274,7 +253,7 @@ static int cmd_node_add(struct store *st, int argc, char **argv)
 				"needs airlock.payload_max above that (default 1 MiB), or give the "
 				"kernel and initrd by URL\n", payload_len + 32);
 	} else {
-		payload = slurp(payload_file, PAYLOAD_MAX, &payload_len);
+		payload = file_read(payload_file, PAYLOAD_MAX, &payload_len, NULL, 0);
 	}
 	if (!payload) {
 		fprintf(stderr, "airlock-verifier: cannot read payload %s (at most %u MiB)\n",
@@ -282,7 +261,7 @@ static int cmd_node_add(struct store *st, int argc, char **argv)
 		ret = EXIT_ERROR;
 		goto out;
 	}
-	if (policy_file && !(policy = slurp(policy_file, POLICY_FILE_MAX, &policy_len))) {
+	if (policy_file && !(policy = file_read(policy_file, POLICY_FILE_MAX, &policy_len, NULL, 0))) {
 		fprintf(stderr, "airlock-verifier: cannot read policy %s (at most %d bytes)\n",
 			policy_file, POLICY_FILE_MAX);
 		ret = EXIT_ERROR;
@@ -494,7 +473,7 @@ static int cmd_policy_check(int argc, char **argv)
 
 	if (argc != 1)
 		return usage_error("policy check needs a FILE%s", "");
-	b = slurp(argv[0], POLICY_FILE_MAX, &len);
+	b = file_read(argv[0], POLICY_FILE_MAX, &len, NULL, 0);
 	if (!b) {
 		fprintf(stderr, "airlock-verifier: cannot read %s (at most %d bytes)\n", argv[0],
 			POLICY_FILE_MAX);
@@ -579,7 +558,7 @@ static int cmd_policy_test(int argc, char **argv)
 		if (!b)
 			return usage_error("policy test: unknown option %s", argv[i]);
 		free(*b);
-		*b = slurp(argv[i + 1], 16u << 20, l);
+		*b = file_read(argv[i + 1], 16u << 20, l, NULL, 0);
 		if (!*b) {
 			fprintf(stderr, "airlock-verifier: cannot read %s\n", argv[i + 1]);
 			goto out;
@@ -587,7 +566,7 @@ static int cmd_policy_test(int argc, char **argv)
 	}
 	if (!rt)
 		return usage_error("policy test needs --runtime-log%s", "");
-	pol = slurp(argv[0], POLICY_FILE_MAX, &pol_len);
+	pol = file_read(argv[0], POLICY_FILE_MAX, &pol_len, NULL, 0);
 	if (!pol || policy_parse((const char *)pol, pol_len, &p, err, sizeof(err)) != 0) {
 		fprintf(stderr, "airlock-verifier: %s: %s\n", argv[0], pol ? err : "cannot read it");
 		ret = pol ? EXIT_REFUSED : EXIT_ERROR;
@@ -638,7 +617,7 @@ static int cmd_ek_hash(int argc, char **argv)
 
 	if (argc != 1)
 		return usage_error("ek-hash needs a FILE%s", "");
-	b = slurp(argv[0], TPM_PUBLIC_MAX_SIZE, &len);
+	b = file_read(argv[0], TPM_PUBLIC_MAX_SIZE, &len, NULL, 0);
 	if (!b) {
 		fprintf(stderr, "airlock-verifier: cannot read %s (at most %d bytes)\n", argv[0],
 			TPM_PUBLIC_MAX_SIZE);

@@ -12,6 +12,7 @@
 
 #include "cJSON.h"
 #include "digest.h"
+#include "file_read.h"
 #include "keylime_crypto.h"
 
 #define PB_MAX_ENTRIES 256
@@ -146,47 +147,10 @@ static int finish(struct zipw *z, char *err, size_t errlen)
 	return 0;
 }
 
-/* A regular file, at most max bytes. */
-static uint8_t *read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
-{
-	struct stat st;
-	uint8_t *b = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t got = 0;
-
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
-		snprintf(err, errlen, "%s: %s", path, fd < 0 ? strerror(errno) :
-			 !S_ISREG(st.st_mode) ? "not a regular file" : "too large for a payload");
-		goto fail;
-	}
-	b = malloc((size_t)st.st_size + 1);
-	if (!b) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto fail;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
-
-		if (r <= 0) {
-			snprintf(err, errlen, "%s: read failed", path);
-			goto fail;
-		}
-		got += (size_t)r;
-	}
-	close(fd);
-	*len = got;
-	return b;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(b);
-	return NULL;
-}
-
 static int add_file(struct zipw *z, const char *name, const char *path, char *err, size_t errlen)
 {
 	size_t n;
-	uint8_t *b = read_file(path, PB_MAX_TOTAL, &n, err, errlen);
+	uint8_t *b = file_read(path, PB_MAX_TOTAL, &n, err, errlen);
 	int ret;
 
 	if (!b)
@@ -237,7 +201,7 @@ static cJSON *blob(struct zipw *z, const char *what, const struct pb_blob *b, ch
 	if (b->file) {
 		/* The agent fetches the URL and checks it against this local copy's hash. */
 		size_t flen;
-		uint8_t *data = read_file(b->file, 1u << 30, &flen, err, errlen), d[32];
+		uint8_t *data = file_read(b->file, 1u << 30, &flen, err, errlen), d[32];
 
 		if (!data)
 			goto fail;

@@ -4,42 +4,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cJSON.h"
 #include "config.h"
 #include "digest.h"
 #include "eventlog.h"
+#include "file_read.h"
 #include "keylime_crypto.h"
 #include "pe_hash.h"
 
 #define IMAGE_MAX (64u << 20)
 
+/* DIR/NAME of the build output; a missing one is most likely not a build directory. */
 static uint8_t *slurp(const char *dir, const char *name, size_t max, size_t *len, char *err,
 		      size_t errlen)
 {
 	char path[4096];
-	uint8_t *b = NULL;
-	FILE *f;
-	long n;
+	uint8_t *b;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "rb");
-	if (!f) {
+	b = file_read(path, max, len, err, errlen);
+	if (!b && access(path, F_OK) != 0)
 		snprintf(err, errlen, "cannot read %s: is %s a board's build output (make BOARD=...)?",
 			 path, dir);
-		return NULL;
-	}
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || (size_t)n > max ||
-	    fseek(f, 0, SEEK_SET) != 0 || !(b = malloc((size_t)n + 1)) ||
-	    fread(b, 1, (size_t)n, f) != (size_t)n) {
-		snprintf(err, errlen, "cannot read %s (at most %zu bytes)", path, max);
-		free(b);
-		b = NULL;
-	} else {
-		b[n] = '\0';
-		*len = (size_t)n;
-	}
-	fclose(f);
 	return b;
 }
 
