@@ -78,6 +78,7 @@ struct agent {
 	bool verified;             /* a keys/verify was answered with the derived key */
 	double t_key;              /* when K was derived */
 	struct payload *payload;   /* unpacked payload (payload.h) */
+	const char *refusal;       /* why payload_prepare refused: a measured token */
 	double boot_time;          /* seconds since the epoch at boot, for "boottime" */
 	double t_start;
 	char last_error[256];

@@ -441,9 +441,11 @@ int main(int argc, char **argv)
 		if (a.phase == AGENT_SERVING && api_key_ready(&a)) {
 			a.phase = AGENT_KEY_DERIVED;
 			a.t_key = agent_now();
-			if (payload_prepare(&a) != 0)
-				goto out;
-			if (payload_is_compat(&a)) {
+			if (payload_prepare(&a) != 0) {
+				/* Fail safe and say so: no kexec, the refusal in the next quote. */
+				payload_measure_refusal(&a);
+				a.phase = AGENT_FAILED;
+			} else if (payload_is_compat(&a)) {
 				if (payload_run_autorun(&a) != 0)
 					log_warn("agent: autorun.sh failed; still serving quotes");
 				a.phase = AGENT_DONE;
@@ -468,6 +470,10 @@ int main(int argc, char **argv)
 			ta_close(a.tpm);
 			a.tpm = NULL;
 			ret = payload_handoff(&a) == 0 ? 0 : 1;
+			goto out;
+		}
+		if (deadline > 0 && agent_now() > deadline && a.phase == AGENT_FAILED) {
+			log_err("agent: payload refused; stopping (--exit-after)");
 			goto out;
 		}
 		if (deadline > 0 && agent_now() > deadline && a.phase != AGENT_DONE) {

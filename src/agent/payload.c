@@ -19,6 +19,9 @@
 #include "http_client.h"
 #include "log.h"
 #include "manifest.h"
+#include "measure.h"
+#include "tpm_agent.h"
+#include "tpm_pcr.h"
 #include "zip.h"
 
 #define AUTORUN_TIMEOUT_S 300
@@ -196,14 +199,17 @@ int payload_prepare(struct agent *a)
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		log_err("agent: out of memory for the payload state");
+		a->refusal = "internal";
 		return -1;
 	}
 	a->payload = p;
+	a->refusal = "internal";
 	if (join(p->dir, sizeof(p->dir), a->opt.state_dir, "payload") != 0 ||
 	    join(p->fetched, sizeof(p->fetched), a->opt.state_dir, "fetched") != 0 ||
 	    join(p->work, sizeof(p->work), a->opt.state_dir, "handoff") != 0)
 		goto out;
 	rc = keys_decrypt_payload(&a->keys, &zip, &zip_len, err, sizeof(err));
+	a->refusal = "decrypt";
 	if (rc == KC_ERR_AUTH) {
 		log_err("agent: the payload does not decrypt with the derived key (GCM tag "
 			"mismatch): tampered or not for this key");
@@ -213,10 +219,12 @@ int payload_prepare(struct agent *a)
 		log_err("agent: payload: %s", err);
 		goto out;
 	}
+	a->refusal = "empty";
 	if (!zip) {
 		log_err("agent: the tenant sent no payload with U; nothing to boot");
 		goto out;
 	}
+	a->refusal = "internal";
 	if (fresh_dir(p->dir) != 0 || fresh_dir(p->fetched) != 0 || fresh_dir(p->work) != 0)
 		goto out;
 	dirfd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -224,11 +232,13 @@ int payload_prepare(struct agent *a)
 		log_err("agent: cannot open %s: %s", p->dir, strerror(errno));
 		goto out;
 	}
+	a->refusal = "unpack";
 	rc = zip_extract(zip, zip_len, dirfd, &lim, &st, err, sizeof(err));
 	if (rc != 0) {
 		log_err("agent: payload refused: %s", err);
 		goto out;
 	}
+	a->refusal = "manifest";
 	rc = manifest_load(dirfd, MANIFEST_JSON_MAX, &p->m, err, sizeof(err));
 	if (rc != 0) {
 		log_err("agent: payload refused: %s", err);
@@ -239,14 +249,18 @@ int payload_prepare(struct agent *a)
 		 p->m.mode == MANIFEST_MODE_KEYLIME_COMPAT ? "Keylime autorun.sh" : "airlock.json",
 		 agent_now() - t0);
 	if (p->m.mode == MANIFEST_MODE_KEYLIME_COMPAT) {
+		a->refusal = NULL;
 		ret = 0;
 		goto out;
 	}
+	a->refusal = "kernel";
 	if (blob_path(p, &p->m.kernel, "kernel", p->kernel, sizeof(p->kernel)) != 0)
 		goto out;
+	a->refusal = "initrd";
 	if (p->m.initrd.src != MANIFEST_SRC_NONE &&
 	    blob_path(p, &p->m.initrd, "initrd", p->initrd, sizeof(p->initrd)) != 0)
 		goto out;
+	a->refusal = "internal";
 	for (i = 0; i < p->m.n_luks && i < HANDOFF_LUKS_MAX; i++) {
 		snprintf(p->luks[i].name, sizeof(p->luks[i].name), "%s", p->m.luks[i].name);
 		snprintf(p->luks[i].volume, sizeof(p->luks[i].volume), "%s", p->m.luks[i].volume);
@@ -256,6 +270,7 @@ int payload_prepare(struct agent *a)
 	}
 	if (p->m.has_ipsec && join(p->ipsec, sizeof(p->ipsec), p->dir, p->m.ipsec_dir) != 0)
 		goto out;
+	a->refusal = NULL;
 	ret = 0;
 out:
 	if (zip) {
@@ -266,6 +281,36 @@ out:
 		close(dirfd);
 	if (ret != 0)
 		payload_free(a);
+	return ret;
+}
+
+int payload_measure_refusal(struct agent *a)
+{
+	/* Static: the log buffer is large, and the agent measures this at most once. */
+	static struct measure m;
+	static struct tpm_pcr tpm;
+	char event[96], err[256];
+	bool open = false;
+	int ret = -1;
+
+	snprintf(event, sizeof(event), "airlock failure: stage=payload reason=%s",
+		 a->refusal ? a->refusal : "internal");
+	if (tpm_pcr_attach(&tpm, ta_tcti(a->tpm), err, sizeof(err)) != 0)
+		goto out;
+	open = true;
+	if (measure_resume(&m, &tpm, a->opt.eventlog, err, sizeof(err)) != 0 ||
+	    measure_event(&m, AIRLOCK_PCR_RUNTIME, AIRLOCK_EV_PHASE, event, strlen(event), err,
+			  sizeof(err)) != 0)
+		goto out;
+	log_err("agent: payload refused; measured \"%s\" into PCR %d: no kexec, still answering "
+		"quotes so the verifier sees why", event, AIRLOCK_PCR_RUNTIME);
+	ret = 0;
+out:
+	if (ret != 0)
+		log_err("agent: payload refused, and measuring \"%s\" failed: %s (no kexec)", event,
+			err);
+	if (open)
+		tpm_pcr_close(&tpm);
 	return ret;
 }
 

@@ -20,6 +20,13 @@
 #define PAYLOAD_FETCH_TIMEOUT_MS 300000
 
 int payload_prepare(struct agent *a);
+/*
+ * After payload_prepare failed: extend "airlock failure: stage=payload
+ * reason=<a->refusal>" into PCR 8 and the runtime log on the agent's own TPM
+ * connection, so the next quote tells the verifier why this node will not boot
+ * its tenant (the reason then shows in its report).
+ */
+int payload_measure_refusal(struct agent *a);
 bool payload_is_compat(const struct agent *a);
 /* Runtime: measure, build the tenant initrd, kexec (or print it all with --dry-run). */
 int payload_handoff(struct agent *a);

@@ -144,6 +144,11 @@ const char *ta_spec(const struct ta_ctx *ctx)
 	return ctx->spec;
 }
 
+void *ta_tcti(struct ta_ctx *ctx)
+{
+	return ctx ? ctx->tcti : NULL;
+}
+
 int ta_resource_managed(const struct ta_ctx *ctx)
 {
 	return ctx->rm;

@@ -69,6 +69,8 @@ void ta_close(struct ta_ctx *ctx);
 
 /* The transport spec actually opened, and whether it is resource-managed. */
 const char *ta_spec(const struct ta_ctx *ctx);
+/* The open TCTI, so a SAPI context can measure on the same connection (tpm_pcr_attach). */
+void *ta_tcti(struct ta_ctx *ctx);
 int ta_resource_managed(const struct ta_ctx *ctx);
 
 /*

@@ -21,6 +21,7 @@ struct tpm_pcr {
 	void *sys;
 	unsigned nbanks;
 	uint16_t banks[EVENTLOG_MAX_BANKS];
+	int borrowed; /* tcti belongs to someone else: close leaves it open */
 	_Alignas(16) uint8_t tcti_mem[1024];
 	_Alignas(16) uint8_t sys_mem[TPM_PCR_CTX_SIZE];
 };
@@ -32,6 +33,12 @@ struct tpm_pcr {
  * returns -1 with a message in err.
  */
 int tpm_pcr_open(struct tpm_pcr *t, const char *spec, char *err, size_t errlen);
+/*
+ * The same on a TCTI another context already holds open (the agent's ESAPI):
+ * swtpm's socket takes one connection and /dev/tpm0 one opener, so a second
+ * open would wait or fail. Close does not finalise a borrowed TCTI.
+ */
+int tpm_pcr_attach(struct tpm_pcr *t, void *tcti, char *err, size_t errlen);
 void tpm_pcr_close(struct tpm_pcr *t);
 
 /* Extend one PCR with one digest per active bank (d must cover every bank). */

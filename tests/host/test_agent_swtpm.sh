@@ -215,14 +215,29 @@ EOP
 	check "wrong auth_tag: keys/verify refuses" grep -q "keys/verify answered 400" "$run/peer2.out"
 	stop_pid "$agent_pid"; agent_pid=; stop_pid "$reg_pid"; reg_pid=
 }
-start_run tampered 60 && {
+# A refused payload is measured into PCR 8 and the agent keeps answering quotes
+# (so a verifier learns why): --exit-after ends these runs.
+start_run tampered 20 && {
 	"$peer" tenant 127.0.0.1 "$agent_port" "$uuid" "$work/good.zip" "$run/out" --tamper >"$run/peer.out" 2>&1
+	for _w in $(seq 1 100); do grep -q "payload refused" "$run/agent.err" && break; sleep 0.1; done
+	check "tampered payload: the agent still answers after the refusal" test "$(get /version)" = 200
 	wait_agent
 	check "tampered payload (GCM tag): handoff refused" test "$agent_rc" = 1
 	check "tampered payload: reason on the console" grep -q "GCM tag mismatch" "$run/agent.err"
+	check "tampered payload: the refusal is in the runtime log" \
+		grep -aq "airlock failure: stage=payload reason=decrypt" "$run/state/eventlog"
+	tpm2_pcrread -T "$tpm" sha256:8 >"$run/pcr8.txt" 2>/dev/null
+	check "tampered payload: the runtime log still replays to PCR 8" python3 - "$run/state/eventlog" \
+		"$(sed -n 's/.*8 *: 0x//p' "$run/pcr8.txt" | tr 'A-F' 'a-f')" "$here/../boot" <<'EOP'
+import sys
+sys.path.insert(0, sys.argv[3])
+import eventlog_replay
+values, _ = eventlog_replay.replay(open(sys.argv[1], "rb").read())
+assert values["sha256"][8] == sys.argv[2], (values["sha256"][8], sys.argv[2])
+EOP
 	check "tampered payload: nothing measured into PCR 9" test "$(tpm2_pcrread -T "$tpm" sha256:9 | sed -n 's/.*9 *: 0x//p' | tr -d 0)" = ""
 }
-start_run traversal 60 && {
+start_run traversal 20 && {
 	"$peer" tenant 127.0.0.1 "$agent_port" "$uuid" "$work/traversal.zip" "$run/out" >"$run/peer.out" 2>&1
 	wait_agent
 	check "zip path traversal: payload refused" test "$agent_rc" = 1
