@@ -399,6 +399,37 @@ static int history_one(void *ctx, int64_t t, const char *verdict, const char *re
 	return 0;
 }
 
+/* Not a node: say so, and why the registrar refused it if it did (exit 3). */
+static int show_rejection(struct store *st, const char *uuid, int json)
+{
+	char err[300], reason[1024], t[32];
+	int64_t when_t = 0;
+	int rc = store_last_rejection(st, uuid, &when_t, reason, sizeof(reason), err, sizeof(err));
+	cJSON *j;
+
+	if (rc <= 0) {
+		fprintf(stderr, "airlock-verifier: %s\n", rc < 0 ? err : "no such node");
+		return rc < 0 ? EXIT_ERROR : EXIT_NOTFOUND;
+	}
+	if (!json) {
+		printf("uuid      %s\nstate     rejected (not registered)\nrefused   at %s: %s\n",
+		       uuid, when(when_t, t, sizeof(t)), reason);
+		return EXIT_REFUSED;
+	}
+	j = cJSON_CreateObject();
+	if (!j || !cJSON_AddStringToObject(j, "uuid", uuid) ||
+	    !cJSON_AddStringToObject(j, "state", "rejected") ||
+	    !cJSON_AddStringToObject(j, "reason", reason) ||
+	    !cJSON_AddNumberToObject(j, "time", (double)when_t)) {
+		cJSON_Delete(j);
+		fprintf(stderr, "airlock-verifier: out of memory\n");
+		return EXIT_ERROR;
+	}
+	print_json(j);
+	cJSON_Delete(j);
+	return EXIT_REFUSED;
+}
+
 static int cmd_node_show(struct store *st, int argc, char **argv, int policy_only)
 {
 	static struct store_node n;
@@ -410,6 +441,8 @@ static int cmd_node_show(struct store *st, int argc, char **argv, int policy_onl
 		return usage_error("expected a UUID%s", policy_only ? "" : " [--json]");
 	found = store_get(st, argv[0], &n, err, sizeof(err));
 	explicit_bzero(n.v_key, sizeof(n.v_key));
+	if (found == 0 && !policy_only)
+		return show_rejection(st, argv[0], json);
 	if (found <= 0) {
 		fprintf(stderr, "airlock-verifier: %s\n", found < 0 ? err : "no such node");
 		return found < 0 ? EXIT_ERROR : EXIT_NOTFOUND;

@@ -288,6 +288,36 @@ int store_reject(struct store *s, const char *uuid, const char *reason, char *er
 			 "recording a rejection", err, errlen);
 }
 
+int store_last_rejection(struct store *s, const char *uuid, int64_t *t, char *reason, size_t cap,
+			 char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1, rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT time, reason FROM rejected WHERE uuid = ?"
+			       " ORDER BY rowid DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC) != SQLITE_OK) {
+		db_fail(s, "reading rejections", err, errlen);
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		ret = 0;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		db_fail(s, "reading rejections", err, errlen);
+		goto out;
+	}
+	*t = sqlite3_column_int64(st, 0);
+	snprintf(reason, cap, "%s", sqlite3_column_text(st, 1) ?
+		 (const char *)sqlite3_column_text(st, 1) : "");
+	ret = 1;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int store_each(struct store *s, int (*fn)(void *ctx, const struct store_node *n), void *ctx,
 	       char *err, size_t errlen)
 {

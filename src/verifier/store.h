@@ -80,6 +80,9 @@ int store_history(struct store *s, const char *uuid, const char *verdict, const 
 		  char *err, size_t errlen);
 /* Records a refused registration with its reason. */
 int store_reject(struct store *s, const char *uuid, const char *reason, char *err, size_t errlen);
+/* The newest refused registration of uuid: 1 found, 0 none, -1 error. */
+int store_last_rejection(struct store *s, const char *uuid, int64_t *t, char *reason, size_t cap,
+			 char *err, size_t errlen);
 /* Last n history rows of a node (newest first) through fn. */
 int store_history_each(struct store *s, const char *uuid, int n,
 		       int (*fn)(void *ctx, int64_t t, const char *verdict, const char *reason),

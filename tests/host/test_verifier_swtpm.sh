@@ -235,7 +235,11 @@ start_verifier untrusted --ek-list "$work/eklist" && {
 			"$work/untrusted.verifier.log"
 		check "unknown EK: rejection recorded in the state" sh -c \
 			"sqlite3 '$state/verifier.db' \"select reason from rejected where uuid='$u4'\" | grep -q 'node list'"
-		check "unknown EK: node not registered" sh -c "! '$verifier' --state '$state' node show $u4"
+		"$verifier" --state "$state" node show "$u4" >"$work/u4.show" 2>&1
+		show_rc=$?
+		check "unknown EK: node show says refused (exit 3) and why" sh -c \
+			"test $show_rc = 3 && grep -q 'rejected (not registered)' '$work/u4.show' && grep -q 'EK not in the node list' '$work/u4.show'"
+		check "unknown EK: no node of that uuid" sh -c "! '$verifier' --state '$state' node list | grep -q $u4"
 	}
 	st=$(python3 "$helper" register "$regport" noak "$vectors/ek-rsa.pub" "$vectors/ak-rsa.pub")
 	check "listed EK registers without a TPM behind it (200)" test "$st" = 200
@@ -244,8 +248,10 @@ start_verifier untrusted --ek-list "$work/eklist" && {
 	check "AK never activated: says so" grep -q "never activated" "$work/noak.out"
 	st=$(python3 "$helper" activate "$regport" noak 00112233)
 	check "wrong auth_tag is refused (403)" test "$st" = 403
-	"$verifier" --state "$state" node show noak >/dev/null 2>&1
-	check "wrong auth_tag deletes the registration" test $? = 4
+	"$verifier" --state "$state" node show noak >"$work/noak.show" 2>&1
+	show_rc=$?
+	check "wrong auth_tag deletes the registration; node show says why (exit 3)" sh -c \
+		"test $show_rc = 3 && grep -q 'rejected (not registered)' '$work/noak.show' && grep -qi 'auth_tag' '$work/noak.show'"
 	st=$(python3 "$helper" register "$regport" "bad/uuid" "$vectors/ek-rsa.pub" "$vectors/ak-rsa.pub")
 	check "a uuid with a slash is refused" test "$st" != 200
 	st=$(python3 "$helper" register "$regport" signer "$vectors/ek-rsa.pub" "$vectors/ek-rsa.pub")
