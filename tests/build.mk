@@ -75,9 +75,9 @@ SUITE_CMD_verifier-swtpm = $(TOP)/tests/host/test_verifier_swtpm.sh $(TB)/host/a
 	$(TGT)/airlock-agent $(TB)/host/tpm-measure
 SUITE_CMD_predict = $(TOP)/tests/unit/test_predict.sh $(TB)/host/airlock-verifier-asan $(OUT)
 SUITE_CMD_boot = $(TOP)/tests/boot/test_boot.py --image $(OUT) --peer $(TB)/host/kl-peer \
-	--verifier $(HOSTBIN)/airlock-verifier --logs $(TB)/logs/boot
+	--verifier $(HOSTBIN)/airlock-verifier --tenant-kernel $(TB)/tenant/bzImage --logs $(TB)/logs/boot
 SUITE_CMD_boot-ovmf = $(TOP)/tests/boot/test_boot_ovmf.py --image $(O)/qemu-ovmf \
-	--verifier $(HOSTBIN)/airlock-verifier --logs $(TB)/logs/boot-ovmf
+	--verifier $(HOSTBIN)/airlock-verifier --tenant-kernel $(TB)/tenant/bzImage --logs $(TB)/logs/boot-ovmf
 SUITE_CMD_residue = $(TOP)/tests/boot/test_residue.py --image $(OUT) --fill $(TB)/fill.cpio.xz --logs $(TB)/logs/residue
 SUITE_CMD_reproducible = $(TOP)/reproducible/check --quick
 
@@ -85,7 +85,7 @@ SUITE_CMD_reproducible = $(TOP)/reproducible/check --quick
 HOST_SUITES := credential-swtpm tpm-agent-swtpm agent-swtpm verifier-swtpm
 test: image unit-tests fuzzers $(TB)/host/tpm-measure $(TB)/host/tpm-agent-test \
 		$(TB)/host/kl-peer $(TGT)/airlock-agent $(TB)/fill.cpio.xz $(HOSTBIN)/airlock-verifier \
-		$(TB)/host/airlock-verifier-asan \
+		$(TB)/host/airlock-verifier-asan $(TB)/tenant/bzImage \
 		$(patsubst %,$(TB)/suite-%,mkcpio fetch buildchecks eventlog-tpm2tools \
 			eventlog-vectors tpm-swtpm $(HOST_SUITES) predict boot boot-ovmf residue reproducible)
 	$(MAKE) BOARD=qemu-ovmf image
@@ -112,10 +112,11 @@ bench: $(DEPS)/mbedtls-host.stamp
 # The README's main job: build, then boot the image in QEMU with swtpm, with
 # airlock-verifier as registrar, tenant and verifier: registration (EK by its
 # certificate), mutual TLS, a policy predicted from this build, a payload built
-# from its parts, V on the first good quote, kexec into a test tenant.
-demo: image $(TB)/host/kl-peer $(HOSTBIN)/airlock-verifier
+# from its parts, V on the first good quote, kexec into a test tenant that opens
+# its LUKS2 disk with the delivered key; no key in a capture of its traffic.
+demo: image $(TB)/host/kl-peer $(HOSTBIN)/airlock-verifier $(TB)/tenant/bzImage
 	$(TOP)/tests/boot/test_boot.py --image $(OUT) --peer $(TB)/host/kl-peer --only verifier-flow \
-		--verifier $(HOSTBIN)/airlock-verifier --logs $(O)/demo
+		--verifier $(HOSTBIN)/airlock-verifier --tenant-kernel $(TB)/tenant/bzImage --logs $(O)/demo
 	@echo "demo: console log in $(O)/demo/boot.*/verifier-flow/node.console.log"
 
 # The residue test's "previous tenant": /fill in an initramfs of its own.
@@ -159,3 +160,27 @@ $(TB)/host/airlock-verifier-asan: $(VERIFIER_SRCS) \
 	mkdir -p $(@D)
 	$(HOSTCC) $(UNIT_CFLAGS) -pthread -I$(DEPS)/cjson -o $@ $(VERIFIER_SRCS) $(CJSON_SRC) \
 		-L$(HOSTROOT)/lib -lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -lsqlite3
+
+# The test tenant's kernel (tests/tenant/kernel.config): what the boot tests and
+# the demo kexec into; no embedded initramfs (the payload carries the initrd).
+TENANT_KOBJ := $(TB)/tenant/kernel
+TENANT_KCONFIG := $(TOP)/kernel-config/base.config $(TOP)/tests/tenant/kernel.config
+# Without an embedded initramfs the kernel has no INITRAMFS_COMPRESSION_* choice.
+TENANT_KFRAGS := $(TENANT_KOBJ)/base.config $(TOP)/tests/tenant/kernel.config
+TENANT_KMAKE := $(MAKE) -C $(KSRC) O=$(TENANT_KOBJ) ARCH=x86_64 \
+	KBUILD_BUILD_TIMESTAMP='@$(SOURCE_DATE_EPOCH)' KBUILD_BUILD_USER=airlock \
+	KBUILD_BUILD_HOST=airlock KBUILD_BUILD_VERSION=1 LOCALVERSION=
+
+$(TENANT_KOBJ)/.config: $(DEPS)/linux-src.stamp $(TENANT_KCONFIG)
+	mkdir -p $(TENANT_KOBJ)
+	grep -v '^CONFIG_INITRAMFS_COMPRESSION' $(TOP)/kernel-config/base.config >$(TENANT_KOBJ)/base.config
+	KCONFIG_ALLCONFIG=/dev/null $(TENANT_KMAKE) -s allnoconfig
+	cd $(KSRC) && scripts/kconfig/merge_config.sh -m -O $(TENANT_KOBJ) $(TENANT_KOBJ)/.config \
+		$(TENANT_KFRAGS) >$(TENANT_KOBJ)/merge.log 2>&1 || { cat $(TENANT_KOBJ)/merge.log; exit 1; }
+	$(TENANT_KMAKE) -s olddefconfig
+	$(TOP)/reproducible/check-kconfig $@ $(TENANT_KFRAGS)
+
+$(TB)/tenant/bzImage: $(TENANT_KOBJ)/.config
+	$(TENANT_KMAKE) -j$(NPROC) bzImage >$(TENANT_KOBJ)/build.log 2>&1 \
+		|| { tail -40 $(TENANT_KOBJ)/build.log; exit 1; }
+	cp $(TENANT_KOBJ)/arch/x86/boot/bzImage $@.tmp && mv $@.tmp $@

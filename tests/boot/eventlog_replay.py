@@ -43,10 +43,14 @@ def parse(data):
     return banks, events
 
 
-def replay(data):
-    """PCR values {alg_name: {pcr: hex}} for every PCR the log touches."""
+def replay(data, before=None):
+    """PCR values {alg_name: {pcr: hex}} for every PCR the log touches. before: a log
+    replayed first (the firmware's, which the runtime's continues: PCR 9 on UEFI)."""
     banks, events = parse(data)
     pcrs = {}
+    if before is not None:
+        prior, _ = replay(before)
+        pcrs = {b: {p: bytes.fromhex(v) for p, v in d.items()} for b, d in prior.items()}
     for pcr, etype, digests, body in events:
         if etype == 3:
             continue

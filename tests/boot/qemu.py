@@ -7,6 +7,7 @@ output is kept in a log file whose path the test prints on failure.
 """
 import base64
 import binascii
+import bisect
 import hashlib
 import json
 import os
@@ -103,6 +104,7 @@ class Qemu:
         self.monitor = os.path.join(workdir, name + ".monitor.sock")
         self.qmp_sock = os.path.join(workdir, name + ".qmp.sock")
         self.buf = ""
+        self.marks = []  # (console length after a read, seconds since power-on)
         self.lock = threading.Lock()
         self.t0 = time.monotonic()
         cmd = ["qemu-system-x86_64", "-accel", accel(), "-smp", str(smp), "-m", mem,
@@ -131,6 +133,7 @@ class Qemu:
             text = data.decode("utf-8", "replace").replace("\r", "")
             with self.lock:
                 self.buf += text
+                self.marks.append((len(self.buf), time.monotonic() - self.t0))
                 self.logf.write(text)
                 self.logf.flush()
 
@@ -160,6 +163,13 @@ class Qemu:
 
     def elapsed(self):
         return time.monotonic() - self.t0
+
+    def time_at(self, offset):
+        """Seconds since power-on when console offset was read: a stage's time even
+        when the test looks at this VM's console late (several nodes at once)."""
+        with self.lock:
+            i = bisect.bisect_right([m[0] for m in self.marks], offset)
+            return self.marks[i][1] if i < len(self.marks) else time.monotonic() - self.t0
 
     def send(self, text):
         self.proc.stdin.write(text.encode())

@@ -116,7 +116,7 @@ def ipxe_boot(suffix=b""):
     iPXE gets boot.ipxe by TFTP from QEMU's user network and chainloads the runtime by HTTP
     from the host (the provider's path on UEFI servers). suffix: bytes appended to the served
     image (a node that gets another image than the tenant built)."""
-    def launch(a, work, cmdline, agent_port, tpm, files, srv):
+    def launch(a, work, cmdline, agent_port, tpm, files, srv, extra=()):
         esp = os.path.join(work, "esp")
         os.makedirs(os.path.join(esp, "EFI", "BOOT"))
         shutil.copy(IPXE_EFI, os.path.join(esp, "EFI", "BOOT", "BOOTX64.EFI"))
@@ -136,7 +136,7 @@ def ipxe_boot(suffix=b""):
             "-device", "virtio-blk-pci,drive=esp",
             "-netdev", "user,id=n0,tftp=%s,bootfile=boot.ipxe,hostfwd=tcp:127.0.0.1:%d-:9002"
             % (tftp, agent_port),
-            "-device", "virtio-net-pci,netdev=n0,romfile="], tpm=tpm)
+            "-device", "virtio-net-pci,netdev=n0,romfile="] + list(extra), tpm=tpm)
         return vm, "runtime.efi " + cmdline
     return launch
 
@@ -147,7 +147,8 @@ def ipxe_flows(a, work):
     import test_boot
     test_boot.check = check  # its checks count in this suite's results
     a.banks = "sha1,sha256"
-    test_boot.verifier_flow(a, work, launch=ipxe_boot(), name="ipxe")
+    # The ESP is the first virtio disk, so the tenant's LUKS volume is the second.
+    test_boot.verifier_flow(a, work, launch=ipxe_boot(), name="ipxe", volume="/dev/vdb")
     test_boot.verifier_flow(a, work, launch=ipxe_boot(b"\0"), name="ipxe-other-image",
                             expect_fail="PCR 4: no firmware event with digest")
 
@@ -157,6 +158,7 @@ def main():
     ap.add_argument("--image", required=True, help="build/qemu-ovmf directory")
     ap.add_argument("--logs", required=True)
     ap.add_argument("--verifier", help="airlock-verifier: check its predicted policy")
+    ap.add_argument("--tenant-kernel", help="the test tenant's kernel (tests/tenant/kernel.config)")
     a = ap.parse_args()
     need("qemu-system-x86_64", "swtpm")
     if not os.path.exists(OVMF_CODE):
