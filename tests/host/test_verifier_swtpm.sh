@@ -6,7 +6,7 @@
 # the first pass, keys/verify, the agent's dry-run handoff, hooks and webhook,
 # a daemon restart in the middle, and the attacks: unknown EK, AK never
 # activated, wrong activation tag, PCR mismatch (with the report), a replayed
-# quote.
+# quote, a quote over the right nonce signed by another TPM's AK.
 #   test_verifier_swtpm.sh AIRLOCK-VERIFIER AIRLOCK-AGENT TPM-MEASURE
 set -u
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
@@ -16,7 +16,7 @@ helper=$here/verifier_helper.py
 vectors=$here/../vectors/quote
 . "$here/swtpm-lib.sh"
 work=$(mktemp -d)
-agent_pid= ver_pid= proxy_pid= hook_pid=
+agent_pid= ver_pid= proxy_pid= hook_pid= att_pid=
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
 ko() { fail=$((fail + 1)); echo "FAIL $*"; }
@@ -26,6 +26,7 @@ check() { # DESCRIPTION COMMAND... (on failure, the command's last lines)
 }
 cleanup() {
 	stop_pid "$agent_pid"; stop_pid "$ver_pid"; stop_pid "$proxy_pid"; stop_pid "$hook_pid"
+	stop_pid "$att_pid"
 	swtpm_stop
 	if [ "$fail" = 0 ]; then rm -rf "$work"; else echo "logs kept in $work"; fi
 }
@@ -220,6 +221,49 @@ start_verifier replay --ek-ca "$work/trust" && start_agent replay "$u3" --verify
 		"'$verifier' --state '$state' node show $u3 | grep -q 'not over our nonce'"
 	check "replay: the proxy did replay" grep -q "replayed" "$work/proxy.err"
 	stop_pid "$proxy_pid"; proxy_pid=
+	stop_pid "$agent_pid"; agent_pid=
+	stop_pid "$ver_pid"; ver_pid=
+}
+
+# --- a quote signed by another AK: an attacker's TPM answers over the verifier's nonce ---
+u6=5a8c1e2f-0000-4000-8000-000000000006
+start_verifier foreignak --ek-ca "$work/trust" && start_agent foreignak "$u6" --verify-grace 30 && {
+	check "foreign AK: agent registers" wait_state "$u6" active 30
+	att=$work/attacker
+	mkdir -p "$att/state"
+	swtpm_setup --tpm2 --tpmstate "$att/state" --pcr-banks sha256 --config /dev/null \
+		>"$att/setup.log" 2>&1
+	att_port=$(free_port)
+	swtpm socket --tpm2 --tpmstate dir="$att/state" \
+		--server type=tcp,port=$att_port,bindaddr=127.0.0.1 \
+		--ctrl type=tcp,port=$((att_port + 1)),bindaddr=127.0.0.1 \
+		--flags not-need-init,startup-clear --log file="$att/swtpm.log" &
+	att_pid=$!
+	atcti=swtpm:host=127.0.0.1,port=$att_port
+	for _w in $(seq 1 50); do tpm2_getcap -T "$atcti" properties-fixed >/dev/null 2>&1 && break; sleep 0.1; done
+	tpm2_createek -T "$atcti" -c "$att/ek.ctx" -G rsa >/dev/null 2>&1 &&
+		tpm2_flushcontext -T "$atcti" -t >/dev/null 2>&1 &&
+		tpm2_createak -T "$atcti" -C "$att/ek.ctx" -c "$att/ak.ctx" -G ecc -g sha256 -s ecdsa \
+			>/dev/null 2>&1 &&
+		tpm2_flushcontext -T "$atcti" -t >/dev/null 2>&1 &&
+		tpm2_flushcontext -T "$atcti" -s >/dev/null 2>&1
+	check "foreign AK: the attacker's TPM has an AK" test -s "$att/ak.ctx"
+	rm -f "$work/proxy.port"
+	python3 "$helper" proxy "$work/proxy.port" "$agent_port" foreign-ak "$atcti" "$att/ak.ctx" \
+		"$att" 2>"$work/proxy-ak.err" &
+	proxy_pid=$!
+	wait_file "$work/proxy.port"
+	policy_for "$work/foreignak.policy" "$(pcr8)"
+	check "foreign AK: node add through the proxy (identity quote untouched)" \
+		"$verifier" --state "$state" node add "$u6" --payload "$work/payload.zip" \
+		--policy "$work/foreignak.policy" --agent "127.0.0.1:$(cat "$work/proxy.port")"
+	check "foreign AK: a quote by another AK fails the node" wait_state "$u6" failed 60
+	check "foreign AK: reason is the signature" sh -c \
+		"'$verifier' --state '$state' node show $u6 | grep -q 'signature does not verify with the registered AK'"
+	check "foreign AK: the proxy did substitute" grep -q "foreign AK quote" "$work/proxy-ak.err"
+	check "foreign AK: no V, no handoff" sh -c "! grep -q 'received V' '$run/agent.err'"
+	stop_pid "$proxy_pid"; proxy_pid=
+	stop_pid "$att_pid"; att_pid=
 	stop_pid "$agent_pid"; agent_pid=
 	stop_pid "$ver_pid"; ver_pid=
 }

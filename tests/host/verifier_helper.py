@@ -5,6 +5,10 @@
   proxy LISTEN_PORTFILE AGENT_PORT replay   forward to the agent; after the first
                                             integrity quote, answer every later one
                                             with that first answer (a replay attack)
+  proxy LISTEN_PORTFILE AGENT_PORT foreign-ak TCTI AK_CTX DIR
+                                            forward to the agent, but replace each
+                                            integrity quote with one over the same nonce
+                                            and PCRs by another TPM's AK (tpm2_quote)
   webhook PORTFILE OUT                      append each POSTed body to OUT
   register PORT UUID EK AK                  POST a registration by hand (no TPM
                                             behind it); prints the HTTP status
@@ -14,8 +18,11 @@ import base64
 import http.client
 import http.server
 import json
+import os
+import subprocess
 import sys
 import threading
+import urllib.parse
 
 
 def serve(portfile, handler):
@@ -27,7 +34,26 @@ def serve(portfile, handler):
     srv.serve_forever()
 
 
-def proxy(portfile, agent_port, mode):
+def foreign_quote(path, answer, tcti, ak_ctx, workdir):
+    """The agent's integrity answer with its quote replaced by one the other TPM's AK
+    signs over the same nonce and PCR selection (Keylime's r<attest>:<sig>:<pcrs>)."""
+    q = urllib.parse.parse_qs(urllib.parse.urlparse(path).query)
+    nonce, mask = q["nonce"][0], int(q["mask"][0], 16)
+    pcrs = ",".join(str(i) for i in range(24) if mask >> i & 1)
+    parts = [os.path.join(workdir, p) for p in ("attest", "sig", "pcrs")]
+    subprocess.run(["tpm2_quote", "-T", tcti, "-c", ak_ctx, "-l", "sha256:" + pcrs,
+                    "-q", nonce.encode().hex(), "-g", "sha256", "-m", parts[0], "-s", parts[1],
+                    "-o", parts[2]], check=True, capture_output=True, timeout=60)
+    # No resource manager in front of swtpm: drop the loaded AK again.
+    subprocess.run(["tpm2_flushcontext", "-T", tcti, "-t"], check=True, capture_output=True,
+                   timeout=60)
+    doc = json.loads(answer)
+    doc["results"]["quote"] = "r" + ":".join(
+        base64.b64encode(open(p, "rb").read()).decode() for p in parts)
+    return json.dumps(doc).encode()
+
+
+def proxy(portfile, agent_port, mode, extra=()):
     saved = {}
     lock = threading.Lock()
 
@@ -53,6 +79,9 @@ def proxy(portfile, agent_port, mode):
                 if "/quotes/integrity" in self.path and status == 200:
                     with lock:
                         saved.setdefault("integrity", (status, data))
+                        if mode == "foreign-ak":
+                            data = foreign_quote(self.path, data, *extra)
+                            sys.stderr.write("proxy: foreign AK quote for %s\n" % self.path)
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -94,7 +123,7 @@ def call(port, method, path, obj):
 def main():
     cmd = sys.argv[1]
     if cmd == "proxy":
-        proxy(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        proxy(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:])
     elif cmd == "webhook":
         webhook(sys.argv[2], sys.argv[3])
     elif cmd == "register":
