@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "fw_log.h"
 #include "keylime_crypto.h"
 #include "keys.h"
 #include "tpm_agent.h"
@@ -42,7 +43,7 @@ struct agent_options {
 	const char *tpm;          /* overrides airlock.tpm (and allows swtpm: specs) */
 	const char *state_dir;    /* tmpfs: payload, handoff; default /run/airlock */
 	const char *eventlog;     /* runtime event log; default <state_dir>/eventlog */
-	const char *fw_eventlog;  /* default securityfs binary_bios_measurements */
+	const char *fw_eventlog;  /* NULL: securityfs, else coreboot's CBMEM log (fw_log.h) */
 	const char *ima_log;      /* default securityfs ascii_runtime_measurements */
 	const char *listen;       /* address to listen on; default all */
 	const char *kexec_tool;   /* kexec-tools for the kexec_load fallback */
@@ -79,6 +80,7 @@ struct agent {
 	double t_key;              /* when K was derived */
 	struct payload *payload;   /* unpacked payload (payload.h) */
 	const char *refusal;       /* why payload_prepare refused: a measured token */
+	struct fw_log fw_log;      /* the firmware's event log, read once at start */
 	double boot_time;          /* seconds since the epoch at boot, for "boottime" */
 	double t_start;
 	char last_error[256];

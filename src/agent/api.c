@@ -12,6 +12,7 @@
 #include "cJSON.h"
 #include "digest.h"
 #include "log.h"
+#include "read_file.h"
 
 #define NONCE_MAX 64
 #define CHALLENGE_MAX 128
@@ -150,54 +151,6 @@ static char *b64_dup(const uint8_t *d, size_t n)
 	return s;
 }
 
-/* A whole file (securityfs files report size 0) up to max bytes; NULL if absent. */
-static uint8_t *read_file(const char *path, size_t max, size_t *len, bool *too_big)
-{
-	uint8_t *buf = NULL, *grown;
-	size_t alloc = 0, got = 0;
-	ssize_t n;
-	int fd;
-
-	*too_big = false;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	for (;;) {
-		if (got == alloc) {
-			if (alloc >= max + 1u) {
-				*too_big = true;
-				goto fail;
-			}
-			alloc = alloc ? alloc * 2u : 65536u;
-			if (alloc > max + 1u)
-				alloc = max + 1u;
-			grown = realloc(buf, alloc);
-			if (!grown)
-				goto fail;
-			buf = grown;
-		}
-		n = read(fd, buf + got, alloc - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got > max) {
-		*too_big = true;
-		goto fail;
-	}
-	close(fd);
-	*len = got;
-	return buf;
-fail:
-	close(fd);
-	free(buf);
-	return NULL;
-}
-
 static const char *enc_alg(const struct agent *a, unsigned minor)
 {
 	/* API 2.5 names the key size; older verifiers know only "rsa" and "ecc". */
@@ -287,13 +240,8 @@ static void quote(struct agent *a, const struct http_request *req, unsigned mino
 		if (!cJSON_AddNumberToObject(res, "boottime", a->boot_time))
 			goto nomem;
 		/* The firmware's log answers PCRs 0-7; Keylime asks for it with PCR 0. */
-		if (mask & 1u)
-			log = read_file(a->opt.fw_eventlog, LOG_FILE_MAX, &len, &too_big);
-		if (log && !(b = b64_dup(log, len))) {
-			free(log);
+		if ((mask & 1u) && a->fw_log.data && !(b = b64_dup(a->fw_log.data, a->fw_log.len)))
 			goto nomem;
-		}
-		free(log);
 		if (b ? !cJSON_AddStringToObject(res, "mb_measurement_list", b) :
 			!cJSON_AddNullToObject(res, "mb_measurement_list")) {
 			free(b);

@@ -382,12 +382,9 @@ static int build_archive(const struct handoff_plan *p, struct cpio_buf *c, char 
 	if (add_file_from(c, AT_FDCWD, p->eventlog, p->eventlog, "airlock/eventlog", err,
 			  errlen) != 0)
 		return -1;
-	if (p->fw_eventlog && access(p->fw_eventlog, R_OK) == 0) {
-		/* securityfs reports size 0, so read it without trusting st_size. */
-		if (add_file_from(c, AT_FDCWD, p->fw_eventlog, p->fw_eventlog,
-				  "airlock/firmware-eventlog", err, errlen) != 0)
-			return -1;
-	}
+	if (p->fw_log && (rc = cpio_add_file(c, "airlock/firmware-eventlog", 0400, p->fw_log,
+					     p->fw_log_len)) != 0)
+		goto archive_err;
 	if (p->nluks > HANDOFF_LUKS_MAX) {
 		snprintf(err, errlen, "%u LUKS keys, at most %d", p->nluks, HANDOFF_LUKS_MAX);
 		return -1;

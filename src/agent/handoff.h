@@ -38,7 +38,8 @@ struct handoff_plan {
 	unsigned nluks;
 	const char *ipsec_dir;             /* NULL: no IPsec material */
 	const char *eventlog;              /* the runtime event log /init started */
-	const char *fw_eventlog;           /* firmware log; NULL or absent file: none */
+	const uint8_t *fw_log;             /* the firmware's event log; NULL: none */
+	size_t fw_log_len;
 	const char *tpm;                   /* TPM spec for tpm_pcr_open() */
 	const char *work_dir;              /* tmpfs directory for the combined initrd */
 	uint32_t mtime;                    /* archive timestamps */

@@ -84,7 +84,8 @@ static void usage(FILE *f)
 		"                     (default airlock.tpm, else /dev/tpmrm0, else /dev/tpm0)\n"
 		"  --state-dir DIR    tmpfs for the payload and handoff (default /run/airlock)\n"
 		"  --eventlog FILE    runtime event log (default STATE_DIR/eventlog)\n"
-		"  --fw-eventlog FILE firmware event log (default securityfs)\n"
+		"  --fw-eventlog FILE firmware event log (default: securityfs's if it has\n"
+		"                     events, else coreboot's from CBMEM)\n"
 		"  --ima-log FILE     IMA ascii_runtime_measurements (default securityfs)\n"
 		"  --listen ADDR      address to serve the API on (default ::, all)\n"
 		"  --client-ca FILE   CA of the verifier's and tenant's client certificates\n"
@@ -337,7 +338,6 @@ int main(int argc, char **argv)
 	double deadline = 0;
 
 	a.opt.state_dir = "/run/airlock";
-	a.opt.fw_eventlog = "/sys/kernel/security/tpm0/binary_bios_measurements";
 	a.opt.ima_log = "/sys/kernel/security/ima/ascii_runtime_measurements";
 	a.opt.kexec_tool = "/sbin/kexec";
 	a.opt.ak_type = TA_KEY_ECC_P256;
@@ -389,6 +389,7 @@ int main(int argc, char **argv)
 	if (load_config(a.opt.config_path, &a.cfg) != 0)
 		return AGENT_EXIT_FATAL;
 	log_set_level((enum log_level)a.cfg.loglevel);
+	fw_log_load(a.opt.fw_eventlog, &a.fw_log);
 	if (psa_crypto_init() != PSA_SUCCESS) {
 		log_err("agent: PSA crypto initialisation failed");
 		return 1;
@@ -494,5 +495,6 @@ out:
 	keys_free(&a.keys);
 	kc_nk_free(&a.nk);
 	kc_rng_free(&a.rng);
+	fw_log_free(&a.fw_log);
 	return ret;
 }

@@ -338,7 +338,8 @@ int payload_handoff(struct agent *a)
 	plan.nluks = (unsigned)(p->m.n_luks < HANDOFF_LUKS_MAX ? p->m.n_luks : HANDOFF_LUKS_MAX);
 	plan.ipsec_dir = p->ipsec[0] ? p->ipsec : NULL;
 	plan.eventlog = a->opt.eventlog;
-	plan.fw_eventlog = a->opt.fw_eventlog;
+	plan.fw_log = a->fw_log.data;
+	plan.fw_log_len = a->fw_log.len;
 	plan.tpm = tpm;
 	plan.work_dir = p->work;
 	plan.mtime = 0;

@@ -260,6 +260,34 @@ out:
 	return ret;
 }
 
+int eventlog_used_length(const void *buf, size_t len, size_t *used, size_t *nevents)
+{
+	static const uint8_t zero[12];
+	struct eventlog_reader r;
+	struct eventlog_event ev;
+	int rc;
+
+	if (!used || !nevents)
+		return EVENTLOG_E_ARG;
+	*used = 0;
+	*nevents = 0;
+	rc = eventlog_reader_init(&r, buf, len);
+	if (rc != EVENTLOG_OK)
+		return rc;
+	for (;;) {
+		if (r.len - r.pos >= sizeof(zero) && !memcmp(r.buf + r.pos, zero, sizeof(zero)))
+			break;
+		rc = eventlog_reader_next(&r, &ev);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			break;
+		(*nevents)++;
+	}
+	*used = r.pos;
+	return EVENTLOG_OK;
+}
+
 int eventlog_reader_next(struct eventlog_reader *r, struct eventlog_event *ev)
 {
 	struct cur c;

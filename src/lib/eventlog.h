@@ -202,6 +202,15 @@ int eventlog_reader_init(struct eventlog_reader *r, const void *buf, size_t len)
 int eventlog_reader_next(struct eventlog_reader *r, struct eventlog_event *ev);
 
 /*
+ * How much of buf is log: firmware that keeps its log in a fixed-size table
+ * (coreboot's CBMEM TPM2 log) leaves the unused entries zero. *used is the
+ * header plus every event up to the first record whose PCR, type and digest
+ * count are all zero (or the end); *nevents counts those events. Anything
+ * malformed before that point is an error, as in eventlog_reader_next().
+ */
+int eventlog_used_length(const void *buf, size_t len, size_t *used, size_t *nevents);
+
+/*
  * EVENTLOG_OK if every digest of ev equals H(ev->data) in its algorithm,
  * EVENTLOG_E_MISMATCH if one does not, EVENTLOG_E_ALG if a digest is of an
  * algorithm this library cannot compute. Meaningful only for events defined

@@ -112,6 +112,17 @@ static void as_log(const uint8_t *data, size_t size)
 	parsed = ret == 0;
 	if (!parsed)
 		CHECK(ret < 0 && r.err_offset <= size);
+	{
+		/* Trimming zero padding: within the input, at most the events parsed. */
+		size_t used = 0, nev = 0;
+
+		ret = eventlog_used_length(data, size, &used, &nev);
+		if (parsed)
+			CHECK(ret == EVENTLOG_OK && used <= size && nev <= n);
+		if (ret == EVENTLOG_OK)
+			CHECK(used <= size && eventlog_used_length(data, used, &used, &nev) ==
+						      EVENTLOG_OK);
+	}
 
 	replayed = eventlog_replay(data, size, &pcrs_in);
 	/* Replay adds only the StartupLocality rules on top of parsing. */

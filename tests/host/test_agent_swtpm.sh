@@ -245,6 +245,32 @@ start_run traversal 20 && {
 	check "zip path traversal: nothing written outside" test ! -e "$run/state/escape"
 }
 
+# --- the firmware log: coreboot keeps it in a fixed table whose unused entries are zero ---
+python3 - "$work/cbmem.log" "$work/cbmem.trimmed" <<'EOP'
+import hashlib, struct, sys
+spec = b"Spec ID Event03\0" + struct.pack("<IBBBBI", 0, 0, 2, 0, 2, 1) + struct.pack("<HH", 11, 32)
+spec += b"\x0d" + bytes(13)  # coreboot's 13 bytes of vendor info
+out = struct.pack("<II20sI", 0, 3, bytes(20), len(spec)) + spec
+for name in ("FMAP: FMAP", "CBFS: fallback/payload"):
+    out += struct.pack("<IIIH", 2, 5, 1, 11) + hashlib.sha256(name.encode()).digest()
+    out += struct.pack("<I", 50) + name.encode().ljust(50, b"\0")
+open(sys.argv[2], "wb").write(out)
+open(sys.argv[1], "wb").write(out + bytes(48 * 100))
+EOP
+start_run fwlog 20 --fw-eventlog "$work/cbmem.log" && {
+	check "firmware log: the agent says where it is from and its size" grep -q \
+		"firmware event log: $work/cbmem.log (2 events, $(stat -c %s "$work/cbmem.trimmed") bytes)" "$run/agent.err"
+	check "firmware log: sent without the zeroed tail (mb_measurement_list)" python3 - "$agent_port" \
+		"$work/cbmem.trimmed" <<'EOP'
+import base64, http.client, json, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=30)
+c.request("GET", "/v2.1/quotes/integrity?nonce=abcdefghij0123456789&mask=0x10101&partial=1")
+r = json.loads(c.getresponse().read())
+assert base64.b64decode(r["results"]["mb_measurement_list"]) == open(sys.argv[2], "rb").read()
+EOP
+	stop_pid "$agent_pid"; agent_pid=; stop_pid "$reg_pid"; reg_pid=
+}
+
 # --- mutual TLS: the registered certificate serves, only the client CA's clients get in ---
 ca=$work/ca-tls
 mkdir -p "$ca"

@@ -1468,6 +1468,87 @@ static void test_replay_continue(void **state)
 	assert_int_equal(eventlog_replay_continue(buf, w.len, &p), EVENTLOG_E_ARG);
 }
 
+static void put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/*
+ * A log shaped like coreboot's CBMEM TPM2 log: a TCG_PCR_EVENT header with a
+ * Spec ID Event03 declaring sha256 only and 13 bytes of vendor info, then
+ * fixed-size TCG_PCR_EVENT2 entries (EV_ACTION, a 50-byte NUL-padded name),
+ * then max - used entries of zeros. Returns the bytes written.
+ */
+static size_t coreboot_log(uint8_t *b, size_t cap, unsigned used, unsigned max)
+{
+	static const char *names[] = { "FMAP: FMAP", "CBFS: bootblock", "CBFS: fallback/romstage",
+				       "CBFS: fallback/postcar", "CBFS: fallback/ramstage",
+				       "CBFS: fallback/payload" };
+	const size_t entry = 4 + 4 + 4 + 2 + 32 + 4 + 50;
+	size_t pos = 0;
+
+	assert_true(cap >= 32 + 33 + 13 + max * entry);
+	memset(b, 0, cap);
+	put_le(b + 4, 3, 4); /* EV_NO_ACTION; PCR 0 and a zero SHA-1 digest */
+	put_le(b + 28, 33 + 13, 4);
+	pos = 32;
+	memcpy(b + pos, "Spec ID Event03", 16);
+	b[pos + 21] = 2;     /* spec 2.0, errata 0 */
+	b[pos + 23] = 2;     /* uintnSize: 64-bit */
+	put_le(b + pos + 24, 1, 4);
+	put_le(b + pos + 28, TPM_ALG_SHA256, 2);
+	put_le(b + pos + 30, 32, 2);
+	b[pos + 32] = 13;
+	pos += 33 + 13;
+	for (unsigned i = 0; i < used; i++, pos += entry) {
+		const char *name = names[i % 6];
+
+		put_le(b + pos, 2, 4);
+		put_le(b + pos + 4, 5, 4); /* EV_ACTION */
+		put_le(b + pos + 8, 1, 4);
+		put_le(b + pos + 12, TPM_ALG_SHA256, 2);
+		ossl_hash(TPM_ALG_SHA256, name, strlen(name), b + pos + 14);
+		put_le(b + pos + 46, 50, 4);
+		memcpy(b + pos + 50, name, strlen(name));
+	}
+	return 32 + 33 + 13 + max * entry;
+}
+
+static void test_used_length_zero_padded_table(void **state)
+{
+	static uint8_t b[8192];
+	const size_t header = 32 + 33 + 13, entry = 100;
+	size_t len, used, n;
+	struct eventlog_pcrs p;
+	(void)state;
+
+	len = coreboot_log(b, sizeof(b), 6, 50);
+	assert_int_equal(eventlog_used_length(b, len, &used, &n), EVENTLOG_OK);
+	assert_int_equal(n, 6);
+	assert_int_equal(used, header + 6 * entry);
+	/* The trimmed log replays; the padded one does not (zero digest count). */
+	assert_int_equal(eventlog_replay(b, used, &p), EVENTLOG_OK);
+	assert_int_not_equal(eventlog_replay(b, len, &p), EVENTLOG_OK);
+	/* No events yet: the header only. */
+	len = coreboot_log(b, sizeof(b), 0, 50);
+	assert_int_equal(eventlog_used_length(b, len, &used, &n), EVENTLOG_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(used, header);
+	/* A full table has no padding. */
+	len = coreboot_log(b, sizeof(b), 50, 50);
+	assert_int_equal(eventlog_used_length(b, len, &used, &n), EVENTLOG_OK);
+	assert_int_equal(n, 50);
+	assert_int_equal(used, len);
+	/* A corrupt entry before the padding is an error, not the end. */
+	coreboot_log(b, sizeof(b), 3, 50);
+	put_le(b + header + entry + 8, 7, 4); /* 7 digests, 1 declared */
+	assert_int_equal(eventlog_used_length(b, len, &used, &n), EVENTLOG_E_COUNT);
+	assert_int_equal(eventlog_used_length(b, 10, &used, &n), EVENTLOG_E_TRUNCATED);
+	assert_int_equal(eventlog_used_length(NULL, 10, &used, &n), EVENTLOG_E_ARG);
+	assert_int_equal(eventlog_used_length(b, len, NULL, &n), EVENTLOG_E_ARG);
+}
+
 static void test_api_misuse(void **state)
 {
 	static const int codes[] = {
@@ -1672,6 +1753,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_resume_continues_the_same_log),
 		cmocka_unit_test(test_tagged_event),
 		cmocka_unit_test(test_replay_continue),
+		cmocka_unit_test(test_used_length_zero_padded_table),
 		cmocka_unit_test(test_api_misuse),
 	};
 
