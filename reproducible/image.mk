@@ -70,6 +70,34 @@ $(OUT)/hashes.txt: $(OUT)/bzImage $(OUT)/initramfs.cpio.xz $(OUT)/initramfs.cpio
 		xargs sha256sum | sed 's|  |  initramfs:/|'; } >$@.tmp && mv $@.tmp $@
 
 $(OUT)/buildinfo: $(OUT)/bzImage $(TOP)/reproducible/buildinfo
-	$(TOP)/reproducible/buildinfo '$(BOARD)' '$(BOARD_FIRMWARE)' '$(GIT_REV)' '$(GIT_DIRTY)' \
+	COREBOOT_MEASURED='$(BOARD_COREBOOT_MEASURED)' $(TOP)/reproducible/buildinfo '$(BOARD)' '$(BOARD_FIRMWARE)' '$(GIT_REV)' '$(GIT_DIRTY)' \
 		$(foreach p,$(PKGS),'$($(p)_SRCPKG)=$($(p)_VERSION) $($(p)_ORIG) $($(p)_SHA256)') >$@.tmp
 	mv $@.tmp $@
+
+# coreboot boards: the flashable ROM, from the base ROM the provider gives
+# (coreboot is not in Debian; docs/coreboot.md). Without one the image is
+# still built, and the board says what it needs.
+ifeq ($(BOARD_FIRMWARE),coreboot)
+COREBOOT_ROM ?=
+# airlock.* words the provider bakes into the ROM (measured with the payload).
+COREBOOT_CMDLINE ?=
+image: coreboot-rom
+.PHONY: coreboot-rom
+ifneq ($(COREBOOT_ROM),)
+coreboot-rom: $(OUT)/airlock.rom $(OUT)/rom-hashes.txt
+$(OUT)/airlock.rom: $(OUT)/bzImage $(TOP)/reproducible/coreboot-rom FORCE
+	$(TOP)/reproducible/coreboot-rom '$(COREBOOT_ROM)' $(OUT)/bzImage '$(COREBOOT_CMDLINE)' $@
+$(OUT)/rom-hashes.txt: $(OUT)/airlock.rom
+	{ cd $(OUT) && sha256sum airlock.rom; \
+	  echo "$$(sha256sum <'$(COREBOOT_ROM)' | cut -d' ' -f1)  base ROM (COREBOOT_ROM)"; \
+	  echo "command line: $(COREBOOT_CMDLINE)"; } >$@.tmp && mv $@.tmp $@
+	@echo "coreboot-rom: $(OUT)/airlock.rom ($$(head -c 64 $@))"
+else
+coreboot-rom: $(OUT)/bzImage
+	@echo "coreboot-rom: board $(BOARD) makes a flashable ROM from a coreboot base ROM:"
+	@echo "coreboot-rom:   make BOARD=$(BOARD) COREBOOT_ROM=path/to/coreboot.rom [COREBOOT_CMDLINE='airlock.registrar=...']"
+	@echo "coreboot-rom: no COREBOOT_ROM given, so only the kernel was built; docs/coreboot.md says how to build a base ROM"
+endif
+endif
+.PHONY: FORCE
+FORCE:

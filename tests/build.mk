@@ -53,9 +53,10 @@ TEST_SUITES = $(addprefix $(TB)/unit/,$(UNIT_TESTS)) \
 	$(TB)/suite-mkcpio $(TB)/suite-fetch $(TB)/suite-buildchecks \
 	$(TB)/suite-eventlog-tpm2tools $(TB)/suite-eventlog-vectors $(TB)/suite-tpm-swtpm \
 	$(TB)/suite-credential-swtpm $(TB)/suite-tpm-agent-swtpm $(TB)/suite-agent-swtpm \
-	$(TB)/suite-verifier-swtpm $(TB)/suite-predict \
+	$(TB)/suite-verifier-swtpm $(TB)/suite-predict $(TB)/suite-coreboot-rom \
 	$(addprefix $(TB)/fuzz/run-,$(FUZZERS)) \
-	$(TB)/suite-boot $(TB)/suite-boot-ovmf $(TB)/suite-residue $(TB)/suite-reproducible
+	$(TB)/suite-boot $(TB)/suite-boot-ovmf $(TB)/suite-boot-coreboot $(TB)/suite-residue \
+	$(TB)/suite-reproducible
 
 $(TB)/suite-%: $(TOP)/tests/build.mk
 	mkdir -p $(@D)
@@ -78,17 +79,27 @@ SUITE_CMD_boot = $(TOP)/tests/boot/test_boot.py --image $(OUT) --peer $(TB)/host
 	--verifier $(HOSTBIN)/airlock-verifier --tenant-kernel $(TB)/tenant/bzImage --logs $(TB)/logs/boot
 SUITE_CMD_boot-ovmf = $(TOP)/tests/boot/test_boot_ovmf.py --image $(O)/qemu-ovmf \
 	--verifier $(HOSTBIN)/airlock-verifier --tenant-kernel $(TB)/tenant/bzImage --logs $(TB)/logs/boot-ovmf
+SUITE_CMD_coreboot-rom = $(TOP)/tests/unit/test_coreboot_rom.sh $(TB)/host/airlock-verifier-asan $(OUT)
+# Skipped (with a SKIPPED line) unless COREBOOT_ROM (environment or make variable)
+# names a coreboot base ROM for q35.
+export COREBOOT_ROM
+SUITE_CMD_boot-coreboot = $(TOP)/tests/boot/test_boot_coreboot.py --image $(O)/qemu-coreboot \
+	--verifier $(HOSTBIN)/airlock-verifier --tenant-kernel $(TB)/tenant/bzImage \
+	--logs $(TB)/logs/boot-coreboot
 SUITE_CMD_residue = $(TOP)/tests/boot/test_residue.py --image $(OUT) --fill $(TB)/fill.cpio.xz --logs $(TB)/logs/residue
 SUITE_CMD_reproducible = $(TOP)/reproducible/check --quick
 
-# The UEFI board is built too: it is the production-like path (measured boot).
+# The UEFI and coreboot boards are built too: the production-like paths (measured
+# boot); the coreboot board's ROM only with COREBOOT_ROM.
 HOST_SUITES := credential-swtpm tpm-agent-swtpm agent-swtpm verifier-swtpm
 test: image unit-tests fuzzers $(TB)/host/tpm-measure $(TB)/host/tpm-agent-test \
 		$(TB)/host/kl-peer $(TGT)/airlock-agent $(TB)/fill.cpio.xz $(HOSTBIN)/airlock-verifier \
 		$(TB)/host/airlock-verifier-asan $(TB)/tenant/bzImage \
 		$(patsubst %,$(TB)/suite-%,mkcpio fetch buildchecks eventlog-tpm2tools \
-			eventlog-vectors tpm-swtpm $(HOST_SUITES) predict boot boot-ovmf residue reproducible)
+			eventlog-vectors tpm-swtpm $(HOST_SUITES) predict coreboot-rom boot boot-ovmf \
+			boot-coreboot residue reproducible)
 	$(MAKE) BOARD=qemu-ovmf image
+	$(MAKE) BOARD=qemu-coreboot image
 	TEST_LOGS=$(TB)/logs $(TOP)/tests/run $(TEST_SUITES)
 
 bench: $(DEPS)/mbedtls-host.stamp

@@ -48,7 +48,8 @@ static const char usage[] =
 	"  policy show UUID\n"
 	"  policy check FILE\n"
 	"  policy test FILE --runtime-log LOG [--firmware-log LOG]\n"
-	"  predict BUILD_DIR [--append ARGS] [--firmware uefi|bios] [--out FILE]\n"
+	"  predict BUILD_DIR [--append ARGS] [--firmware uefi|bios|coreboot] [--out FILE]\n"
+	"          [--rom FILE] [--cbfs-measured 'NAME ...'] [--cbfs-verification on|off]\n"
 	"  ek-hash FILE        (TPM2B_PUBLIC as tpm2_createek -u writes it: the --ek-list entry)\n"
 	"State directory: --state, else $AIRLOCK_VERIFIER_STATE, else\n"
 	"$XDG_STATE_HOME/airlock-verifier (~/.local/state/airlock-verifier).\n"
@@ -545,6 +546,13 @@ static int cmd_predict(int argc, char **argv)
 			o.firmware = argv[i + 1];
 		else if (!strcmp(argv[i], "--out"))
 			out_file = argv[i + 1];
+		else if (!strcmp(argv[i], "--rom"))
+			o.rom = argv[i + 1];
+		else if (!strcmp(argv[i], "--cbfs-measured"))
+			o.cbfs_measured = argv[i + 1];
+		else if (!strcmp(argv[i], "--cbfs-verification") &&
+			 (!strcmp(argv[i + 1], "on") || !strcmp(argv[i + 1], "off")))
+			o.cbfs_verification = !strcmp(argv[i + 1], "on");
 		else
 			return usage_error("predict: unknown option %s", argv[i]);
 	}
@@ -577,7 +585,7 @@ static int cmd_policy_test(int argc, char **argv)
 	static struct quote q;
 	static struct eventlog_pcrs pcrs;
 	uint8_t *pol = NULL, *rt = NULL, *fw = NULL;
-	size_t pol_len, rt_len = 0, fw_len = 0;
+	size_t pol_len, rt_len = 0, fw_len = 0, used, nev;
 	char err[1024];
 	int ret = EXIT_ERROR, rc;
 
@@ -605,6 +613,9 @@ static int cmd_policy_test(int argc, char **argv)
 		ret = pol ? EXIT_REFUSED : EXIT_ERROR;
 		goto out;
 	}
+	/* A log copied straight out of coreboot's CBMEM table ends in zeroed entries. */
+	if (fw && eventlog_used_length(fw, fw_len, &used, &nev) == EVENTLOG_OK)
+		fw_len = used;
 	rc = fw ? eventlog_replay(fw, fw_len, &pcrs) : EVENTLOG_OK;
 	if (rc == EVENTLOG_OK)
 		rc = fw ? eventlog_replay_continue(rt, rt_len, &pcrs) : eventlog_replay(rt, rt_len, &pcrs);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cJSON.h"
+#include "cbfs.h"
 #include "config.h"
 #include "digest.h"
 #include "eventlog.h"
@@ -15,6 +16,10 @@
 #include "pe_hash.h"
 
 #define IMAGE_MAX (64u << 20)
+#define ROM_MAX (64u << 20)
+/* What coreboot (26.06, q35) loads and so measures, in order; "FMAP" comes first. */
+#define CB_MEASURED_DEFAULT "bootblock fallback/romstage fallback/postcar fallback/ramstage " \
+			    "fallback/payload"
 
 /* DIR/NAME of the build output; a missing one is most likely not a build directory. */
 static uint8_t *slurp(const char *dir, const char *name, size_t max, size_t *len, char *err,
@@ -130,6 +135,112 @@ static cJSON *text_rule(const char *key, const char *text)
 	return r;
 }
 
+int predict_coreboot_pcr2(const uint8_t *rom, size_t len, const char *measured,
+			  int cbfs_verification, uint8_t digests[][32], char names[][64],
+			  size_t *n, uint8_t value[32], char *err, size_t errlen)
+{
+	char list[512], *save = NULL, *name;
+	struct fmap_area fmap, cbfs;
+	struct cbfs_file f;
+	size_t fmap_off;
+	uint8_t buf[64];
+	int rc;
+
+	*n = 0;
+	if (fmap_locate(rom, len, &fmap_off, err, errlen) != 0 ||
+	    fmap_find_area(rom, len, fmap_off, "FMAP", &fmap, err, errlen) != 1)
+		return -1;
+	if ((rc = fmap_find_area(rom, len, fmap_off, "COREBOOT", &cbfs, err, errlen)) != 1) {
+		if (rc == 0)
+			snprintf(err, errlen, "the FMAP has no COREBOOT area (the CBFS coreboot loads "
+				 "its stages from)");
+		return -1;
+	}
+	digest(TPM_ALG_SHA256, rom + fmap.offset, fmap.size, digests[0]);
+	snprintf(names[0], 64, "FMAP: FMAP");
+	*n = 1;
+	if (snprintf(list, sizeof(list), "%s", measured) >= (int)sizeof(list)) {
+		snprintf(err, errlen, "list of measured CBFS files too long");
+		return -1;
+	}
+	for (name = strtok_r(list, " ,", &save); name; name = strtok_r(NULL, " ,", &save)) {
+		/* With CBFS verification coreboot 26.06 does not measure these two. */
+		if (cbfs_verification && (!strcmp(name, "bootblock") ||
+					  !strcmp(name, "fallback/romstage")))
+			continue;
+		if (*n >= PREDICT_CB_MAX) {
+			snprintf(err, errlen, "more than %d measured CBFS files", PREDICT_CB_MAX - 1);
+			return -1;
+		}
+		rc = cbfs_find(rom, len, &cbfs, name, &f, err, errlen);
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {
+			snprintf(err, errlen, "the ROM's CBFS has no file \"%s\", which coreboot "
+				 "loads and measures", name);
+			return -1;
+		}
+		digest(TPM_ALG_SHA256, f.data, f.len, digests[*n]);
+		snprintf(names[*n], 64, "CBFS: %s", name);
+		(*n)++;
+	}
+	memset(value, 0, 32);
+	for (size_t i = 0; i < *n; i++) {
+		memcpy(buf, value, 32);
+		memcpy(buf + 32, digests[i], 32);
+		digest(TPM_ALG_SHA256, buf, sizeof(buf), value);
+	}
+	return 0;
+}
+
+/* firmware_events["2"] and pcrs["2"] for the board's coreboot ROM. */
+static int coreboot_rules(const struct predict_opts *o, const char *info, cJSON *pol, char *err,
+			  size_t errlen)
+{
+	static uint8_t digests[PREDICT_CB_MAX][32];
+	static char names[PREDICT_CB_MAX][64];
+	char path[4096], measured[400], hex[65];
+	uint8_t *rom, value[32];
+	size_t len, n, hlen;
+	cJSON *fw, *list, *pcrs, *vals;
+	int ret = -1;
+
+	snprintf(path, sizeof(path), "%s/airlock.rom", o->build_dir);
+	rom = file_read(o->rom ? o->rom : path, ROM_MAX, &len, err, errlen);
+	if (!rom) {
+		if (!o->rom && access(path, F_OK) != 0)
+			snprintf(err, errlen, "coreboot board: no ROM at %s; build it with "
+				 "COREBOOT_ROM=base.rom (docs/coreboot.md) or give --rom FILE", path);
+		return -1;
+	}
+	if (!o->cbfs_measured && !line_value(info, "coreboot-measured: ", measured,
+					     sizeof(measured)))
+		snprintf(measured, sizeof(measured), "%s", CB_MEASURED_DEFAULT);
+	if (predict_coreboot_pcr2(rom, len, o->cbfs_measured ? o->cbfs_measured : measured,
+				  o->cbfs_verification, digests, names, &n, value, err,
+				  errlen) != 0)
+		goto out;
+	if (!(fw = cJSON_GetObjectItem(pol, "firmware_events")) &&
+	    !(fw = cJSON_AddObjectToObject(pol, "firmware_events")))
+		goto nomem;
+	if (!(list = cJSON_AddArrayToObject(fw, "2")))
+		goto nomem;
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(list, digest_rule(digests[i]));
+	kc_hex_encode(value, 32, hex, sizeof(hex), &hlen);
+	if (!(pcrs = cJSON_AddObjectToObject(pol, "pcrs")) ||
+	    !(vals = cJSON_AddArrayToObject(pcrs, "2")))
+		goto nomem;
+	cJSON_AddItemToArray(vals, cJSON_CreateString(hex));
+	ret = 0;
+	goto out;
+nomem:
+	snprintf(err, errlen, "out of memory");
+out:
+	free(rom);
+	return ret;
+}
+
 char *predict_policy(const struct predict_opts *o, char *err, size_t errlen)
 {
 	static char builtin[CONFIG_CMDLINE_MAX + 1], cmdline[CONFIG_CMDLINE_MAX + 1];
@@ -142,7 +253,7 @@ char *predict_policy(const struct predict_opts *o, char *err, size_t errlen)
 	char board[64] = "?", rev[64] = "?", firmware[16] = "", comment[400];
 	cJSON *pol = NULL, *rt, *list, *tail, *scrub, *contains, *fw;
 	char *out = NULL;
-	int override, uefi, n;
+	int override, uefi, coreboot = 0, n;
 
 	config = slurp(o->build_dir, "board.config", 1u << 20, &config_len, err, errlen);
 	info = config ? slurp(o->build_dir, "buildinfo", 1u << 20, &info_len, err, errlen) : NULL;
@@ -155,12 +266,14 @@ char *predict_policy(const struct predict_opts *o, char *err, size_t errlen)
 		snprintf(firmware, sizeof(firmware), "%s", o->firmware);
 	if (!strcmp(firmware, "ovmf") || !strcmp(firmware, "uefi")) {
 		uefi = 1;
-	} else if (!strcmp(firmware, "seabios") || !strcmp(firmware, "bios") ||
-		   !strcmp(firmware, "coreboot")) {
+	} else if (!strcmp(firmware, "seabios") || !strcmp(firmware, "bios")) {
 		uefi = 0;
+	} else if (!strcmp(firmware, "coreboot")) {
+		uefi = 0;
+		coreboot = 1;
 	} else {
-		snprintf(err, errlen, "which firmware boots this image? give --firmware uefi or "
-			 "--firmware bios (buildinfo has no firmware line)");
+		snprintf(err, errlen, "which firmware boots this image? give --firmware uefi, "
+			 "bios or coreboot (buildinfo has no firmware line)");
 		goto out;
 	}
 	if (builtin_cmdline((char *)config, builtin, sizeof(builtin), &override, err, errlen) != 0)
@@ -246,6 +359,8 @@ char *predict_policy(const struct predict_opts *o, char *err, size_t errlen)
 			goto nomem;
 		cJSON_AddItemToArray(list, digest_rule(d));
 	}
+	if (coreboot && coreboot_rules(o, (const char *)info, pol, err, errlen) != 0)
+		goto out;
 	out = cJSON_Print(pol);
 	if (!out)
 		goto nomem;

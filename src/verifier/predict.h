@@ -11,18 +11,35 @@
  *          (with the early memtest when the line asks for it), "ready";
  *          then, optionally, the agent's attestation and separator events;
  *   PCR 4  on UEFI boards, the Authenticode digest of bzImage, which the
- *          firmware measures when it loads the EFI-stub image.
+ *          firmware measures when it loads the EFI-stub image;
+ *   PCR 2  on coreboot boards, from the ROM: SHA-256 of the FMAP area, then of
+ *          the stored data of each CBFS file coreboot loads (bootblock and
+ *          romstage not with CBFS verification), as events and as the value.
  */
 #ifndef AIRLOCK_VERIFIER_PREDICT_H
 #define AIRLOCK_VERIFIER_PREDICT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct predict_opts {
 	const char *build_dir;
 	const char *append;   /* boot loader arguments ("" for none) */
-	const char *firmware; /* "uefi", "bios", or NULL: from buildinfo */
+	const char *firmware; /* "uefi", "bios", "coreboot", or NULL: from buildinfo */
+	const char *rom;      /* coreboot: the flash image (default BUILD_DIR/airlock.rom) */
+	const char *cbfs_measured; /* coreboot: space-separated CBFS names (default: buildinfo's
+				      coreboot-measured, else the q35 list) */
+	int cbfs_verification; /* coreboot: CBFS verification on (bootblock, romstage unmeasured) */
 };
+
+/*
+ * coreboot's PCR 2 for rom: the events' digests (*n of them, FMAP first) and
+ * the PCR value they extend to from zero. 0, or -1 with err filled.
+ */
+#define PREDICT_CB_MAX 16
+int predict_coreboot_pcr2(const uint8_t *rom, size_t len, const char *measured,
+			  int cbfs_verification, uint8_t digests[][32], char names[][64],
+			  size_t *n, uint8_t value[32], char *err, size_t errlen);
 
 /* The policy JSON (malloc'd) or NULL with err filled. */
 char *predict_policy(const struct predict_opts *o, char *err, size_t errlen);

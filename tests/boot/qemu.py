@@ -97,7 +97,8 @@ def stop_proc(proc, grace=5):
 class Qemu:
     """One VM with its serial console on stdin/stdout and an HMP monitor socket."""
 
-    def __init__(self, workdir, name, args, tpm=None, machine="q35", mem="1G", smp=2):
+    def __init__(self, workdir, name, args, tpm=None, machine="q35", mem="1G", smp=2,
+                 tpm_dev=None):
         self.workdir = workdir
         self.name = name
         self.console_log = os.path.join(workdir, name + ".console.log")
@@ -114,7 +115,7 @@ class Qemu:
         if not any(a.startswith("q35") for a in args):
             cmd += ["-machine", machine]
         if tpm is not None:
-            dev = "tpm-crb" if machine.startswith("q35") else "tpm-tis"
+            dev = tpm_dev or ("tpm-crb" if machine.startswith("q35") else "tpm-tis")
             cmd += ["-chardev", "socket,id=chrtpm,path=" + tpm.sock,
                     "-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", dev + ",tpmdev=tpm0"]
         cmd += args

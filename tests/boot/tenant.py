@@ -58,7 +58,7 @@ for i in 1 2 3; do
     echo TENANT-FWLOG-END
 done
 echo TENANT-PCRS-BEGIN
-/init pcrs 8 9
+/init pcrs 2 8 9
 echo TENANT-PCRS-END
 echo "tenant: done"
 exec $b sleep 600

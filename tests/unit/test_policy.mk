@@ -15,3 +15,6 @@ test_payload_build_SRCS := src/verifier/payload_build.c src/verifier/file_read.c
 	src/lib/url.c src/lib/digest.c src/lib/keylime_crypto.c
 test_payload_build_EXTRA := $(DEPS)/cjson/cJSON.c
 test_payload_build_LIBS := -lmbedx509 -lz
+# src/verifier/cbfs.c: FMAP and CBFS of coreboot ROMs (tests/unit/test_coreboot_rom.sh checks
+# predict's PCR 2 against cbfstool).
+fuzz_cbfs_SRCS := src/verifier/cbfs.c

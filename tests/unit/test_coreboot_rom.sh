@@ -1,0 +1,200 @@
+#!/bin/sh
+# coreboot ROMs without a real coreboot build: base images made with Debian's
+# fmaptool and cbfstool (an FMAP, a COREBOOT CBFS with stand-ins for the
+# stages and a payload). reproducible/coreboot-rom replaces the payload with
+# the runtime kernel, byte-identically on every run, and refuses bad bases
+# with a reason, writing nothing. `airlock-verifier predict` (ASan build)
+# computes PCR 2 as coreboot measures it, checked against a replay made here
+# from `cbfstool read -r FMAP` and `cbfstool extract -U`.
+#   test_coreboot_rom.sh AIRLOCK-VERIFIER BUILD_DIR
+set -u
+abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+v=$(abs "$1") build=$(abs "$2")
+here=$(cd "$(dirname "$0")/../.." && pwd)
+rom_tool=$here/reproducible/coreboot-rom
+work=$(mktemp -d)
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+ko() { fail=$((fail + 1)); echo "FAIL $*"; }
+check() { # DESCRIPTION COMMAND...
+	_d=$1; shift
+	if "$@" >"$work/check.out" 2>&1; then ok "$_d"; else ko "$_d"; tail -3 "$work/check.out"; fi
+}
+trap 'rm -rf "$work"' EXIT
+for t in cbfstool fmaptool; do
+	command -v $t >/dev/null || { echo "FAIL $t missing (Debian package coreboot-utils)"; echo "0 passed, 1 failed"; exit 1; }
+done
+cd "$work"
+kernel=$build/bzImage
+cmdline="airlock.registrar=192.0.2.1:8890"
+append=$cmdline
+
+# A base ROM of SIZE bytes: an FMAP and a COREBOOT CBFS with stand-ins for the
+# stages and (unless no-payload) a payload.
+mkbase() { # OUT SIZE [COREBOOT [no-payload]]
+	_area=COREBOOT
+	printf 'FLASH@0x%x 0x%x {\n\tBIOS@0 0x%x {\n\t\tFMAP@0 0x200\n\t\t%s(CBFS)@0x200 0x%x\n\t}\n}\n' \
+		$((0x100000000 - $2)) "$2" "$2" "$_area" $(($2 - 0x200)) >"$1.fmd"
+	fmaptool "$1.fmd" "$1.fmap" >/dev/null &&
+	cbfstool "$1" create -M "$1.fmap" -r "$_area" >/dev/null || return 1
+	for f in bootblock:bootblock:2048 fallback/romstage:stage:30000 \
+		fallback/postcar:stage:10000 fallback/ramstage:stage:60000; do
+		n=${f%%:*} rest=${f#*:}
+		head -c "${rest#*:}" /dev/urandom >"$work/part"
+		cbfstool "$1" add -r "$_area" -f "$work/part" -n "$n" -t "${rest%%:*}" >/dev/null || return 1
+	done
+	[ "${4:-}" = no-payload ] && return 0
+	head -c 4096 /dev/urandom >"$work/part"
+	cbfstool "$1" add -r "$_area" -f "$work/part" -n fallback/payload -t "simple elf" >/dev/null
+}
+replay() { # ROM [verification]: PCR 2 as coreboot would extend it
+	cbfstool "$1" read -r FMAP -f "$work/fmap.bin" >/dev/null 2>&1 || return 1
+	files="bootblock fallback/romstage fallback/postcar fallback/ramstage fallback/payload"
+	[ "${2:-}" = verification ] && files="fallback/postcar fallback/ramstage fallback/payload"
+	for n in $files; do
+		cbfstool "$1" extract -n "$n" -f "$work/$(echo "$n" | tr / _).raw" -U >/dev/null 2>&1 || return 1
+	done
+	python3 - "$work" $files <<'EOP'
+import hashlib, os, sys
+d = sys.argv[1]
+ds = [open(os.path.join(d, "fmap.bin"), "rb").read()]
+ds += [open(os.path.join(d, n.replace("/", "_") + ".raw"), "rb").read() for n in sys.argv[2:]]
+v = bytes(32)
+for x in ds:
+    v = hashlib.sha256(v + hashlib.sha256(x).digest()).digest()
+print(v.hex())
+EOP
+}
+predicted() { # ROM [predict options]: predict's PCR 2 value
+	_rom=$1; shift
+	"$v" predict "$build" --firmware coreboot --rom "$_rom" --append "$append" "$@" \
+		2>"$work/predict.err" | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["pcrs"]["2"][0])' 2>/dev/null
+}
+
+check "base ROM (8 MiB, FMAP + COREBOOT CBFS)" mkbase base.rom 0x800000
+check "coreboot-rom replaces fallback/payload" "$rom_tool" base.rom "$kernel" "$cmdline" a.rom
+check "a second run gives the same bytes" sh -c "'$rom_tool' base.rom '$kernel' '$cmdline' b.rom && cmp a.rom b.rom"
+check "the base ROM is left unchanged" sh -c "cbfstool base.rom print | grep -q 'fallback/payload .* 4096 '"
+check "the payload is the runtime kernel with the command line" python3 - a.rom "$kernel" "$cmdline" <<'EOP'
+import subprocess, sys
+subprocess.run(["cbfstool", sys.argv[1], "extract", "-n", "fallback/payload", "-f", "payload.raw",
+                "-U"], check=True, capture_output=True)
+raw, k = open("payload.raw", "rb").read(), open(sys.argv[2], "rb").read()
+assert k[len(k) // 2:len(k) // 2 + 4096] in raw, "the kernel's bytes are not in the payload"
+assert sys.argv[3].encode() in raw, "no command line in the payload"
+EOP
+check "the stages are untouched" sh -c "for n in bootblock fallback/romstage fallback/ramstage; do
+	cbfstool base.rom extract -n \$n -f x1 -U >/dev/null && cbfstool a.rom extract -n \$n -f x2 -U >/dev/null &&
+	cmp -s x1 x2 || exit 1; done"
+want=$(replay a.rom)
+got=$(predicted a.rom)
+if [ -n "$want" ] && [ "$want" = "$got" ]; then ok "predict's PCR 2 = the replay of FMAP + five CBFS files ($got)"
+else ko "predict's PCR 2 '$got' != replay '$want' ($(cat "$work/predict.err"))"; fi
+"$v" predict "$build" --firmware coreboot --rom a.rom --append "$append" >policy.json 2>/dev/null
+check "predict lists the six PCR 2 events, FMAP first" python3 -c '
+import hashlib, json, sys
+p = json.load(open("policy.json"))
+ev = [r["digest"] for r in p["firmware_events"]["2"]]
+assert len(ev) == 6, ev
+assert ev[0] == hashlib.sha256(open("fmap.bin", "rb").read()).hexdigest(), ev[0]
+assert ev[5] == hashlib.sha256(open("fallback_payload.raw", "rb").read()).hexdigest(), ev[5]'
+# coreboot's TPM log as the agent finds it in CBMEM (a TCG log in a fixed table,
+# unused entries zero), for this ROM; policy test trims and replays it.
+python3 - policy.json <<'EOP'
+import hashlib, json, struct, sys
+p = json.load(open(sys.argv[1]))
+pol = {k: p[k] for k in ("airlock_policy", "hash_alg", "firmware_events", "pcrs")}
+json.dump(pol, open("pcr2.policy", "w"))
+def log(events, max_entries, banks=((11, 32),)):
+    spec = b"Spec ID Event03\0" + struct.pack("<IBBBBI", 0, 0, 2, 0, 2, len(banks))
+    spec += b"".join(struct.pack("<HH", a, n) for a, n in banks) + b"\0"
+    out = struct.pack("<II20sI", 0, 3, bytes(20), len(spec)) + spec
+    for pcr, name, digests in events:
+        out += struct.pack("<III", pcr, 5, len(digests))
+        out += b"".join(struct.pack("<H", a) + d for a, d in digests)
+        data = name.encode().ljust(50, b"\0")
+        out += struct.pack("<I", len(data)) + data
+    return out + bytes((max_entries - len(events)) * (12 + 2 + 32 + 4 + 50))
+names = ["FMAP: FMAP", "CBFS: bootblock", "CBFS: fallback/romstage", "CBFS: fallback/postcar",
+         "CBFS: fallback/ramstage", "CBFS: fallback/payload"]
+ev = [(2, n, [(11, bytes.fromhex(r["digest"]))]) for n, r in zip(names, p["firmware_events"]["2"])]
+open("cbmem-tpm2.log", "wb").write(log(ev, 50))
+bad = list(ev)
+bad[5] = (2, names[5], [(11, hashlib.sha256(b"another payload").digest())])
+open("cbmem-other.log", "wb").write(log(bad, 50))
+sha = hashlib.sha256(b"x").digest()
+open("runtime.log", "wb").write(log([(8, "x", [(11, sha)])], 1)[:-100])
+EOP
+check "policy test: coreboot's padded TPM log meets the predicted PCR 2" \
+	"$v" policy test pcr2.policy --runtime-log runtime.log --firmware-log cbmem-tpm2.log
+"$v" policy test pcr2.policy --runtime-log runtime.log --firmware-log cbmem-other.log >pt.out 2>&1
+pt_rc=$?
+check "policy test: another payload in the log fails on PCR 2 (exit 3)" sh -c \
+	"test $pt_rc = 3 && grep -q 'PCR 2' pt.out"
+want=$(replay a.rom verification)
+got=$(predicted a.rom --cbfs-verification on)
+if [ -n "$want" ] && [ "$want" = "$got" ]; then ok "with CBFS verification: bootblock and romstage are not measured"
+else ko "CBFS verification: predict '$got' != replay '$want' ($(cat "$work/predict.err"))"; fi
+check "another command line changes PCR 2 (it is in the payload)" sh -c \
+	"'$rom_tool' base.rom '$kernel' '$cmdline airlock.shell=1' c.rom && test \"\$(cat <<X
+$(predicted a.rom)
+X
+)\" != \"\$('$v' predict '$build' --firmware coreboot --rom c.rom --append '$append airlock.shell=1' |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)[\"pcrs\"][\"2\"][0])')\""
+mkdir -p board
+cp "$build/board.config" board/
+sed 's/^firmware: .*/firmware: coreboot/' "$build/buildinfo" >board/buildinfo
+cp a.rom board/airlock.rom
+check "predict BUILD_DIR finds BUILD_DIR/airlock.rom on a coreboot board" sh -c \
+	"'$v' predict board --append '$append' | grep -q '\"2\"'"
+rm board/airlock.rom
+"$v" predict board --append "$append" >/dev/null 2>predict.err
+check "no ROM: predict says how to make one" grep -q "no ROM at board/airlock.rom.*COREBOOT_ROM" predict.err
+echo "coreboot-measured: bootblock fallback/ramstage" >>board/buildinfo
+cp a.rom board/airlock.rom
+check "buildinfo's coreboot-measured list is what predict measures" sh -c \
+	"test \$('$v' predict board --append '$append' | python3 -c 'import json,sys; print(len(json.load(sys.stdin)[\"firmware_events\"][\"2\"]))') = 3"
+
+# --- bad input: a reason, and nothing written ---
+refused() { # DESCRIPTION EXPECTED-TEXT BASE [KERNEL]
+	rm -f out.rom out.rom.*
+	if "$rom_tool" "$3" "${4:-$kernel}" "$cmdline" out.rom 2>err.txt; then
+		ko "$1: accepted"
+	elif ! grep -q "$2" err.txt; then
+		ko "$1: message '$(cat err.txt)' lacks '$2'"
+	elif [ -e out.rom ] || ls out.rom.* >/dev/null 2>&1; then
+		ko "$1: something was written"
+	else
+		ok "$1: $(cut -c1-110 err.txt)"
+	fi
+}
+head -c 1048576 /dev/urandom >random.rom
+refused "random bytes" "has no FMAP" random.rom
+cbfstool legacy.rom create -m x86 -s 1048576 >/dev/null 2>&1
+refused "legacy CBFS without an FMAP" "has no FMAP" legacy.rom
+# fmaptool insists on a COREBOOT area: rename it in the image's FMAP afterwards.
+mkbase other.rom 0x800000 >/dev/null 2>&1 && python3 -c '
+import sys
+b = bytearray(open("other.rom", "rb").read())
+i = b.index(b"COREBOOT\0", 0, 0x200)
+b[i:i + 10] = b"FW_MAIN_A\0"
+open("other.rom", "wb").write(b)'
+refused "FMAP without a COREBOOT area" "no COREBOOT CBFS area" other.rom
+mkbase nopayload.rom 0x800000 COREBOOT no-payload >/dev/null 2>&1
+refused "no fallback/payload to replace" "no fallback/payload" nopayload.rom
+mkbase small.rom 0x400000 >/dev/null 2>&1
+refused "kernel larger than the CBFS (both sizes named)" "($(stat -c %s "$kernel") bytes) does not fit.*largest free space in the COREBOOT CBFS is [0-9]* bytes" small.rom
+refused "missing base ROM" "no such file" nonexistent.rom
+refused "missing kernel" "no such file" base.rom nonexistent-bzImage
+"$v" predict "$build" --firmware coreboot --rom random.rom --append "$append" >/dev/null 2>predict.err
+check "predict: random bytes are not a ROM" grep -q "no valid FMAP" predict.err
+cbfstool nopayload.rom print >/dev/null
+"$v" predict "$build" --firmware coreboot --rom nopayload.rom --append "$append" >/dev/null 2>predict.err
+check "predict: a measured file missing from the CBFS is named" grep -q 'no file "fallback/payload"' predict.err
+head -c 300000 a.rom >trunc.rom
+"$v" predict "$build" --firmware coreboot --rom trunc.rom --append "$append" >/dev/null 2>predict.err
+check "predict: a truncated ROM is refused with a reason" grep -q "FMAP\|cbfs\|CBFS" predict.err
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
