@@ -53,7 +53,7 @@ TEST_SUITES = $(addprefix $(TB)/unit/,$(UNIT_TESTS)) \
 	$(TB)/suite-mkcpio $(TB)/suite-fetch $(TB)/suite-buildchecks \
 	$(TB)/suite-eventlog-tpm2tools $(TB)/suite-eventlog-vectors $(TB)/suite-tpm-swtpm \
 	$(TB)/suite-credential-swtpm $(TB)/suite-tpm-agent-swtpm $(TB)/suite-agent-swtpm \
-	$(TB)/suite-verifier-swtpm $(TB)/suite-predict $(TB)/suite-coreboot-rom \
+	$(TB)/suite-verifier-swtpm $(TB)/suite-predict $(TB)/suite-coreboot-rom $(TB)/suite-tenant-hook \
 	$(addprefix $(TB)/fuzz/run-,$(FUZZERS)) \
 	$(TB)/suite-boot $(TB)/suite-boot-ovmf $(TB)/suite-boot-coreboot $(TB)/suite-residue \
 	$(TB)/suite-reproducible
@@ -79,6 +79,7 @@ SUITE_CMD_boot = $(TOP)/tests/boot/test_boot.py --image $(OUT) --peer $(TB)/host
 	--verifier $(HOSTBIN)/airlock-verifier --tenant-kernel $(TB)/tenant/bzImage --logs $(TB)/logs/boot
 SUITE_CMD_boot-ovmf = $(TOP)/tests/boot/test_boot_ovmf.py --image $(O)/qemu-ovmf \
 	--verifier $(HOSTBIN)/airlock-verifier --tenant-kernel $(TB)/tenant/bzImage --logs $(TB)/logs/boot-ovmf
+SUITE_CMD_tenant-hook = $(TOP)/tests/unit/test_tenant_hook.sh
 SUITE_CMD_coreboot-rom = $(TOP)/tests/unit/test_coreboot_rom.sh $(TB)/host/airlock-verifier-asan $(OUT)
 # Skipped (with a SKIPPED line) unless COREBOOT_ROM (environment or make variable)
 # names a coreboot base ROM for q35.
@@ -96,7 +97,7 @@ test: image unit-tests fuzzers $(TB)/host/tpm-measure $(TB)/host/tpm-agent-test 
 		$(TB)/host/kl-peer $(TGT)/airlock-agent $(TB)/fill.cpio.xz $(HOSTBIN)/airlock-verifier \
 		$(TB)/host/airlock-verifier-asan $(TB)/tenant/bzImage \
 		$(patsubst %,$(TB)/suite-%,mkcpio fetch buildchecks eventlog-tpm2tools \
-			eventlog-vectors tpm-swtpm $(HOST_SUITES) predict coreboot-rom boot boot-ovmf \
+			eventlog-vectors tpm-swtpm $(HOST_SUITES) predict coreboot-rom tenant-hook boot boot-ovmf \
 			boot-coreboot residue reproducible)
 	$(MAKE) BOARD=qemu-ovmf image
 	$(MAKE) BOARD=qemu-coreboot image

@@ -137,11 +137,21 @@ def tenant_initrd(image):
     return newc(_with_parents(files))
 
 
-def luks_disk(path, key, text):
-    """A LUKS2 disk image holding an ext4 file system with hello.txt = text, made
-    without device-mapper (offline encryption in place), opened only by key."""
+def luks_disk(path, key, text, tree=None):
+    """A LUKS2 disk image holding an ext4 file system with hello.txt = text (plus the
+    files of tree, {name: (mode, bytes or None for a directory)}), made without
+    device-mapper (offline encryption in place), opened only by key."""
     work = path + ".d"
     os.makedirs(work)
+    for name, (mode, data) in sorted((tree or {}).items()):
+        p = os.path.join(work, name)
+        if data is None:
+            os.makedirs(p, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(p), exist_ok=True)
+            with open(p, "wb") as f:
+                f.write(data)
+        os.chmod(p, mode)
     with open(os.path.join(work, "hello.txt"), "w") as f:
         f.write(text + "\n")
     keyfile = path + ".key"

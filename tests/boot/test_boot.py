@@ -543,7 +543,7 @@ def capture_check(label, pcap, nodes, kernel):
 
 def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-flow",
                   expect_fail=None, nodes=1, capture=False, volume="/dev/vda",
-                  kernel_mismatch=False, foreign_ek_ca=False):
+                  kernel_mismatch=False, foreign_ek_ca=False, tenant=None):
     """The product end to end: airlock-verifier as registrar, tenant and verifier for QEMU
     nodes booted at once, mutual TLS on (the agent's default, client CA by URL), a policy
     predicted from the build, a payload built from its parts (the test tenant kernel and
@@ -555,7 +555,10 @@ def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-fl
     must contain when launch itself tampers (another image). capture: record the user
     network's traffic and look for keys in it. kernel_mismatch: the provisioning server
     serves other kernel bytes than the payload's sha256 names. foreign_ek_ca: the verifier
-    trusts a CA that did not sign the node's EK certificate."""
+    trusts a CA that did not sign the node's EK certificate. tenant: another tenant OS
+    (debian_tenant.DebianTenant: kernel, initrd, cmdline, volume, make_disk(node),
+    up_re/done_re and check(check, label, node, output, console)) instead of the test
+    tenant."""
     variant = ("-tampered" if tampered else "-kernel-mismatch" if kernel_mismatch else
                "-foreign-ek" if foreign_ek_ca else "")
     work = os.path.join(work, name + variant)
@@ -567,7 +570,8 @@ def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-fl
     shutil.copy(os.path.join(ca_dir, "client-ca.pem"), files)
     tenant_kernel = getattr(a, "tenant_kernel", None)
     kernel = os.path.join(work, "vmlinuz")
-    shutil.copyfile(tenant_kernel or os.path.join(a.image, "bzImage"), kernel)
+    shutil.copyfile(tenant.kernel if tenant else tenant_kernel or
+                    os.path.join(a.image, "bzImage"), kernel)
     kdata = open(kernel, "rb").read()
     if kernel_mismatch:  # same size, one byte different: only the digest can tell
         kdata = kdata[:len(kdata) // 2] + bytes([kdata[len(kdata) // 2] ^ 1]) + \
@@ -576,8 +580,10 @@ def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-fl
         f.write(kdata)
     initrd = os.path.join(files, "initrd")
     with open(initrd, "wb") as f:
-        f.write(tenant_initrd(a.image) if tenant_kernel else
-                newc({"tenant-init": (0o755, TENANT_INIT)}))
+        f.write(open(tenant.initrd, "rb").read() if tenant else tenant_initrd(a.image)
+                if tenant_kernel else newc({"tenant-init": (0o755, TENANT_INIT)}))
+    if tenant:
+        volume = tenant.volume
     hooks = os.path.join(work, "hooks.log")
     hook = os.path.join(work, "hook")
     with open(hook, "w") as f:
@@ -604,7 +610,9 @@ def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-fl
         # tampered: the node boots with one more word than the tenant predicts from.
         extra = " airlock.loglevel=debug" if tampered else ""
         for n in flow:
-            n.files(a, tenant_kernel)
+            n.files(a, tenant_kernel and not tenant)
+            if tenant:
+                n.disk = tenant.make_disk(n)
             n.tpm = Swtpm(os.path.join(n.work, "tpm"), banks=a.banks, ek=True)
             n.tpm.start()
             qemu_extra = []
@@ -659,8 +667,11 @@ def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-fl
                         "--kernel-url", "http://10.0.2.2:%d/vmlinuz" % srv.port,
                         "--kernel", kernel,
                         "--initrd-url", "http://10.0.2.2:%d/initrd" % srv.port,
-                        "--initrd", initrd, "--cmdline", TENANT_CMDLINE,
-                        "--luks", "data=%s:%s" % (n.keyfile, volume), "--ipsec", n.ipsec,
+                        "--initrd", initrd,
+                        "--cmdline", tenant.cmdline if tenant else TENANT_CMDLINE,
+                        *([] if tenant and not tenant.deliver_key else
+                          ["--luks", "data=%s:%s" % (n.keyfile, volume)]),
+                        "--ipsec", n.ipsec,
                         "--policy", policy,
                         "--client-cert", os.path.join(ca_dir, "verifier.pem"),
                         "--client-key", os.path.join(ca_dir, "verifier.key"))
@@ -699,15 +710,18 @@ def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-fl
             kx = n.vm.expect(r"agent: tenant loaded with (kexec_file_load|kexec_load "
                              r"\(kexec-tools\))", 300)
             n.stage("kexec", kx)
-            tu = n.vm.expect(r"^tenant: up$", 300, kx.end())
+            tu = n.vm.expect(tenant.up_re if tenant else r"^tenant: up$", 300, kx.end())
             n.stage("tenant up", tu)
         for n in flow:
             lbl = label.rstrip(": ") + n.label_suffix + ": "
-            tu = n.vm.expect(r"^tenant: up$", 10)
-            n.vm.expect(r"^tenant: done$", 120, tu.end())
+            tu = n.vm.expect(tenant.up_re if tenant else r"^tenant: up$", 10)
+            n.vm.expect(tenant.done_re if tenant else r"^tenant: done$", 120, tu.end())
             print("timing (%s%s): power-on -> %s" % (name, n.label_suffix, " -> ".join(
                 "%s %.1f s" % (k, v) for k, v in n.t.items())))
             out = n.vm.output()[tu.start():]
+            if tenant:
+                tenant.check(check, lbl, n, out, n.vm.output())
+                continue
             check(lbl + "tenant got its command line", "rdinit=/tenant-init" in out)
             check(lbl + "LUKS key and volume", ("tenant: key data sha256 %s"
                   % hashlib.sha256(n.key).hexdigest()) in out and
@@ -750,6 +764,22 @@ def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-fl
     return flow
 
 
+def debian_flows(a, work):
+    """Issue 7: the tenant is Debian's packaged kernel with an initramfs-tools initrd that
+    carries airlock's hook (docs/tenant.md); its root is on the node's LUKS2 disk. Then the
+    same tenant without a delivered key: the boot must stop in the initramfs."""
+    from debian_tenant import DebianTenant
+    for deliver_key, name in ((True, "debian-tenant"), (False, "debian-tenant-no-key")):
+        d = os.path.join(work, name + "-build")
+        os.makedirs(d)
+        try:
+            tenant = DebianTenant(a, d, deliver_key)
+        except Failure as e:
+            check("%s: build the Debian tenant" % name, False, str(e))
+            return
+        verifier_flow(a, work, name=name, tenant=tenant)
+
+
 def no_nic(a, work):
     """No network interface: a clear, measured failure, not a hang."""
     vm, tpm = boot(a, work, "nonic", "airlock.registrar=10.0.2.2:8890 airlock.shell=1 "
@@ -782,7 +812,7 @@ def main():
     ap.add_argument("--verifier", help="airlock-verifier: check its predicted policy on the flow")
     ap.add_argument("--tenant-kernel", help="the test tenant's kernel (tests/tenant/kernel.config):"
                     " the verifier flows' tenant opens a LUKS2 disk with it")
-    ap.add_argument("--only", choices=["flow", "verifier-flow", "four-nodes"],
+    ap.add_argument("--only", choices=["flow", "verifier-flow", "four-nodes", "debian-tenant"],
                     help="only one flow (make demo runs verifier-flow)")
     a = ap.parse_args()
     a.peer = os.path.abspath(a.peer)
@@ -792,6 +822,8 @@ def main():
     try:
         if a.only == "four-nodes":
             verifier_flow(a, work, nodes=4, name="four-nodes")
+        elif a.only == "debian-tenant":
+            debian_flows(a, work)
         elif a.only != "verifier-flow":
             full_flow(a, work)
         if a.verifier and a.only in (None, "verifier-flow"):
@@ -801,6 +833,7 @@ def main():
                 verifier_flow(a, work, kernel_mismatch=True)
                 verifier_flow(a, work, foreign_ek_ca=True)
                 verifier_flow(a, work, nodes=4, name="four-nodes")
+                debian_flows(a, work)
         if not a.only:
             refused(a, work)
             no_client_ca(a, work)
