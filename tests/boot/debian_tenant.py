@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Issue 7's tenant: Debian's packaged kernel with an initrd that mkinitramfs
 (initramfs-tools) builds with airlock's hook (tenant/initramfs-tools, installed
-by tenant/install into a copy of the host's /etc/initramfs-tools). Its root file
+by tenant/install into a copy of the host's /etc/initramfs-tools), or that
+dracut builds with airlock's module (tenant/dracut, installed into a copy of
+the host's /usr/lib/dracut). Its root file
 system is on the node's LUKS2 disk, which only the delivered key opens; that root
 holds busybox and an /sbin/init that reports what it sees and powers off.
 
-Needs the host packages linux-image-amd64, initramfs-tools, busybox, cryptsetup-bin
-(reproducible/debian-packages)."""
+Needs the host packages linux-image-amd64, initramfs-tools, busybox, dracut-core,
+cryptsetup-bin (reproducible/debian-packages)."""
 import glob
 import os
 import shutil
@@ -53,12 +55,22 @@ class DebianTenant:
     done_re = r"^debian-tenant: done$"
     volume = "/dev/vda"
 
-    def __init__(self, a, work, deliver_key=True):
+    def __init__(self, a, work, deliver_key=True, builder="initramfs-tools"):
         """deliver_key False: the payload carries no LUKS key although the root is on
-        LUKS; the hook must stop the boot and say why."""
+        LUKS; the hook must stop the boot and say why. builder: initramfs-tools or
+        dracut."""
         self.image = a.image
         self.deliver_key = deliver_key
+        self.builder = builder
         self.version, self.kernel = debian_kernel()
+        self.initrd = os.path.join(work, "initrd.img-" + self.version)
+        self.cmdline = "console=ttyS0,115200 root=/dev/mapper/data ro"
+        if builder == "dracut":
+            self.build_dracut(work)
+            if not deliver_key:  # dracut's die: FATAL on the console, then a halt
+                self.up_re = r"FATAL: airlock: root /dev/mapper/data is not among"
+                self.done_re = r"Refusing to continue"
+            return
         root = os.path.join(work, "initramfs-conf")
         shutil.copytree("/etc/initramfs-tools", os.path.join(root, "etc", "initramfs-tools"),
                         symlinks=True)
@@ -70,15 +82,32 @@ class DebianTenant:
         # The VM needs only what the hook adds; MODULES=most would triple the initrd.
         with open(os.path.join(conf, "initramfs.conf"), "a") as f:
             f.write("MODULES=list\nBUSYBOX=y\n")
-        self.initrd = os.path.join(work, "initrd.img-" + self.version)
         r = subprocess.run(["mkinitramfs", "-d", conf, "-o", self.initrd, self.version],
                            capture_output=True, text=True, timeout=600)
         if r.returncode != 0:
             raise Failure("mkinitramfs failed: %s" % (r.stderr or r.stdout).strip()[-600:])
-        self.cmdline = "console=ttyS0,115200 root=/dev/mapper/data ro"
         if not deliver_key:  # the boot stops in the initramfs, at its emergency shell
             self.up_re = r"airlock: root /dev/mapper/data is not among the LUKS volumes"
             self.done_re = r"\(initramfs\)"
+
+    def build_dracut(self, work):
+        """dracut with airlock's module, from a copy of the host's dracut tree (so the
+        module is installed the way tenant/install installs it, without touching /usr)."""
+        root = os.path.join(work, "dracut-root")
+        base = os.path.join(root, "usr", "lib", "dracut")
+        shutil.copytree("/usr/lib/dracut", base, symlinks=True)
+        r = subprocess.run([os.path.join(TOP, "tenant", "install"), "dracut", "--root", root],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise Failure("tenant/install dracut failed: %s" % r.stderr.strip())
+        env = dict(os.environ, dracutbasedir=base)
+        r = subprocess.run(["dracut", "--conf", "/dev/null", "--confdir",
+                            os.path.join(root, "etc", "dracut.conf.d"), "--no-hostonly",
+                            "--modules", "base udev-rules rootfs-block airlock",
+                            "--force", "--kver", self.version, self.initrd],
+                           capture_output=True, text=True, timeout=600, env=env)
+        if r.returncode != 0 or not os.path.exists(self.initrd):
+            raise Failure("dracut failed: %s" % (r.stderr or r.stdout).strip()[-800:])
 
     def make_disk(self, n):
         """The node's root: ext4 on LUKS2, opened by the node's key only."""
@@ -92,14 +121,16 @@ class DebianTenant:
 
     def check(self, check, lbl, n, out, console):
         if not self.deliver_key:
-            check(lbl + "no key delivered: the hook stops at the emergency shell, says why",
-                  "airlock delivered ()" in out and "(initramfs)" in out, out[:300])
+            check(lbl + "no key delivered: the boot stops (%s's emergency path), says why"
+                  % self.builder, "airlock delivered ()" in out and
+                  ("(initramfs)" in out if self.builder == "initramfs-tools" else
+                   "Refusing to continue" in out), out[:300])
             check(lbl + "no key delivered: the root was not mounted",
                   "debian-tenant: up" not in console)
             return
         check(lbl + "Debian's kernel %s booted" % self.version,
               "debian-tenant: kernel %s" % self.version in out)
-        check(lbl + "the hook opened the LUKS2 root with the delivered key",
+        check(lbl + "the %s hook opened the LUKS2 root with the delivered key" % self.builder,
               "airlock: opening LUKS volume data" in console and
               "debian-tenant: root /dev/mapper/data" in out)
         check(lbl + "the tenant read its file from the encrypted root",

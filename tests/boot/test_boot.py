@@ -765,15 +765,19 @@ def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-fl
 
 
 def debian_flows(a, work):
-    """Issue 7: the tenant is Debian's packaged kernel with an initramfs-tools initrd that
-    carries airlock's hook (docs/tenant.md); its root is on the node's LUKS2 disk. Then the
-    same tenant without a delivered key: the boot must stop in the initramfs."""
+    """Issue 7: the tenant is Debian's packaged kernel with an initrd that carries airlock's
+    hook (docs/tenant.md), built by initramfs-tools and by dracut; its root is on the node's
+    LUKS2 disk. Each also without a delivered key: the boot must stop in the initramfs."""
     from debian_tenant import DebianTenant
-    for deliver_key, name in ((True, "debian-tenant"), (False, "debian-tenant-no-key")):
+    for deliver_key, builder, name in (
+            (True, "initramfs-tools", "debian-tenant"),
+            (False, "initramfs-tools", "debian-tenant-no-key"),
+            (True, "dracut", "debian-tenant-dracut"),
+            (False, "dracut", "debian-tenant-dracut-no-key")):
         d = os.path.join(work, name + "-build")
         os.makedirs(d)
         try:
-            tenant = DebianTenant(a, d, deliver_key)
+            tenant = DebianTenant(a, d, deliver_key, builder)
         except Failure as e:
             check("%s: build the Debian tenant" % name, False, str(e))
             return

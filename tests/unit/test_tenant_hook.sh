@@ -48,6 +48,7 @@ setup() {
 run() {
 	out=$(cd "$c" && PATH="$work/bin:$PATH" CRYPT_LOG="$c/crypt.log" ROOT=${2-/dev/mapper/data} \
 		ROOTDELAY=1 AIRLOCK_TEST_FUNCTIONS="$work/functions" AIRLOCK_TEST_HANDOFF="$h" \
+		AIRLOCK_TEST_LIB="$here/tenant/common/airlock-open.sh" \
 		AIRLOCK_TEST_RUN="$c/run" AIRLOCK_TEST_CMDLINE="$c/cmdline" sh "$script" 2>&1)
 	rc=$?
 }
