@@ -151,26 +151,39 @@ static int row_to_node(sqlite3_stmt *st, struct store_node *n)
 	return 0;
 }
 
+/*
+ * The first row sql (one "?" bound to uuid) selects: 1 with *st on it, 0 for
+ * none, -1 on error (err says what, while doing what). The caller finalizes *st.
+ */
+static int row_of(struct store *s, const char *sql, const char *uuid, const char *what,
+		  sqlite3_stmt **st, char *err, size_t errlen)
+{
+	int rc;
+
+	*st = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(*st, 1, uuid, -1, SQLITE_STATIC) != SQLITE_OK) {
+		db_fail(s, what, err, errlen);
+		return -1;
+	}
+	rc = sqlite3_step(*st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	db_fail(s, what, err, errlen);
+	return -1;
+}
+
 int store_get(struct store *s, const char *uuid, struct store_node *n, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
-	int ret = -1, rc;
+	int ret = row_of(s, "SELECT " COLUMNS " FROM nodes WHERE uuid = ?", uuid, "reading a node",
+			 &st, err, errlen);
 
-	if (sqlite3_prepare_v2(s->db, "SELECT " COLUMNS " FROM nodes WHERE uuid = ?", -1, &st,
-			       NULL) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC) != SQLITE_OK) {
-		db_fail(s, "reading a node", err, errlen);
+	if (ret != 1)
 		goto out;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		ret = 0;
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		db_fail(s, "reading a node", err, errlen);
-		goto out;
-	}
+	ret = -1;
 	if (row_to_node(st, n) != 0) {
 		snprintf(err, errlen, "state database: node %s has an oversized key", uuid);
 		goto out;
@@ -292,23 +305,11 @@ int store_last_rejection(struct store *s, const char *uuid, int64_t *t, char *re
 			 char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
-	int ret = -1, rc;
+	int ret = row_of(s, "SELECT time, reason FROM rejected WHERE uuid = ? ORDER BY rowid DESC "
+			 "LIMIT 1", uuid, "reading rejections", &st, err, errlen);
 
-	if (sqlite3_prepare_v2(s->db, "SELECT time, reason FROM rejected WHERE uuid = ?"
-			       " ORDER BY rowid DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC) != SQLITE_OK) {
-		db_fail(s, "reading rejections", err, errlen);
+	if (ret != 1)
 		goto out;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		ret = 0;
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		db_fail(s, "reading rejections", err, errlen);
-		goto out;
-	}
 	*t = sqlite3_column_int64(st, 0);
 	snprintf(reason, cap, "%s", sqlite3_column_text(st, 1) ?
 		 (const char *)sqlite3_column_text(st, 1) : "");
