@@ -20,6 +20,7 @@
 /* What coreboot (26.06, q35) loads and so measures, in order; "FMAP" comes first. */
 #define CB_MEASURED_DEFAULT "bootblock fallback/romstage fallback/postcar fallback/ramstage " \
 			    "fallback/payload"
+#define CB_MEASURED_MAX 16
 
 /* DIR/NAME of the build output; a missing one is most likely not a build directory. */
 static uint8_t *slurp(const char *dir, const char *name, size_t max, size_t *len, char *err,
@@ -135,15 +136,18 @@ static cJSON *text_rule(const char *key, const char *text)
 	return r;
 }
 
-int predict_coreboot_pcr2(const uint8_t *rom, size_t len, const char *measured,
-			  int cbfs_verification, uint8_t digests[][32], char names[][64],
-			  size_t *n, uint8_t value[32], char *err, size_t errlen)
+/*
+ * coreboot's PCR 2 for rom: the events' digests (*n of them, FMAP first) and
+ * the PCR value they extend to from zero. 0, or -1 with err filled.
+ */
+static int coreboot_pcr2(const uint8_t *rom, size_t len, const char *measured,
+			 int cbfs_verification, uint8_t digests[][32], size_t *n,
+			 uint8_t value[32], char *err, size_t errlen)
 {
 	char list[512], *save = NULL, *name;
 	struct fmap_area fmap, cbfs;
 	struct cbfs_file f;
 	size_t fmap_off;
-	uint8_t buf[64];
 	int rc;
 
 	*n = 0;
@@ -157,7 +161,6 @@ int predict_coreboot_pcr2(const uint8_t *rom, size_t len, const char *measured,
 		return -1;
 	}
 	digest(TPM_ALG_SHA256, rom + fmap.offset, fmap.size, digests[0]);
-	snprintf(names[0], 64, "FMAP: FMAP");
 	*n = 1;
 	if (snprintf(list, sizeof(list), "%s", measured) >= (int)sizeof(list)) {
 		snprintf(err, errlen, "list of measured CBFS files too long");
@@ -168,8 +171,8 @@ int predict_coreboot_pcr2(const uint8_t *rom, size_t len, const char *measured,
 		if (cbfs_verification && (!strcmp(name, "bootblock") ||
 					  !strcmp(name, "fallback/romstage")))
 			continue;
-		if (*n >= PREDICT_CB_MAX) {
-			snprintf(err, errlen, "more than %d measured CBFS files", PREDICT_CB_MAX - 1);
+		if (*n >= CB_MEASURED_MAX) {
+			snprintf(err, errlen, "more than %d measured CBFS files", CB_MEASURED_MAX - 1);
 			return -1;
 		}
 		rc = cbfs_find(rom, len, &cbfs, name, &f, err, errlen);
@@ -181,15 +184,11 @@ int predict_coreboot_pcr2(const uint8_t *rom, size_t len, const char *measured,
 			return -1;
 		}
 		digest(TPM_ALG_SHA256, f.data, f.len, digests[*n]);
-		snprintf(names[*n], 64, "CBFS: %s", name);
 		(*n)++;
 	}
 	memset(value, 0, 32);
-	for (size_t i = 0; i < *n; i++) {
-		memcpy(buf, value, 32);
-		memcpy(buf + 32, digests[i], 32);
-		digest(TPM_ALG_SHA256, buf, sizeof(buf), value);
-	}
+	for (size_t i = 0; i < *n; i++)
+		pcr_extend(TPM_ALG_SHA256, value, digests[i]);
 	return 0;
 }
 
@@ -197,8 +196,7 @@ int predict_coreboot_pcr2(const uint8_t *rom, size_t len, const char *measured,
 static int coreboot_rules(const struct predict_opts *o, const char *info, cJSON *pol, char *err,
 			  size_t errlen)
 {
-	static uint8_t digests[PREDICT_CB_MAX][32];
-	static char names[PREDICT_CB_MAX][64];
+	static uint8_t digests[CB_MEASURED_MAX][32];
 	char path[4096], measured[400], hex[65];
 	uint8_t *rom, value[32];
 	size_t len, n, hlen;
@@ -216,9 +214,8 @@ static int coreboot_rules(const struct predict_opts *o, const char *info, cJSON 
 	if (!o->cbfs_measured && !line_value(info, "coreboot-measured: ", measured,
 					     sizeof(measured)))
 		snprintf(measured, sizeof(measured), "%s", CB_MEASURED_DEFAULT);
-	if (predict_coreboot_pcr2(rom, len, o->cbfs_measured ? o->cbfs_measured : measured,
-				  o->cbfs_verification, digests, names, &n, value, err,
-				  errlen) != 0)
+	if (coreboot_pcr2(rom, len, o->cbfs_measured ? o->cbfs_measured : measured,
+			  o->cbfs_verification, digests, &n, value, err, errlen) != 0)
 		goto out;
 	if (!(fw = cJSON_GetObjectItem(pol, "firmware_events")) &&
 	    !(fw = cJSON_AddObjectToObject(pol, "firmware_events")))

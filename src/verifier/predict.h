@@ -20,7 +20,6 @@
 #define AIRLOCK_VERIFIER_PREDICT_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 struct predict_opts {
 	const char *build_dir;
@@ -32,14 +31,6 @@ struct predict_opts {
 	int cbfs_verification; /* coreboot: CBFS verification on (bootblock, romstage unmeasured) */
 };
 
-/*
- * coreboot's PCR 2 for rom: the events' digests (*n of them, FMAP first) and
- * the PCR value they extend to from zero. 0, or -1 with err filled.
- */
-#define PREDICT_CB_MAX 16
-int predict_coreboot_pcr2(const uint8_t *rom, size_t len, const char *measured,
-			  int cbfs_verification, uint8_t digests[][32], char names[][64],
-			  size_t *n, uint8_t value[32], char *err, size_t errlen);
 
 /* The policy JSON (malloc'd) or NULL with err filled. */
 char *predict_policy(const struct predict_opts *o, char *err, size_t errlen);
