@@ -124,13 +124,19 @@ static int query_banks(struct tpm_pcr *t, char *err, size_t errlen)
 	return 0;
 }
 
-/* SAPI on t->tcti, then the active banks. */
+/* SAPI on t->tcti, then the active banks; on error t is closed. */
 static int start_sys(struct tpm_pcr *t, char *err, size_t errlen)
 {
 	TSS2_ABI_VERSION abi = TSS2_ABI_VERSION_CURRENT;
 	size_t size = Tss2_Sys_GetContextSize(0);
 	TSS2_RC rc;
 
+	if (size > sizeof(t->sys_mem)) {
+		snprintf(err, errlen, "TPM SAPI needs %zu bytes of context, have %zu", size,
+			 sizeof(t->sys_mem));
+		tpm_pcr_close(t);
+		return -1;
+	}
 	t->sys = t->sys_mem;
 	rc = Tss2_Sys_Initialize(t->sys, size, t->tcti, &abi);
 	if (rc != TSS2_RC_SUCCESS) {
@@ -145,22 +151,10 @@ static int start_sys(struct tpm_pcr *t, char *err, size_t errlen)
 	return 0;
 }
 
-static int check_sys_size(char *err, size_t errlen)
-{
-	size_t size = Tss2_Sys_GetContextSize(0);
-
-	if (size > TPM_PCR_CTX_SIZE) {
-		snprintf(err, errlen, "TPM SAPI needs %zu bytes of context, have %d", size,
-			 TPM_PCR_CTX_SIZE);
-		return -1;
-	}
-	return 0;
-}
-
 int tpm_pcr_open(struct tpm_pcr *t, const char *spec, char *err, size_t errlen)
 {
 	memset(t, 0, sizeof(*t));
-	if (check_sys_size(err, errlen) != 0 || open_tcti(t, spec, err, errlen) != 0)
+	if (open_tcti(t, spec, err, errlen) != 0)
 		return -1;
 	return start_sys(t, err, errlen);
 }
@@ -172,8 +166,6 @@ int tpm_pcr_attach(struct tpm_pcr *t, void *tcti, char *err, size_t errlen)
 		snprintf(err, errlen, "no open TPM connection to measure with");
 		return -1;
 	}
-	if (check_sys_size(err, errlen) != 0)
-		return -1;
 	t->tcti = tcti;
 	t->borrowed = 1;
 	return start_sys(t, err, errlen);
