@@ -16,6 +16,7 @@
 #include "fw_log.h"
 #include "keylime_crypto.h"
 #include "keys.h"
+#include "revocation.h"
 #include "tpm_agent.h"
 
 #define AGENT_UUID_MAX 64
@@ -81,6 +82,7 @@ struct agent {
 	struct payload *payload;   /* unpacked payload (payload.h) */
 	const char *refusal;       /* why payload_prepare refused: a measured token */
 	struct fw_log fw_log;      /* the firmware's event log, read once at start */
+	struct revocation rev;     /* the payload's notifier certificate and actions */
 	double boot_time;          /* seconds since the epoch at boot, for "boottime" */
 	double t_start;
 	char last_error[256];

@@ -508,18 +508,33 @@ static void info(struct agent *a, unsigned minor, struct api_answer *ans)
 	answer(ans, 200, "Success", res);
 }
 
-static void revocation(const struct http_request *req, struct api_answer *ans)
+static void revocation(struct agent *a, const struct http_request *req, struct api_answer *ans)
 {
-	cJSON *j = json_body(req, ans), *msg;
+	cJSON *j = json_body(req, ans), *msg, *sig;
+	char why[512];
+	int status;
 
 	if (!j)
 		return;
 	msg = cJSON_GetObjectItemCaseSensitive(j, "msg");
-	/* Not signed by a key we trust yet: reported, never acted on. */
-	log_warn("agent: the verifier sent a revocation notice%s%.200s",
-		 cJSON_IsString(msg) ? ": " : "", cJSON_IsString(msg) ? msg->valuestring : "");
-	cJSON_Delete(j);
+	sig = cJSON_GetObjectItemCaseSensitive(j, "signature");
+	if (!cJSON_IsString(msg) || !cJSON_IsString(sig)) {
+		log_warn("agent: a revocation notice without the strings msg and signature; "
+			 "ignored");
+		fail(ans, 400, "a revocation notice needs the strings msg and signature");
+		goto out;
+	}
+	status = revocation_receive(&a->rev, msg->valuestring, strlen(msg->valuestring),
+				    sig->valuestring, strlen(sig->valuestring), why, sizeof(why));
+	if (status != 200) {
+		log_warn("agent: %s", why);
+		fail(ans, status, "%s", why);
+		goto out;
+	}
+	log_info("agent: %s", why);
 	answer(ans, 200, "Success", NULL);
+out:
+	cJSON_Delete(j);
 }
 
 static void pubkey(struct agent *a, struct api_answer *ans)
@@ -580,7 +595,7 @@ void api_handle(struct agent *a, const struct http_request *req, struct api_answ
 	else if (get && minor >= 2 && route(rest, rlen, "/agent/info"))
 		info(a, minor, ans);
 	else if (post && route(rest, rlen, "/notifications/revocation"))
-		revocation(req, ans);
+		revocation(a, req, ans);
 	else
 		fail(ans, 404, "no such endpoint: %s %.*s", http_method_name(req->method),
 		     (int)(req->path_len > 100 ? 100 : req->path_len), req->path);

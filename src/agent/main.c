@@ -446,7 +446,8 @@ int main(int argc, char **argv)
 				/* Fail safe and say so: no kexec, the refusal in the next quote. */
 				payload_measure_refusal(&a);
 				a.phase = AGENT_FAILED;
-			} else if (payload_is_compat(&a)) {
+			} else if (revocation_arm(&a.rev, payload_dir(&a), a.opt.state_dir),
+				   payload_is_compat(&a)) {
 				if (payload_run_autorun(&a) != 0)
 					log_warn("agent: autorun.sh failed; still serving quotes");
 				a.phase = AGENT_DONE;
@@ -456,6 +457,7 @@ int main(int argc, char **argv)
 				a.phase = AGENT_DONE;
 			}
 		}
+		revocation_poll(&a.rev);
 		/*
 		 * Keylime's tenant checks keys/verify after the verifier sent V; answer it
 		 * (for a bounded time) before the runtime stops serving for good.
@@ -491,6 +493,7 @@ out:
 	if (a.cfg.mtls)
 		tls_server_free(&tls);
 	ta_close(a.tpm);
+	revocation_free(&a.rev);
 	payload_free(&a);
 	keys_free(&a.keys);
 	kc_nk_free(&a.nk);

@@ -433,6 +433,11 @@ int payload_run_autorun(struct agent *a)
 	return 0;
 }
 
+const char *payload_dir(const struct agent *a)
+{
+	return a->payload && a->payload->dir[0] ? a->payload->dir : NULL;
+}
+
 void payload_free(struct agent *a)
 {
 	struct payload *p = a->payload;

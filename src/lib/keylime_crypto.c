@@ -312,6 +312,34 @@ out:
 	return ret;
 }
 
+int kc_nk_private_pem(const struct kc_nk *nk, char *out, size_t cap, char *err, size_t errlen)
+{
+	int ret = KC_ERR_INPUT, r;
+
+	if (!nk || !out || !cap) {
+		set_err(err, errlen, "kc_nk_private_pem: missing argument");
+		goto out;
+	}
+	out[0] = '\0';
+	if (mbedtls_pk_get_type(&nk->pk) != MBEDTLS_PK_RSA) {
+		set_err(err, errlen, "no RSA key to write; generate or load it first");
+		ret = KC_ERR_KEY;
+		goto out;
+	}
+	/* The writer API lacks const; it only reads the key. */
+	r = mbedtls_pk_write_key_pem((mbedtls_pk_context *)&nk->pk, (unsigned char *)out, cap);
+	if (r != 0) {
+		mbedtls_platform_zeroize(out, cap);
+		set_err(err, errlen, "writing the private key PEM failed (mbedtls -0x%04x)",
+			mbed_code(r));
+		ret = r == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL ? KC_ERR_SPACE : KC_ERR_CRYPTO;
+		goto out;
+	}
+	ret = KC_OK;
+out:
+	return ret;
+}
+
 void kc_nk_free(struct kc_nk *nk)
 {
 	if (!nk)

@@ -97,6 +97,12 @@ int kc_nk_generate(struct kc_nk *nk, struct kc_rng *rng, char *err, size_t errle
 #define KC_PRIV_PEM_MAX 4096
 int kc_nk_load_private_pem(struct kc_nk *nk, const char *pem, size_t len,
 			   struct kc_rng *rng, char *err, size_t errlen);
+/*
+ * The private key as unencrypted PEM ("RSA PRIVATE KEY"), NUL-terminated,
+ * for a caller that keeps a key across runs (the verifier's revocation
+ * key). The caller wipes out after use.
+ */
+int kc_nk_private_pem(const struct kc_nk *nk, char *out, size_t cap, char *err, size_t errlen);
 /* Wipes the private key and the struct. Safe on a zeroed struct. */
 void kc_nk_free(struct kc_nk *nk);
 

@@ -631,26 +631,15 @@ out:
 	return ret;
 }
 
-void attest_notify_revocation(const struct store_node *n, const struct attest_opts *o,
-			      struct kc_rng *rng, const char *reason)
+void attest_post_revocation(const struct store_node *n, const struct attest_opts *o,
+			    struct kc_rng *rng, const char *body)
 {
-	cJSON *j = cJSON_CreateObject(), *msg = cJSON_CreateObject(), *root = NULL, *res;
-	char path[128], why[300], *m = NULL, *body = NULL;
+	cJSON *root = NULL, *res;
+	char path[128], why[300];
 
-	if (!j || !msg || !cJSON_AddStringToObject(msg, "type", "revocation") ||
-	    !cJSON_AddStringToObject(msg, "agent_id", n->uuid) ||
-	    !cJSON_AddStringToObject(msg, "reason", reason) || !(m = cJSON_PrintUnformatted(msg)) ||
-	    !cJSON_AddStringToObject(j, "msg", m) || !cJSON_AddStringToObject(j, "signature", "") ||
-	    !(body = cJSON_PrintUnformatted(j)))
-		goto out;
 	snprintf(path, sizeof(path), "/v%s/notifications/revocation",
 		 n->api_version[0] ? n->api_version : "2.1");
 	if (agent_call(n, o, rng, "POST", path, body, &root, &res, why, sizeof(why)) != ATTEST_PASS)
 		vlog("revocation notice to %s not delivered: %s", n->uuid, why);
-out:
-	free(m);
-	free(body);
-	cJSON_Delete(msg);
-	cJSON_Delete(j);
 	cJSON_Delete(root);
 }

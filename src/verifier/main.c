@@ -19,6 +19,7 @@
 #include "policy.h"
 #include "payload_build.h"
 #include "predict.h"
+#include "revocation_key.h"
 #include "serve.h"
 #include "store.h"
 
@@ -51,6 +52,8 @@ static const char usage[] =
 	"  predict BUILD_DIR [--append ARGS] [--firmware uefi|bios|coreboot] [--out FILE]\n"
 	"          [--rom FILE] [--cbfs-measured 'NAME ...'] [--cbfs-verification on|off]\n"
 	"  ek-hash FILE        (TPM2B_PUBLIC as tpm2_createek -u writes it: the --ek-list entry)\n"
+	"  revocation-cert     (the certificate nodes check revocation notices with; a payload\n"
+	"                      given by --payload carries it as RevocationNotifier-cert.crt)\n"
 	"State directory: --state, else $AIRLOCK_VERIFIER_STATE, else\n"
 	"$XDG_STATE_HOME/airlock-verifier (~/.local/state/airlock-verifier).\n"
 	"Exit codes: 0 ok, 1 error, 2 usage, 3 node or policy refused, 4 not found.\n";
@@ -174,7 +177,7 @@ static int cmd_serve(const char *state, int argc, char **argv)
 	return serve(&o) == 0 ? EXIT_OK : EXIT_ERROR;
 }
 
-static int cmd_node_add(struct store *st, int argc, char **argv)
+static int cmd_node_add(struct store *st, const char *state, int argc, char **argv)
 {
 	static char host[256];
 	struct attest_opts o = { .timeout_ms = ATTEST_TIMEOUT_MS_DEFAULT };
@@ -184,10 +187,12 @@ static int cmd_node_add(struct store *st, int argc, char **argv)
 	uint8_t *payload = NULL, *policy = NULL;
 	size_t payload_len = 0, policy_len = 0;
 	struct kc_rng rng;
+	struct revkey rk;
 	char why[1024];
 	int ret, rc;
 
 	memset(&rng, 0, sizeof(rng));
+	memset(&rk, 0, sizeof(rk));
 	if (!uuid || uuid[0] == '-')
 		return usage_error("node add needs a UUID%s", "");
 	for (int i = 1; i < argc; i += 2) {
@@ -244,10 +249,22 @@ static int cmd_node_add(struct store *st, int argc, char **argv)
 	if (!payload_file == !building)
 		return usage_error("node add needs either --payload ZIP (docs/payload.md) or the "
 				   "payload's parts (--kernel ...)%s", "");
+	if (kc_rng_init(&rng, "airlock-verifier tenant", why, sizeof(why)) != 0) {
+		fprintf(stderr, "airlock-verifier: %s\n", why);
+		ret = EXIT_ERROR;
+		goto out;
+	}
 	if (building) {
+		if (revkey_open(state, &rng, &rk, why, sizeof(why)) != 0) {
+			fprintf(stderr, "airlock-verifier: revocation key: %s\n", why);
+			ret = EXIT_ERROR;
+			goto out;
+		}
+		pb.revocation_cert = rk.cert;
 		if (payload_build(&pb, &payload, &payload_len, why, sizeof(why)) != 0) {
 			fprintf(stderr, "airlock-verifier: %s\n", why);
-			return EXIT_USAGE;
+			ret = EXIT_USAGE;
+			goto out;
 		}
 		if (payload_len + 32 > (1u << 20))
 			fprintf(stderr, "airlock-verifier: note: the payload is %zu bytes; the node "
@@ -268,11 +285,6 @@ static int cmd_node_add(struct store *st, int argc, char **argv)
 		ret = EXIT_ERROR;
 		goto out;
 	}
-	if (kc_rng_init(&rng, "airlock-verifier tenant", why, sizeof(why)) != 0) {
-		fprintf(stderr, "airlock-verifier: %s\n", why);
-		ret = EXIT_ERROR;
-		goto out;
-	}
 	rc = tenant_enroll(st, &rng, uuid, payload, payload_len, (const char *)policy, &o, why,
 			   sizeof(why));
 	if (rc == ATTEST_PASS) {
@@ -288,6 +300,31 @@ out:
 	free(payload);
 	free(policy);
 	attest_tls_free();
+	revkey_free(&rk);
+	kc_rng_free(&rng);
+	return ret;
+}
+
+static int cmd_revocation_cert(const char *state, int argc, char **argv)
+{
+	struct revkey rk;
+	struct kc_rng rng;
+	char err[300];
+	int ret = EXIT_ERROR;
+
+	(void)argv;
+	memset(&rng, 0, sizeof(rng));
+	if (argc != 0)
+		return usage_error("revocation-cert takes no arguments%s", "");
+	if (kc_rng_init(&rng, "airlock-verifier revocation-cert", err, sizeof(err)) != 0 ||
+	    revkey_open(state, &rng, &rk, err, sizeof(err)) != 0) {
+		fprintf(stderr, "airlock-verifier: revocation key: %s\n", err);
+		goto out;
+	}
+	fputs(rk.cert, stdout);
+	revkey_free(&rk);
+	ret = EXIT_OK;
+out:
 	kc_rng_free(&rng);
 	return ret;
 }
@@ -709,6 +746,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[i], "serve"))
 		return cmd_serve(state, argc - i - 1, argv + i + 1);
+	if (!strcmp(argv[i], "revocation-cert"))
+		return cmd_revocation_cert(state, argc - i - 1, argv + i + 1);
 	if (!strcmp(argv[i], "policy") && i + 1 < argc && !strcmp(argv[i + 1], "check"))
 		return cmd_policy_check(argc - i - 2, argv + i + 2);
 	if ((strcmp(argv[i], "node") && strcmp(argv[i], "policy")) || i + 1 >= argc)
@@ -722,7 +761,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[i], "policy"))
 		ret = usage_error("unknown policy command %s", argv[i + 1]);
 	else if (!strcmp(argv[i + 1], "add"))
-		ret = cmd_node_add(&st, argc - i - 2, argv + i + 2);
+		ret = cmd_node_add(&st, state, argc - i - 2, argv + i + 2);
 	else if (!strcmp(argv[i + 1], "list"))
 		ret = cmd_node_list(&st, argc - i - 2, argv + i + 2);
 	else if (!strcmp(argv[i + 1], "show"))

@@ -385,6 +385,11 @@ int payload_build(const struct pb_opts *o, uint8_t **zip, size_t *len, char *err
 		}
 		cJSON_AddItemToObject(m, "ipsec", b);
 	}
+	/* Keylime's name, at the top: the agent checks revocation notices with it. */
+	if (o->revocation_cert &&
+	    add(&z, "RevocationNotifier-cert.crt", (const uint8_t *)o->revocation_cert,
+		strlen(o->revocation_cert), err, errlen) != 0)
+		goto out;
 	json = cJSON_PrintUnformatted(m);
 	if (!json)
 		goto nomem;

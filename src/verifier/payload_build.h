@@ -32,6 +32,7 @@ struct pb_opts {
 	const char *luks[PB_MAX_LUKS]; /* NAME=KEYFILE:VOLUME */
 	unsigned nluks;
 	const char *ipsec_dir; /* a swanctl tree (swanctl.conf at its top) */
+	const char *revocation_cert; /* PEM: RevocationNotifier-cert.crt, NULL: none */
 };
 
 /* 0 with *zip (malloc'd, *len bytes), or -1 with err saying which input is wrong. */

@@ -25,6 +25,7 @@
 #include "cJSON.h"
 #include "http_client.h"
 #include "registrar.h"
+#include "revocation_notice.h"
 #include "url.h"
 #include "vlog.h"
 
@@ -47,7 +48,10 @@ static struct {
 	size_t n, cap;
 	const struct serve_opts *o;
 	volatile sig_atomic_t stop;
-} S = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	/* The revocation key: mbedtls' RSA context keeps blinding state, so one signer at a time. */
+	struct revkey rk;
+	pthread_mutex_t sign_lock;
+} S = { .lock = PTHREAD_MUTEX_INITIALIZER, .sign_lock = PTHREAD_MUTEX_INITIALIZER };
 
 static int64_t now_ms(void)
 {
@@ -115,15 +119,63 @@ static void announce(const char *uuid, const char *result, const char *reason)
 	post_webhook(S.o->webhook, uuid, result, reason);
 }
 
+/* Who hears of a failure: every node still attested, and the failed one (Keylime's agent notifier). */
+struct notify_list {
+	const char *failed;
+	char (*uuid)[STORE_UUID_MAX + 1];
+	size_t n, cap;
+};
+
+static int collect(void *ctx, const struct store_node *n)
+{
+	struct notify_list *l = ctx;
+	void *p;
+
+	if (strcmp(n->uuid, l->failed) != 0 && strcmp(n->state, "attesting") != 0 &&
+	    strcmp(n->state, "enrolled") != 0)
+		return 0;
+	if (l->n == l->cap) {
+		if (l->cap >= SCHED_MAX || !(p = realloc(l->uuid, (l->cap * 2 + 16) *
+							   sizeof(*l->uuid))))
+			return -1;
+		l->uuid = p;
+		l->cap = l->cap * 2 + 16;
+	}
+	snprintf(l->uuid[l->n++], sizeof(*l->uuid), "%s", n->uuid);
+	return 0;
+}
+
 static void on_failure(struct store *st, struct kc_rng *rng, const char *uuid, const char *reason)
 {
 	static __thread struct store_node n;
-	char err[300];
+	struct notify_list l = { .failed = uuid };
+	char err[300], *body = NULL;
+	size_t sent = 0;
 
-	if (store_get(st, uuid, &n, err, sizeof(err)) == 1) {
-		explicit_bzero(n.v_key, sizeof(n.v_key));
-		attest_notify_revocation(&n, &S.o->attest, rng, reason);
+	if (store_get(st, uuid, &n, err, sizeof(err)) != 1)
+		goto out;
+	explicit_bzero(n.v_key, sizeof(n.v_key));
+	pthread_mutex_lock(&S.sign_lock);
+	body = revocation_notice(&n, reason, &S.rk, rng, err, sizeof(err));
+	pthread_mutex_unlock(&S.sign_lock);
+	if (!body) {
+		vlog("revocation notice for %s: %s", uuid, err);
+		goto out;
 	}
+	if (store_each(st, collect, &l, err, sizeof(err)) != 0)
+		vlog("revocation notice for %s: listing the nodes failed (%s); notifying %zu",
+		     uuid, err, l.n);
+	for (size_t i = 0; i < l.n && !S.stop; i++) {
+		if (store_get(st, l.uuid[i], &n, err, sizeof(err)) != 1)
+			continue;
+		explicit_bzero(n.v_key, sizeof(n.v_key));
+		attest_post_revocation(&n, &S.o->attest, rng, body);
+		sent++;
+	}
+	vlog("%s: signed revocation notice sent to %zu node(s)", uuid, sent);
+out:
+	free(body);
+	free(l.uuid);
 	announce(uuid, "fail", reason);
 }
 
@@ -276,6 +328,10 @@ int serve(const struct serve_opts *o)
 		vlog("%s", err);
 		goto out;
 	}
+	if (revkey_open(o->state_dir, &rng, &S.rk, err, sizeof(err)) != 0) {
+		vlog("revocation key: %s", err);
+		goto out;
+	}
 	if (!o->ek_ca_dir && !o->ek_list)
 		vlog("warning: neither --ek-ca nor --ek-list given: every registration is refused");
 	reg.store = &st;
@@ -334,6 +390,7 @@ out:
 	free(th);
 	http_server_close(srv);
 	kc_rng_free(&rng);
+	revkey_free(&S.rk);
 	store_close(&st);
 	ek_trust_free(&trust);
 	free(S.e);

@@ -32,8 +32,11 @@ swtpm_start() {
 	swtpm_setup --tpm2 --tpmstate "$_d/state" --pcr-banks "$_banks" \
 		--config /dev/null ${SWTPM_SETUP_CERTS:-} >"$_d/setup.log" 2>&1 ||
 		{ cat "$_d/setup.log"; return 1; }
+	# A new port range per start: a test may keep one TPM running while it starts another,
+	# and tpm2_getcap must not find the first one on a port the second failed to bind.
+	SWTPM_STARTS=$((${SWTPM_STARTS:-0} + 1))
 	for _try in 1 2 3 4 5 6 7 8; do
-		SWTPM_PORT=$(( 20000 + ($$ * 7 + _try * 131) % 20000 ))
+		SWTPM_PORT=$(( 20000 + ($$ * 7 + (_try + SWTPM_STARTS * 8) * 131) % 20000 ))
 		swtpm socket --tpm2 --tpmstate dir="$_d/state" \
 			--server type=tcp,port=$SWTPM_PORT,bindaddr=127.0.0.1 \
 			--ctrl type=tcp,port=$((SWTPM_PORT + 1)),bindaddr=127.0.0.1 \
@@ -73,6 +76,21 @@ stop_pid() {
 # A free loopback TCP port (bind to 0 and ask).
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# A free loopback port P with P+1 free too (swtpm's server and control ports).
+free_port_pair() {
+	python3 -c 'import socket
+for _ in range(100):
+    a, b = socket.socket(), socket.socket()
+    a.bind(("127.0.0.1", 0))
+    p = a.getsockname()[1]
+    try:
+        b.bind(("127.0.0.1", p + 1))
+    except OSError:
+        continue
+    print(p)
+    break'
 }
 
 # test_mkcert DIR NAME ISSUER: DIR/NAME.pem and DIR/NAME.key, an EC P-256

@@ -4,7 +4,8 @@
 # registration and activation, enrolment (identity quote, U and the payload),
 # integrity quotes with the runtime event log and a PCR policy, V released on
 # the first pass, keys/verify, the agent's dry-run handoff, hooks and webhook,
-# a daemon restart in the middle, and the attacks: unknown EK, AK never
+# a daemon restart in the middle, signed revocation notices to every node and
+# the payload's revocation actions (forged notices refused), and the attacks: unknown EK, AK never
 # activated, wrong activation tag, PCR mismatch (with the report), a replayed
 # quote, a quote over the right nonce signed by another TPM's AK.
 #   test_verifier_swtpm.sh AIRLOCK-VERIFIER AIRLOCK-AGENT TPM-MEASURE
@@ -16,7 +17,7 @@ helper=$here/verifier_helper.py
 vectors=$here/../vectors/quote
 . "$here/swtpm-lib.sh"
 work=$(mktemp -d)
-agent_pid= ver_pid= proxy_pid= hook_pid= att_pid=
+agent_pid= ver_pid= proxy_pid= hook_pid= att_pid= host_pid= host_tpm_pid=
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
 ko() { fail=$((fail + 1)); echo "FAIL $*"; }
@@ -26,7 +27,7 @@ check() { # DESCRIPTION COMMAND... (on failure, the command's last lines)
 }
 cleanup() {
 	stop_pid "$agent_pid"; stop_pid "$ver_pid"; stop_pid "$proxy_pid"; stop_pid "$hook_pid"
-	stop_pid "$att_pid"
+	stop_pid "$att_pid"; stop_pid "$host_pid"; stop_pid "$host_tpm_pid"
 	swtpm_stop
 	if [ "$fail" = 0 ]; then rm -rf "$work"; else echo "logs kept in $work"; fi
 }
@@ -204,6 +205,97 @@ start_verifier mismatch --ek-ca "$work/trust" && start_agent mismatch "$u2" --ak
 	stop_pid "$ver_pid"; ver_pid=
 }
 
+# --- revocation: a node fails; every attested node gets a signed notice ---
+# Node H is a Keylime-style host agent whose payload (autorun.sh) carries the
+# verifier's RevocationNotifier certificate and a revocation action; node F
+# then fails its policy. H checks the notice's signature and runs the action
+# with the notice; forged notices are refused and run nothing.
+uh=5a8c1e2f-0000-4000-8000-000000000007 uf=5a8c1e2f-0000-4000-8000-000000000008
+rv=$work/rev
+mkdir -p "$rv/pl"
+start_verifier revocation --ek-ca "$work/trust" && start_agent revhost "$uh" --host && {
+	host_pid=$agent_pid agent_pid= host_port=$agent_port host_run=$run
+	host_tpm_pid=$SWTPM_PID SWTPM_PID=
+	check "revocation: host agent registers" wait_state "$uh" active 30
+	"$verifier" --state "$state" revocation-cert >"$rv/pl/RevocationNotifier-cert.crt"
+	check "revocation-cert prints the notifier certificate" sh -c \
+		"openssl x509 -in '$rv/pl/RevocationNotifier-cert.crt' -noout -subject | grep -q RevocationNotifier"
+	check "revocation: the key file is private (0600)" \
+		test "$(stat -c %a "$state/revocation-notifier.pem")" = 600
+	printf '#!/bin/sh\necho autorun ran\n' >"$rv/pl/autorun.sh"
+	printf 'local_action_record.sh\n' >"$rv/pl/action_list"
+	cat >"$rv/pl/local_action_record.sh" <<EOA
+#!/bin/sh
+# A revocation action: keep the notice it was given.
+cp "\$1" "$rv/notice.\$(date +%s%N).json"
+EOA
+	(cd "$rv/pl" && python3 -c 'import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1], "w")
+for f in sys.argv[2:]: z.write(f)
+z.close()' "$rv/host.zip" autorun.sh action_list local_action_record.sh RevocationNotifier-cert.crt)
+	policy_for "$rv/host.policy" "$(pcr8)"
+	check "revocation: node add of the host agent (Keylime-style payload)" \
+		"$verifier" --state "$state" node add "$uh" --payload "$rv/host.zip" --policy "$rv/host.policy"
+	check "revocation: host agent attested" wait_state "$uh" attesting 30
+	check "revocation: the host agent checks notices with the payload's certificate" \
+		wait_grep 10 "checked against the payload's RevocationNotifier-cert.crt" "$host_run/agent.err"
+	start_agent revfail "$uf" && {
+		check "revocation: failing node registers" wait_state "$uf" active 30
+		policy_for "$rv/fail.policy" 0000000000000000000000000000000000000000000000000000000000000000
+		check "revocation: failing node added (built payload)" "$verifier" --state "$state" \
+			node add "$uf" --kernel "$pl/kernel" --policy "$rv/fail.policy"
+		check "revocation: the node fails" wait_state "$uf" failed 30
+		check "revocation: the action ran with the notice" sh -c \
+			"for i in \$(seq 1 100); do ls '$rv'/notice.*.json >/dev/null 2>&1 && exit 0; sleep 0.1; done; exit 1"
+		n=$(ls "$rv"/notice.*.json 2>/dev/null | head -1)
+		check "revocation: the notice names the failed node, its address and the reason" \
+			python3 -c 'import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["type"] == "revocation" and m["agent_id"] == sys.argv[2], m
+assert m["ip"] == "127.0.0.1" and "PCR 8 mismatch" in m["reason"] and m["event_time"], m' \
+			"$n" "$uf"
+		check "revocation: the host agent says it checked the signature" \
+			grep -q "signed revocation notice: revocation for agent $uf" "$host_run/agent.err"
+		check "revocation: all actions done" wait_grep 10 "all actions done" "$host_run/agent.err"
+		check "revocation: the verifier sent it to both nodes" \
+			wait_grep 10 "$uf: signed revocation notice sent to 2 node(s)" "$work/revocation.verifier.log"
+		check "revocation: the failed node (no payload) refuses it: nothing to check it with" \
+			wait_grep 10 "no certificate to check it with (no payload yet)" "$run/agent.err"
+		stop_pid "$agent_pid"; agent_pid=
+		# Forgeries: H must refuse each (400) and run nothing.
+		rm -f "$rv"/notice.*.json
+		printf '{"type":"revocation","agent_id":"%s","ip":"127.0.0.1","reason":"forged"}' "$uh" >"$rv/msg"
+		openssl pkey -in "$state/revocation-notifier.pem" -out "$rv/verifier.key" 2>/dev/null
+		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$rv/other.key" 2>/dev/null
+		pss() { # KEY FILE: Keylime's rsa_sign (PSS, MGF1-SHA-256, maximal salt), base64
+			openssl dgst -sha256 -sign "$1" -sigopt rsa_padding_mode:pss \
+				-sigopt rsa_pss_saltlen:max -sigopt rsa_mgf1_md:sha256 "$2" | base64 -w0
+		}
+		other_sig=$(pss "$rv/other.key" "$rv/msg")
+		check "revocation: a notice signed by another key is refused (400)" \
+			test "$(python3 "$helper" notice "$host_port" "$rv/msg" "$other_sig")" = 400
+		check "revocation: an unsigned notice is refused (400)" \
+			test "$(python3 "$helper" notice "$host_port" "$rv/msg" "")" = 400
+		good_sig=$(pss "$rv/verifier.key" "$rv/msg")
+		printf '{"type":"revocation","agent_id":"%s","ip":"127.0.0.2","reason":"forged"}' "$uh" >"$rv/msg2"
+		check "revocation: a genuine signature over another message is refused (400)" \
+			test "$(python3 "$helper" notice "$host_port" "$rv/msg2" "$good_sig")" = 400
+		check "revocation: refusals name the signature" grep -q "notice refused: the signature does not verify" \
+			"$host_run/agent.err"
+		sleep 1
+		check "revocation: no action ran for a forged notice" sh -c "! ls '$rv'/notice.*.json 2>/dev/null"
+		# Keylime's own signer (OpenSSL here, as Python's cryptography does it) is accepted.
+		check "revocation: a notice signed OpenSSL's way with the verifier's key is accepted (200)" \
+			test "$(python3 "$helper" notice "$host_port" "$rv/msg" "$good_sig")" = 200
+		check "revocation: and its action ran" sh -c \
+			"for i in \$(seq 1 100); do ls '$rv'/notice.*.json >/dev/null 2>&1 && exit 0; sleep 0.1; done; exit 1"
+	}
+	check "revocation: the host agent kept serving" kill -0 "$host_pid"
+	stop_pid "$host_pid"; host_pid=
+	stop_pid "$host_tpm_pid"; host_tpm_pid=
+	stop_pid "$ver_pid"; ver_pid=
+}
+
 # --- replayed quote (a proxy answers with the first integrity quote again) ---
 u3=5a8c1e2f-0000-4000-8000-000000000003
 start_verifier replay --ek-ca "$work/trust" && start_agent replay "$u3" --verify-grace 30 && {
@@ -233,7 +325,7 @@ start_verifier foreignak --ek-ca "$work/trust" && start_agent foreignak "$u6" --
 	mkdir -p "$att/state"
 	swtpm_setup --tpm2 --tpmstate "$att/state" --pcr-banks sha256 --config /dev/null \
 		>"$att/setup.log" 2>&1
-	att_port=$(free_port)
+	att_port=$(free_port_pair)
 	swtpm socket --tpm2 --tpmstate dir="$att/state" \
 		--server type=tcp,port=$att_port,bindaddr=127.0.0.1 \
 		--ctrl type=tcp,port=$((att_port + 1)),bindaddr=127.0.0.1 \

@@ -13,6 +13,7 @@
   register PORT UUID EK AK                  POST a registration by hand (no TPM
                                             behind it); prints the HTTP status
   activate PORT UUID TAG                    PUT an auth_tag; prints the HTTP status
+  notice PORT MSGFILE SIG                   POST a revocation notice to an agent; prints the status
 """
 import base64
 import http.client
@@ -132,6 +133,11 @@ def main():
         call(port, "POST", "/v2.1/agents/" + uuid,
              {"ek_tpm": b64(ek), "aik_tpm": b64(ak), "ip": "127.0.0.1", "port": 9,
               "mtls_cert": "disabled"})
+    elif cmd == "notice":
+        # notice PORT MSGFILE SIGTEXT: a revocation notice as Keylime's verifier posts it
+        msg = open(sys.argv[3], "rb").read().decode()
+        call(int(sys.argv[2]), "POST", "/v2.1/notifications/revocation",
+             {"msg": msg, "signature": sys.argv[4]})
     elif cmd == "activate":
         call(int(sys.argv[2]), "PUT", "/v2.1/agents/" + sys.argv[3], {"auth_tag": sys.argv[4]})
     else:
