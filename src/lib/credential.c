@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Software TPM2_MakeCredential and the credential file; see credential.h. */
 #include "credential.h"
+#include "lib_err.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,20 +18,6 @@
 static const char LABEL_IDENTITY[] = "IDENTITY";
 static const char LABEL_STORAGE[] = "STORAGE";
 static const char LABEL_INTEGRITY[] = "INTEGRITY";
-
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static const mbedtls_md_info_t *md_of(uint16_t alg)
 {
@@ -177,14 +164,14 @@ static int rsa_seed(const struct tpm_public *ek, int (*f_rng)(void *, unsigned c
 	rsa = mbedtls_pk_rsa(pk);
 	ret = CREDENTIAL_E_EK;
 	if (mbedtls_rsa_get_len(rsa) > CREDBLOB_MAX_ENC_SECRET) {
-		fail(err, errlen, "MakeCredential: RSA EK of %zu bytes is too large",
+		lib_err(err, errlen, "MakeCredential: RSA EK of %zu bytes is too large",
 		     mbedtls_rsa_get_len(rsa));
 		goto out;
 	}
 	ret = CREDENTIAL_E_CRYPTO;
 	r = f_rng(p_rng, seed, seed_len);
 	if (r) {
-		fail(err, errlen, "MakeCredential: random generator failed (-0x%04x)", (unsigned)-r);
+		lib_err(err, errlen, "MakeCredential: random generator failed (-0x%04x)", (unsigned)-r);
 		goto out;
 	}
 	r = mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V21, mdt);
@@ -193,7 +180,7 @@ static int rsa_seed(const struct tpm_public *ek, int (*f_rng)(void *, unsigned c
 						   (const uint8_t *)LABEL_IDENTITY,
 						   sizeof(LABEL_IDENTITY), seed_len, seed, es);
 	if (r) {
-		fail(err, errlen, "MakeCredential: RSA-OAEP(%s) of the seed failed (-0x%04x)",
+		lib_err(err, errlen, "MakeCredential: RSA-OAEP(%s) of the seed failed (-0x%04x)",
 		     digest_name(ek->name_alg), (unsigned)-r);
 		goto out;
 	}
@@ -226,7 +213,7 @@ static int ecc_seed(const struct tpm_public *ek, int (*f_rng)(void *, unsigned c
 	mbedtls_ecp_point_init(&s);
 	mbedtls_mpi_init(&d);
 	if (gid == MBEDTLS_ECP_DP_NONE || !n || ek->unique_x_len != n || ek->unique_y_len != n) {
-		fail(err, errlen, "MakeCredential: ECC EK curve 0x%04x or point size unusable",
+		lib_err(err, errlen, "MakeCredential: ECC EK curve 0x%04x or point size unusable",
 		     ek->ecc_curve);
 		goto out;
 	}
@@ -236,7 +223,7 @@ static int ecc_seed(const struct tpm_public *ek, int (*f_rng)(void *, unsigned c
 	ret = CREDENTIAL_E_CRYPTO;
 	r = mbedtls_ecp_group_load(&grp, gid);
 	if (r) {
-		fail(err, errlen, "MakeCredential: mbedtls lacks curve 0x%04x (-0x%04x)",
+		lib_err(err, errlen, "MakeCredential: mbedtls lacks curve 0x%04x (-0x%04x)",
 		     ek->ecc_curve, (unsigned)-r);
 		goto out;
 	}
@@ -244,7 +231,7 @@ static int ecc_seed(const struct tpm_public *ek, int (*f_rng)(void *, unsigned c
 	if (!r)
 		r = mbedtls_ecp_check_pubkey(&grp, &qek);
 	if (r) {
-		fail(err, errlen, "MakeCredential: EK (x, y) is not on curve 0x%04x (-0x%04x)",
+		lib_err(err, errlen, "MakeCredential: EK (x, y) is not on curve 0x%04x (-0x%04x)",
 		     ek->ecc_curve, (unsigned)-r);
 		ret = CREDENTIAL_E_EK;
 		goto out;
@@ -272,7 +259,7 @@ static int ecc_seed(const struct tpm_public *ek, int (*f_rng)(void *, unsigned c
 		memcpy(es + 4 + n, pt + 1 + n, n);
 	}
 	if (r) {
-		fail(err, errlen, "MakeCredential: ephemeral ECDH on curve 0x%04x failed (-0x%04x)",
+		lib_err(err, errlen, "MakeCredential: ephemeral ECDH on curve 0x%04x failed (-0x%04x)",
 		     ek->ecc_curve, (unsigned)-r);
 		goto out;
 	}
@@ -282,7 +269,7 @@ static int ecc_seed(const struct tpm_public *ek, int (*f_rng)(void *, unsigned c
 	r = tpm_kdfe(ek->name_alg, z, n, LABEL_IDENTITY, es + 2, n, ek->unique_x, n,
 		     (uint32_t)seed_len * 8, seed, seed_len);
 	if (r) {
-		fail(err, errlen, "MakeCredential: KDFe(%s) failed", digest_name(ek->name_alg));
+		lib_err(err, errlen, "MakeCredential: KDFe(%s) failed", digest_name(ek->name_alg));
 		goto out;
 	}
 	ret = CREDENTIAL_OK;
@@ -302,22 +289,22 @@ static int check_ek(const struct tpm_public *ek, char *err, size_t errlen)
 	const uint32_t want = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT;
 
 	if (ek->type != TPM_ALG_RSA && ek->type != TPM_ALG_ECC) {
-		fail(err, errlen, "MakeCredential: EK type 0x%04x is neither RSA nor ECC", ek->type);
+		lib_err(err, errlen, "MakeCredential: EK type 0x%04x is neither RSA nor ECC", ek->type);
 		return CREDENTIAL_E_EK;
 	}
 	if (!md_of(ek->name_alg) || !digest_size(ek->name_alg)) {
-		fail(err, errlen, "MakeCredential: EK nameAlg 0x%04x is not supported", ek->name_alg);
+		lib_err(err, errlen, "MakeCredential: EK nameAlg 0x%04x is not supported", ek->name_alg);
 		return CREDENTIAL_E_EK;
 	}
 	if ((ek->attributes & want) != want || (ek->attributes & TPMA_OBJECT_SIGN_ENCRYPT)) {
-		fail(err, errlen,
+		lib_err(err, errlen,
 		     "MakeCredential: EK attributes 0x%08x are not those of a restricted decryption key",
 		     ek->attributes);
 		return CREDENTIAL_E_EK;
 	}
 	if (ek->sym_alg != TPM_ALG_AES || ek->sym_mode != TPM_ALG_CFB ||
 	    (ek->sym_bits != 128 && ek->sym_bits != 192 && ek->sym_bits != 256)) {
-		fail(err, errlen,
+		lib_err(err, errlen,
 		     "MakeCredential: EK symmetric 0x%04x/%u/0x%04x is not AES-CFB",
 		     ek->sym_alg, ek->sym_bits, ek->sym_mode);
 		return CREDENTIAL_E_EK;
@@ -343,7 +330,7 @@ int make_credential(const struct tpm_public *ek, const uint8_t *ak_name, size_t 
 	if (err && errlen)
 		err[0] = '\0';
 	if (!ek || !ak_name || !secret || !f_rng || !blob || !blob_len) {
-		fail(err, errlen, "MakeCredential: missing argument");
+		lib_err(err, errlen, "MakeCredential: missing argument");
 		goto out;
 	}
 	*blob_len = 0;
@@ -354,14 +341,14 @@ int make_credential(const struct tpm_public *ek, const uint8_t *ak_name, size_t 
 	hlen = digest_size(ek->name_alg);
 	if (ak_name_len < 2 || ak_name_len > TPM_NAME_MAX_SIZE ||
 	    digest_size((uint16_t)get16(ak_name)) != ak_name_len - 2) {
-		fail(err, errlen,
+		lib_err(err, errlen,
 		     "MakeCredential: AK Name of %zu bytes is not a hash algorithm id and its digest",
 		     ak_name_len);
 		ret = CREDENTIAL_E_NAME;
 		goto out;
 	}
 	if (secret_len < 1 || secret_len > hlen) {
-		fail(err, errlen, "MakeCredential: secret of %zu bytes, must be 1..%zu (%s digest)",
+		lib_err(err, errlen, "MakeCredential: secret of %zu bytes, must be 1..%zu (%s digest)",
 		     secret_len, hlen, digest_name(ek->name_alg));
 		ret = CREDENTIAL_E_SECRET;
 		goto out;
@@ -379,7 +366,7 @@ int make_credential(const struct tpm_public *ek, const uint8_t *ak_name, size_t 
 		     ek->sym_bits, sym_key, sizeof(sym_key)) ||
 	    tpm_kdfa(ek->name_alg, seed, hlen, LABEL_INTEGRITY, NULL, 0, NULL, 0,
 		     (uint32_t)hlen * 8, hmac_key, sizeof(hmac_key))) {
-		fail(err, errlen, "MakeCredential: KDFa(%s) failed", digest_name(ek->name_alg));
+		lib_err(err, errlen, "MakeCredential: KDFa(%s) failed", digest_name(ek->name_alg));
 		goto out;
 	}
 
@@ -391,7 +378,7 @@ int make_credential(const struct tpm_public *ek, const uint8_t *ak_name, size_t 
 		r = mbedtls_aes_crypt_cfb128(&aes, MBEDTLS_AES_ENCRYPT, 2 + secret_len, &iv_off, iv,
 					     plain, enc);
 	if (r) {
-		fail(err, errlen, "MakeCredential: AES-%u-CFB failed (-0x%04x)", ek->sym_bits,
+		lib_err(err, errlen, "MakeCredential: AES-%u-CFB failed (-0x%04x)", ek->sym_bits,
 		     (unsigned)-r);
 		goto out;
 	}
@@ -400,7 +387,7 @@ int make_credential(const struct tpm_public *ek, const uint8_t *ak_name, size_t 
 	memcpy(mac_in + 2 + secret_len, ak_name, ak_name_len);
 	r = mbedtls_md_hmac(info, hmac_key, hlen, mac_in, 2 + secret_len + ak_name_len, mac);
 	if (r) {
-		fail(err, errlen, "MakeCredential: HMAC-%s failed (-0x%04x)",
+		lib_err(err, errlen, "MakeCredential: HMAC-%s failed (-0x%04x)",
 		     digest_name(ek->name_alg), (unsigned)-r);
 		goto out;
 	}
@@ -408,7 +395,7 @@ int make_credential(const struct tpm_public *ek, const uint8_t *ak_name, size_t 
 	id_len = 2 + hlen + 2 + secret_len;
 	total = 8 + 2 + id_len + 2 + es_len;
 	if (cap < total) {
-		fail(err, errlen, "MakeCredential: blob needs %zu bytes, buffer has %zu", total, cap);
+		lib_err(err, errlen, "MakeCredential: blob needs %zu bytes, buffer has %zu", total, cap);
 		ret = CREDENTIAL_E_ARG;
 		goto out;
 	}
@@ -441,55 +428,55 @@ int credblob_parse(const uint8_t *b, size_t len, const uint8_t **id_object, size
 	if (err && errlen)
 		err[0] = '\0';
 	if (!id_object || !id_len || !enc_secret || !es_len || (!b && len)) {
-		fail(err, errlen, "credential blob: missing argument");
+		lib_err(err, errlen, "credential blob: missing argument");
 		goto out;
 	}
 	*id_object = *enc_secret = NULL;
 	*id_len = *es_len = 0;
 	ret = CREDENTIAL_E_FORMAT;
 	if (len < 8) {
-		fail(err, errlen, "credential blob: %zu bytes, shorter than its 8-byte header", len);
+		lib_err(err, errlen, "credential blob: %zu bytes, shorter than its 8-byte header", len);
 		goto out;
 	}
 	if (len > CREDBLOB_MAX_SIZE) {
-		fail(err, errlen, "credential blob: %zu bytes, more than the %d a blob may have", len,
+		lib_err(err, errlen, "credential blob: %zu bytes, more than the %d a blob may have", len,
 		     CREDBLOB_MAX_SIZE);
 		goto out;
 	}
 	v = get32(b);
 	if (v != CREDBLOB_MAGIC) {
-		fail(err, errlen, "credential blob: magic 0x%08x, expected 0x%08x", v, CREDBLOB_MAGIC);
+		lib_err(err, errlen, "credential blob: magic 0x%08x, expected 0x%08x", v, CREDBLOB_MAGIC);
 		ret = CREDENTIAL_E_MAGIC;
 		goto out;
 	}
 	v = get32(b + 4);
 	if (v != CREDBLOB_VERSION) {
-		fail(err, errlen, "credential blob: version %u, expected %u", v, CREDBLOB_VERSION);
+		lib_err(err, errlen, "credential blob: version %u, expected %u", v, CREDBLOB_VERSION);
 		ret = CREDENTIAL_E_VERSION;
 		goto out;
 	}
 	if (2 > len - pos) {
-		fail(err, errlen, "credential blob: truncated before TPM2B_ID_OBJECT size at offset %zu",
+		lib_err(err, errlen, "credential blob: truncated before TPM2B_ID_OBJECT size at offset %zu",
 		     pos);
 		goto out;
 	}
 	idn = get16(b + pos);
 	if (idn > CREDBLOB_MAX_ID_OBJECT || idn > len - pos - 2) {
-		fail(err, errlen,
+		lib_err(err, errlen,
 		     "credential blob: TPM2B_ID_OBJECT at offset %zu claims %zu bytes (max %d, %zu left)",
 		     pos, idn, CREDBLOB_MAX_ID_OBJECT, len - pos - 2);
 		goto out;
 	}
 	/* Inside: TPM2B_DIGEST integrityHMAC, then encIdentity (an encrypted TPM2B_DIGEST). */
 	if (idn < 2 || (macn = get16(b + pos + 2)) > idn - 2 || !hmac_size_ok(macn)) {
-		fail(err, errlen,
+		lib_err(err, errlen,
 		     "credential blob: integrity HMAC in TPM2B_ID_OBJECT at offset %zu is malformed",
 		     pos);
 		goto out;
 	}
 	encn = idn - 2 - macn;
 	if (encn < 2 || encn > 2 + DIGEST_MAX_SIZE) {
-		fail(err, errlen,
+		lib_err(err, errlen,
 		     "credential blob: encrypted identity of %zu bytes at offset %zu, must be 2..%d",
 		     encn, pos + 4 + macn, 2 + DIGEST_MAX_SIZE);
 		goto out;
@@ -498,13 +485,13 @@ int credblob_parse(const uint8_t *b, size_t len, const uint8_t **id_object, size
 	*id_len = 2 + idn;
 	pos += 2 + idn;
 	if (2 > len - pos) {
-		fail(err, errlen,
+		lib_err(err, errlen,
 		     "credential blob: truncated before TPM2B_ENCRYPTED_SECRET size at offset %zu", pos);
 		goto out;
 	}
 	esn = get16(b + pos);
 	if (esn < 1 || esn > CREDBLOB_MAX_ENC_SECRET || esn > len - pos - 2) {
-		fail(err, errlen,
+		lib_err(err, errlen,
 		     "credential blob: TPM2B_ENCRYPTED_SECRET at offset %zu claims %zu bytes (1..%d, %zu left)",
 		     pos, esn, CREDBLOB_MAX_ENC_SECRET, len - pos - 2);
 		goto out;
@@ -513,7 +500,7 @@ int credblob_parse(const uint8_t *b, size_t len, const uint8_t **id_object, size
 	*es_len = 2 + esn;
 	pos += 2 + esn;
 	if (pos != len) {
-		fail(err, errlen, "credential blob: %zu trailing bytes after offset %zu", len - pos, pos);
+		lib_err(err, errlen, "credential blob: %zu trailing bytes after offset %zu", len - pos, pos);
 		goto out;
 	}
 	ret = CREDENTIAL_OK;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Keylime key-exchange crypto over mbedtls; see keylime_crypto.h. */
 #include "keylime_crypto.h"
+#include "lib_err.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,24 +21,6 @@
 /* The runtime may boot with no idea of the date; any date it guesses falls inside. */
 #define KC_NOT_BEFORE "20000101000000"
 #define KC_NOT_AFTER "20991231235959"
-
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen,
-							   const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* mbedtls codes are negative; print them the way its headers list them. */
-static unsigned mbed_code(int r)
-{
-	return r < 0 ? (unsigned)-r : (unsigned)r;
-}
 
 static bool overlaps(const void *a, size_t alen, const void *b, size_t blen)
 {
@@ -115,14 +98,14 @@ int kc_rng_init(struct kc_rng *rng, const char *personalisation, char *err,
 	int ret = KC_ERR_INPUT, r;
 
 	if (!rng) {
-		set_err(err, errlen, "kc_rng_init: no rng");
+		lib_err(err, errlen, "kc_rng_init: no rng");
 		goto out;
 	}
 	memset(rng, 0, sizeof(*rng));
 	if (personalisation) {
 		plen = strnlen(personalisation, KC_RNG_PERS_MAX + 1);
 		if (plen > KC_RNG_PERS_MAX) {
-			set_err(err, errlen,
+			lib_err(err, errlen,
 				"rng personalisation longer than %d bytes; shorten it",
 				KC_RNG_PERS_MAX);
 			goto out;
@@ -134,9 +117,9 @@ int kc_rng_init(struct kc_rng *rng, const char *personalisation, char *err,
 	r = mbedtls_ctr_drbg_seed(&rng->drbg, mbedtls_entropy_func, &rng->entropy,
 				  (const unsigned char *)personalisation, plen);
 	if (r != 0) {
-		set_err(err, errlen,
+		lib_err(err, errlen,
 			"seeding CTR-DRBG from the platform entropy source failed "
-			"(mbedtls -0x%04x); is getrandom available?", mbed_code(r));
+			"(mbedtls -0x%04x); is getrandom available?", lib_mbed_code(r));
 		ret = KC_ERR_CRYPTO;
 		kc_rng_free(rng);
 		goto out;
@@ -190,42 +173,42 @@ static int nk_finish(struct kc_nk *nk, bool check_private, char *err, size_t err
 	int ret = KC_ERR_KEY, r;
 
 	if (mbedtls_pk_get_type(&nk->pk) != MBEDTLS_PK_RSA) {
-		set_err(err, errlen, "NK is not an RSA key (pk type %d)",
+		lib_err(err, errlen, "NK is not an RSA key (pk type %d)",
 			(int)mbedtls_pk_get_type(&nk->pk));
 		goto out;
 	}
 	bits = mbedtls_pk_get_bitlen(&nk->pk);
 	if (bits < KC_RSA_MIN_BITS || bits > KC_RSA_MAX_BITS) {
-		set_err(err, errlen, "NK is RSA-%zu; need %d..%d bits", bits,
+		lib_err(err, errlen, "NK is RSA-%zu; need %d..%d bits", bits,
 			KC_RSA_MIN_BITS, KC_RSA_MAX_BITS);
 		goto out;
 	}
 	if (check_private && (r = mbedtls_rsa_check_privkey(mbedtls_pk_rsa(nk->pk))) != 0) {
-		set_err(err, errlen, "NK private key is inconsistent (mbedtls -0x%04x)",
-			mbed_code(r));
+		lib_err(err, errlen, "NK private key is inconsistent (mbedtls -0x%04x)",
+			lib_mbed_code(r));
 		goto out;
 	}
 	ret = KC_ERR_CRYPTO;
 	r = mbedtls_rsa_set_padding(mbedtls_pk_rsa(nk->pk), MBEDTLS_RSA_PKCS_V15,
 				    MBEDTLS_MD_NONE);
 	if (r != 0) {
-		set_err(err, errlen, "setting NK padding failed (mbedtls -0x%04x)",
-			mbed_code(r));
+		lib_err(err, errlen, "setting NK padding failed (mbedtls -0x%04x)",
+			lib_mbed_code(r));
 		goto out;
 	}
 	r = mbedtls_pk_write_pubkey_pem(&nk->pk, (unsigned char *)nk->pem,
 					sizeof(nk->pem));
 	if (r != 0) {
-		set_err(err, errlen,
+		lib_err(err, errlen,
 			"writing the NK public key PEM into %d bytes failed (mbedtls -0x%04x)",
-			KC_PEM_MAX, mbed_code(r));
+			KC_PEM_MAX, lib_mbed_code(r));
 		if (r == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL || r == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL)
 			ret = KC_ERR_SPACE;
 		goto out;
 	}
 	nk->pem_len = strnlen(nk->pem, sizeof(nk->pem));
 	if (nk->pem_len == 0 || nk->pem_len >= sizeof(nk->pem)) {
-		set_err(err, errlen, "NK public key PEM is not terminated");
+		lib_err(err, errlen, "NK public key PEM is not terminated");
 		goto out;
 	}
 	ret = KC_OK;
@@ -242,21 +225,21 @@ int kc_nk_generate(struct kc_nk *nk, struct kc_rng *rng, char *err, size_t errle
 		mbedtls_pk_init(&nk->pk);
 	}
 	if (!nk || !rng) {
-		set_err(err, errlen, "kc_nk_generate: no %s", nk ? "rng" : "nk");
+		lib_err(err, errlen, "kc_nk_generate: no %s", nk ? "rng" : "nk");
 		goto out;
 	}
 	ret = KC_ERR_CRYPTO;
 	r = mbedtls_pk_setup(&nk->pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA));
 	if (r != 0) {
-		set_err(err, errlen, "setting up an RSA key failed (mbedtls -0x%04x)",
-			mbed_code(r));
+		lib_err(err, errlen, "setting up an RSA key failed (mbedtls -0x%04x)",
+			lib_mbed_code(r));
 		goto out;
 	}
 	r = mbedtls_rsa_gen_key(mbedtls_pk_rsa(nk->pk), kc_rng_bytes, rng,
 				KC_RSA_BITS, KC_RSA_E);
 	if (r != 0) {
-		set_err(err, errlen, "generating RSA-%d failed (mbedtls -0x%04x)",
-			KC_RSA_BITS, mbed_code(r));
+		lib_err(err, errlen, "generating RSA-%d failed (mbedtls -0x%04x)",
+			KC_RSA_BITS, lib_mbed_code(r));
 		goto out;
 	}
 	ret = nk_finish(nk, false, err, errlen);
@@ -278,13 +261,13 @@ int kc_nk_load_private_pem(struct kc_nk *nk, const char *pem, size_t len,
 		mbedtls_pk_init(&nk->pk);
 	}
 	if (!nk || !pem || !rng) {
-		set_err(err, errlen, "kc_nk_load_private_pem: missing argument");
+		lib_err(err, errlen, "kc_nk_load_private_pem: missing argument");
 		goto out;
 	}
 	if (n && pem[n - 1] == '\0')
 		n--;
 	if (n == 0 || n > KC_PRIV_PEM_MAX) {
-		set_err(err, errlen, "private key is %zu bytes; need 1..%d", n,
+		lib_err(err, errlen, "private key is %zu bytes; need 1..%d", n,
 			KC_PRIV_PEM_MAX);
 		goto out;
 	}
@@ -292,16 +275,16 @@ int kc_nk_load_private_pem(struct kc_nk *nk, const char *pem, size_t len,
 	/* mbedtls takes PEM only as a NUL-terminated buffer, DER as is. */
 	if (buf[0] == '-') {
 		if (memchr(buf, '\0', n)) {
-			set_err(err, errlen, "private key PEM contains a NUL byte");
+			lib_err(err, errlen, "private key PEM contains a NUL byte");
 			goto out;
 		}
 		buf[n++] = '\0';
 	}
 	r = mbedtls_pk_parse_key(&nk->pk, buf, n, NULL, 0, kc_rng_bytes, rng);
 	if (r != 0) {
-		set_err(err, errlen,
+		lib_err(err, errlen,
 			"parsing the private key failed (mbedtls -0x%04x); "
-			"need an unencrypted RSA key in PEM or DER", mbed_code(r));
+			"need an unencrypted RSA key in PEM or DER", lib_mbed_code(r));
 		goto out;
 	}
 	ret = nk_finish(nk, true, err, errlen);
@@ -317,12 +300,12 @@ int kc_nk_private_pem(const struct kc_nk *nk, char *out, size_t cap, char *err, 
 	int ret = KC_ERR_INPUT, r;
 
 	if (!nk || !out || !cap) {
-		set_err(err, errlen, "kc_nk_private_pem: missing argument");
+		lib_err(err, errlen, "kc_nk_private_pem: missing argument");
 		goto out;
 	}
 	out[0] = '\0';
 	if (mbedtls_pk_get_type(&nk->pk) != MBEDTLS_PK_RSA) {
-		set_err(err, errlen, "no RSA key to write; generate or load it first");
+		lib_err(err, errlen, "no RSA key to write; generate or load it first");
 		ret = KC_ERR_KEY;
 		goto out;
 	}
@@ -330,8 +313,8 @@ int kc_nk_private_pem(const struct kc_nk *nk, char *out, size_t cap, char *err, 
 	r = mbedtls_pk_write_key_pem((mbedtls_pk_context *)&nk->pk, (unsigned char *)out, cap);
 	if (r != 0) {
 		mbedtls_platform_zeroize(out, cap);
-		set_err(err, errlen, "writing the private key PEM failed (mbedtls -0x%04x)",
-			mbed_code(r));
+		lib_err(err, errlen, "writing the private key PEM failed (mbedtls -0x%04x)",
+			lib_mbed_code(r));
 		ret = r == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL ? KC_ERR_SPACE : KC_ERR_CRYPTO;
 		goto out;
 	}
@@ -354,7 +337,7 @@ static bool cn_ok(const char *cn, char *err, size_t errlen)
 	bool ok = false;
 
 	if (n == 0 || n > KC_CN_MAX) {
-		set_err(err, errlen, "certificate common name must be 1..%d characters",
+		lib_err(err, errlen, "certificate common name must be 1..%d characters",
 			KC_CN_MAX);
 		goto out;
 	}
@@ -366,7 +349,7 @@ static bool cn_ok(const char *cn, char *err, size_t errlen)
 		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
 		    c == '-')
 			continue;
-		set_err(err, errlen,
+		lib_err(err, errlen,
 			"certificate common name has character 0x%02x at %zu; "
 			"allowed: A-Z a-z 0-9 . _ : -", c, i);
 		goto out;
@@ -389,14 +372,14 @@ int kc_nk_self_signed_cert(const struct kc_nk *nk, struct kc_rng *rng,
 
 	mbedtls_x509write_crt_init(&crt);
 	if (!nk || !rng || !common_name || !pem || !cap) {
-		set_err(err, errlen, "kc_nk_self_signed_cert: missing argument");
+		lib_err(err, errlen, "kc_nk_self_signed_cert: missing argument");
 		goto out;
 	}
 	pem[0] = '\0';
 	if (!cn_ok(common_name, err, errlen))
 		goto out;
 	if (mbedtls_pk_get_type(&nk->pk) != MBEDTLS_PK_RSA) {
-		set_err(err, errlen, "NK is not an RSA key; generate or load it first");
+		lib_err(err, errlen, "NK is not an RSA key; generate or load it first");
 		ret = KC_ERR_KEY;
 		goto out;
 	}
@@ -439,7 +422,7 @@ int kc_nk_self_signed_cert(const struct kc_nk *nk, struct kc_rng *rng,
 	if (r != 0) {
 		if (r == MBEDTLS_ERR_ASN1_BUF_TOO_SMALL ||
 		    r == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL) {
-			set_err(err, errlen,
+			lib_err(err, errlen,
 				"certificate PEM does not fit in %zu bytes; allow 2048", cap);
 			ret = KC_ERR_SPACE;
 			pem[0] = '\0';
@@ -450,8 +433,8 @@ int kc_nk_self_signed_cert(const struct kc_nk *nk, struct kc_rng *rng,
 	ret = KC_OK;
 	goto out;
 fail:
-	set_err(err, errlen, "certificate for CN=%s: %s failed (mbedtls -0x%04x)",
-		common_name, what, mbed_code(r));
+	lib_err(err, errlen, "certificate for CN=%s: %s failed (mbedtls -0x%04x)",
+		common_name, what, lib_mbed_code(r));
 	pem[0] = '\0';
 out:
 	mbedtls_x509write_crt_free(&crt);
@@ -473,43 +456,43 @@ int kc_oaep_sha1_decrypt(struct kc_nk *nk, struct kc_rng *rng, const uint8_t *in
 	if (out)
 		mbedtls_platform_zeroize(out, KC_KEY_LEN);
 	if (!nk || !rng || !in || !out) {
-		set_err(err, errlen, "kc_oaep_sha1_decrypt: missing argument");
+		lib_err(err, errlen, "kc_oaep_sha1_decrypt: missing argument");
 		goto out;
 	}
 	if (mbedtls_pk_get_type(&nk->pk) != MBEDTLS_PK_RSA) {
-		set_err(err, errlen, "NK is not an RSA key; generate or load it first");
+		lib_err(err, errlen, "NK is not an RSA key; generate or load it first");
 		ret = KC_ERR_KEY;
 		goto out;
 	}
 	rsa = mbedtls_pk_rsa(nk->pk);
 	klen = mbedtls_rsa_get_len(rsa);
 	if (klen > sizeof(plain)) {
-		set_err(err, errlen, "NK modulus of %zu bytes is too large", klen);
+		lib_err(err, errlen, "NK modulus of %zu bytes is too large", klen);
 		ret = KC_ERR_KEY;
 		goto out;
 	}
 	/* mbedtls reads exactly klen bytes: the length must be checked here. */
 	if (inlen != klen) {
-		set_err(err, errlen,
+		lib_err(err, errlen,
 			"encrypted key is %zu bytes; the NK needs exactly %zu", inlen, klen);
 		goto out;
 	}
 	/* Not a ciphertext at all; mbedtls would report it as an internal failure. */
 	r = mbedtls_rsa_export_raw(rsa, modulus, klen, NULL, 0, NULL, 0, NULL, 0, NULL, 0);
 	if (r != 0) {
-		set_err(err, errlen, "reading the NK modulus failed (mbedtls -0x%04x)",
-			mbed_code(r));
+		lib_err(err, errlen, "reading the NK modulus failed (mbedtls -0x%04x)",
+			lib_mbed_code(r));
 		ret = KC_ERR_CRYPTO;
 		goto out;
 	}
 	if (memcmp(in, modulus, klen) >= 0) {
-		set_err(err, errlen, "encrypted key is not below the NK modulus");
+		lib_err(err, errlen, "encrypted key is not below the NK modulus");
 		goto out;
 	}
 	r = mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V21, MBEDTLS_MD_SHA1);
 	if (r != 0) {
-		set_err(err, errlen, "selecting OAEP-SHA1 failed (mbedtls -0x%04x)",
-			mbed_code(r));
+		lib_err(err, errlen, "selecting OAEP-SHA1 failed (mbedtls -0x%04x)",
+			lib_mbed_code(r));
 		ret = KC_ERR_CRYPTO;
 		goto out;
 	}
@@ -517,19 +500,19 @@ int kc_oaep_sha1_decrypt(struct kc_nk *nk, struct kc_rng *rng, const uint8_t *in
 					   plain, sizeof(plain));
 	if (r == MBEDTLS_ERR_RSA_INVALID_PADDING || r == MBEDTLS_ERR_RSA_BAD_INPUT_DATA ||
 	    r == MBEDTLS_ERR_RSA_OUTPUT_TOO_LARGE) {
-		set_err(err, errlen,
+		lib_err(err, errlen,
 			"encrypted key is not RSA-OAEP (SHA-1) for this NK (mbedtls -0x%04x)",
-			mbed_code(r));
+			lib_mbed_code(r));
 		goto out;
 	}
 	if (r != 0) {
-		set_err(err, errlen, "RSA-OAEP decryption failed (mbedtls -0x%04x)",
-			mbed_code(r));
+		lib_err(err, errlen, "RSA-OAEP decryption failed (mbedtls -0x%04x)",
+			lib_mbed_code(r));
 		ret = KC_ERR_CRYPTO;
 		goto out;
 	}
 	if (olen != KC_KEY_LEN) {
-		set_err(err, errlen, "decrypted key is %zu bytes; Keylime keys are %d",
+		lib_err(err, errlen, "decrypted key is %zu bytes; Keylime keys are %d",
 			olen, KC_KEY_LEN);
 		goto out;
 	}
@@ -558,13 +541,13 @@ int kc_oaep_sha1_encrypt(const char *pubkey_pem, size_t pem_len, struct kc_rng *
 	if (outlen)
 		*outlen = 0;
 	if (!pubkey_pem || !rng || !in || !out || !outlen) {
-		set_err(err, errlen, "kc_oaep_sha1_encrypt: missing argument");
+		lib_err(err, errlen, "kc_oaep_sha1_encrypt: missing argument");
 		goto out;
 	}
 	if (n && pubkey_pem[n - 1] == '\0')
 		n--;
 	if (n == 0 || n > KC_PEM_MAX || memchr(pubkey_pem, '\0', n)) {
-		set_err(err, errlen,
+		lib_err(err, errlen,
 			"public key PEM is %zu bytes or holds a NUL; need 1..%d bytes of text",
 			n, KC_PEM_MAX);
 		goto out;
@@ -573,15 +556,15 @@ int kc_oaep_sha1_encrypt(const char *pubkey_pem, size_t pem_len, struct kc_rng *
 	buf[n] = '\0';
 	r = mbedtls_pk_parse_public_key(&pk, buf, n + 1);
 	if (r != 0) {
-		set_err(err, errlen,
+		lib_err(err, errlen,
 			"parsing the public key PEM failed (mbedtls -0x%04x); "
-			"need \"PUBLIC KEY\" or \"RSA PUBLIC KEY\"", mbed_code(r));
+			"need \"PUBLIC KEY\" or \"RSA PUBLIC KEY\"", lib_mbed_code(r));
 		goto out;
 	}
 	bits = mbedtls_pk_get_bitlen(&pk);
 	if (mbedtls_pk_get_type(&pk) != MBEDTLS_PK_RSA || bits < KC_RSA_MIN_BITS ||
 	    bits > KC_RSA_MAX_BITS) {
-		set_err(err, errlen, "public key is %s-%zu; need RSA with %d..%d bits",
+		lib_err(err, errlen, "public key is %s-%zu; need RSA with %d..%d bits",
 			mbedtls_pk_get_name(&pk), bits, KC_RSA_MIN_BITS, KC_RSA_MAX_BITS);
 		ret = KC_ERR_KEY;
 		goto out;
@@ -589,7 +572,7 @@ int kc_oaep_sha1_encrypt(const char *pubkey_pem, size_t pem_len, struct kc_rng *
 	rsa = mbedtls_pk_rsa(pk);
 	klen = mbedtls_rsa_get_len(rsa);
 	if (cap < klen) {
-		set_err(err, errlen, "ciphertext needs %zu bytes, buffer has %zu", klen, cap);
+		lib_err(err, errlen, "ciphertext needs %zu bytes, buffer has %zu", klen, cap);
 		ret = KC_ERR_SPACE;
 		goto out;
 	}
@@ -599,8 +582,8 @@ int kc_oaep_sha1_encrypt(const char *pubkey_pem, size_t pem_len, struct kc_rng *
 		r = mbedtls_rsa_rsaes_oaep_encrypt(rsa, kc_rng_bytes, rng, NULL, 0,
 						   KC_KEY_LEN, in, out);
 	if (r != 0) {
-		set_err(err, errlen, "RSA-OAEP encryption failed (mbedtls -0x%04x)",
-			mbed_code(r));
+		lib_err(err, errlen, "RSA-OAEP encryption failed (mbedtls -0x%04x)",
+			lib_mbed_code(r));
 		goto out;
 	}
 	*outlen = klen;
@@ -697,46 +680,46 @@ int kc_payload_decrypt(const uint8_t key[KC_KEY_LEN], const uint8_t *in,
 	if (outlen)
 		*outlen = 0;
 	if (!key || (!in && inlen) || (!out && cap) || !outlen) {
-		set_err(err, errlen, "kc_payload_decrypt: missing argument");
+		lib_err(err, errlen, "kc_payload_decrypt: missing argument");
 		goto out;
 	}
 	if (inlen < KC_PAYLOAD_OVERHEAD) {
-		set_err(err, errlen,
+		lib_err(err, errlen,
 			"payload is %zu bytes; it needs at least %d (16-byte IV and tag)",
 			inlen, KC_PAYLOAD_OVERHEAD);
 		goto out;
 	}
 	ctlen = inlen - KC_PAYLOAD_OVERHEAD;
 	if (cap < ctlen) {
-		set_err(err, errlen, "payload plaintext is %zu bytes, buffer has %zu",
+		lib_err(err, errlen, "payload plaintext is %zu bytes, buffer has %zu",
 			ctlen, cap);
 		ret = KC_ERR_SPACE;
 		goto out;
 	}
 	if (overlaps(in, inlen, out, cap)) {
-		set_err(err, errlen, "payload output buffer overlaps the input");
+		lib_err(err, errlen, "payload output buffer overlaps the input");
 		goto out;
 	}
 	ret = KC_ERR_CRYPTO;
 	r = mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key, KC_KEY_LEN * 8);
 	if (r != 0) {
-		set_err(err, errlen, "AES-256 key setup failed (mbedtls -0x%04x)",
-			mbed_code(r));
+		lib_err(err, errlen, "AES-256 key setup failed (mbedtls -0x%04x)",
+			lib_mbed_code(r));
 		goto out;
 	}
 	r = mbedtls_gcm_auth_decrypt(&gcm, ctlen, in, KC_GCM_IV_LEN, NULL, 0,
 				     in + inlen - KC_GCM_TAG_LEN, KC_GCM_TAG_LEN,
 				     in + KC_GCM_IV_LEN, ctlen ? out : dummy);
 	if (r == MBEDTLS_ERR_GCM_AUTH_FAILED) {
-		set_err(err, errlen,
+		lib_err(err, errlen,
 			"payload of %zu bytes failed authentication: wrong key K or "
 			"altered payload", inlen);
 		ret = KC_ERR_AUTH;
 		goto out;
 	}
 	if (r != 0) {
-		set_err(err, errlen, "AES-256-GCM decryption failed (mbedtls -0x%04x)",
-			mbed_code(r));
+		lib_err(err, errlen, "AES-256-GCM decryption failed (mbedtls -0x%04x)",
+			lib_mbed_code(r));
 		goto out;
 	}
 	*outlen = ctlen;
@@ -759,23 +742,23 @@ int kc_payload_encrypt(const uint8_t key[KC_KEY_LEN], struct kc_rng *rng,
 	if (outlen)
 		*outlen = 0;
 	if (!key || !rng || (!in && inlen) || !out || !outlen) {
-		set_err(err, errlen, "kc_payload_encrypt: missing argument");
+		lib_err(err, errlen, "kc_payload_encrypt: missing argument");
 		goto out;
 	}
 	if (inlen > SIZE_MAX - KC_PAYLOAD_OVERHEAD || cap < inlen + KC_PAYLOAD_OVERHEAD) {
-		set_err(err, errlen, "payload of %zu bytes needs %zu more bytes of output",
+		lib_err(err, errlen, "payload of %zu bytes needs %zu more bytes of output",
 			inlen, (size_t)KC_PAYLOAD_OVERHEAD);
 		ret = KC_ERR_SPACE;
 		goto out;
 	}
 	if (overlaps(in, inlen, out, cap)) {
-		set_err(err, errlen, "payload output buffer overlaps the input");
+		lib_err(err, errlen, "payload output buffer overlaps the input");
 		goto out;
 	}
 	ret = KC_ERR_CRYPTO;
 	r = kc_rng_bytes(rng, out, KC_GCM_IV_LEN);
 	if (r != 0) {
-		set_err(err, errlen, "drawing the IV failed (mbedtls -0x%04x)", mbed_code(r));
+		lib_err(err, errlen, "drawing the IV failed (mbedtls -0x%04x)", lib_mbed_code(r));
 		goto out;
 	}
 	r = mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key, KC_KEY_LEN * 8);
@@ -786,8 +769,8 @@ int kc_payload_encrypt(const uint8_t key[KC_KEY_LEN], struct kc_rng *rng,
 					      out + KC_GCM_IV_LEN, KC_GCM_TAG_LEN,
 					      out + KC_GCM_IV_LEN + inlen);
 	if (r != 0) {
-		set_err(err, errlen, "AES-256-GCM encryption of %zu bytes failed "
-			"(mbedtls -0x%04x)", inlen, mbed_code(r));
+		lib_err(err, errlen, "AES-256-GCM encryption of %zu bytes failed "
+			"(mbedtls -0x%04x)", inlen, lib_mbed_code(r));
 		goto out;
 	}
 	*outlen = inlen + KC_PAYLOAD_OVERHEAD;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Revocation notice signatures; see revocation_sig.h. */
 #include "revocation_sig.h"
+#include "lib_err.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,23 +13,6 @@
 #include <mbedtls/x509_crt.h>
 
 #define SHA256_LEN 32
-
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen,
-							   const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static unsigned mbed_code(int r)
-{
-	return r < 0 ? (unsigned)-r : (unsigned)r;
-}
 
 static int sha256(const char *msg, size_t len, unsigned char out[SHA256_LEN])
 {
@@ -57,20 +41,20 @@ int rs_sign(const struct kc_nk *key, struct kc_rng *rng, const char *msg, size_t
 	int ret = KC_ERR_INPUT, r;
 
 	if (!key || !rng || (!msg && len) || !b64 || !cap || len > RS_MSG_MAX) {
-		set_err(err, errlen, "rs_sign: missing argument or a message over %d bytes",
+		lib_err(err, errlen, "rs_sign: missing argument or a message over %d bytes",
 			RS_MSG_MAX);
 		goto out;
 	}
 	b64[0] = '\0';
 	if (mbedtls_pk_get_type(&key->pk) != MBEDTLS_PK_RSA) {
-		set_err(err, errlen, "the revocation key is not an RSA key");
+		lib_err(err, errlen, "the revocation key is not an RSA key");
 		ret = KC_ERR_KEY;
 		goto out;
 	}
 	rsa = mbedtls_pk_rsa(key->pk);
 	ret = KC_ERR_CRYPTO;
 	if (sha256(msg, len, hash) != 0) {
-		set_err(err, errlen, "SHA-256 failed");
+		lib_err(err, errlen, "SHA-256 failed");
 		goto out;
 	}
 	r = mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V21, MBEDTLS_MD_SHA256);
@@ -78,12 +62,12 @@ int rs_sign(const struct kc_nk *key, struct kc_rng *rng, const char *msg, size_t
 		r = mbedtls_rsa_rsassa_pss_sign_ext(rsa, kc_rng_bytes, rng, MBEDTLS_MD_SHA256,
 						    SHA256_LEN, hash, max_salt(rsa), sig);
 	if (r != 0) {
-		set_err(err, errlen, "RSA-PSS signing failed (mbedtls -0x%04x)", mbed_code(r));
+		lib_err(err, errlen, "RSA-PSS signing failed (mbedtls -0x%04x)", lib_mbed_code(r));
 		goto out;
 	}
 	r = mbedtls_base64_encode((unsigned char *)b64, cap, &olen, sig, mbedtls_rsa_get_len(rsa));
 	if (r != 0) {
-		set_err(err, errlen, "the signature's base64 needs more than %zu bytes", cap);
+		lib_err(err, errlen, "the signature's base64 needs more than %zu bytes", cap);
 		ret = KC_ERR_SPACE;
 		b64[0] = '\0';
 		goto out;
@@ -106,7 +90,7 @@ int rs_verify(const char *cert_pem, size_t cert_len, const char *msg, size_t len
 	mbedtls_x509_crt_init(&crt);
 	if (!cert_pem || (!msg && len) || !sig_b64 || cert_len > RS_CERT_MAX ||
 	    len > RS_MSG_MAX) {
-		set_err(err, errlen, "missing argument, or a certificate over %d or a message "
+		lib_err(err, errlen, "missing argument, or a certificate over %d or a message "
 			"over %d bytes", RS_CERT_MAX, RS_MSG_MAX);
 		goto out;
 	}
@@ -115,14 +99,14 @@ int rs_verify(const char *cert_pem, size_t cert_len, const char *msg, size_t len
 	ret = KC_ERR_KEY;
 	r = mbedtls_x509_crt_parse(&crt, pem, cert_len + 1);
 	if (r != 0) {
-		set_err(err, errlen, "the revocation certificate does not parse (mbedtls -0x%04x); "
-			"need one X.509 certificate in PEM", mbed_code(r));
+		lib_err(err, errlen, "the revocation certificate does not parse (mbedtls -0x%04x); "
+			"need one X.509 certificate in PEM", lib_mbed_code(r));
 		goto out;
 	}
 	bits = mbedtls_pk_get_bitlen(&crt.pk);
 	if (mbedtls_pk_get_type(&crt.pk) != MBEDTLS_PK_RSA || bits < KC_RSA_MIN_BITS ||
 	    bits > KC_RSA_MAX_BITS) {
-		set_err(err, errlen, "the revocation certificate's key is %s-%zu; need RSA with "
+		lib_err(err, errlen, "the revocation certificate's key is %s-%zu; need RSA with "
 			"%d..%d bits", mbedtls_pk_get_name(&crt.pk), bits, KC_RSA_MIN_BITS,
 			KC_RSA_MAX_BITS);
 		goto out;
@@ -133,12 +117,12 @@ int rs_verify(const char *cert_pem, size_t cert_len, const char *msg, size_t len
 	    mbedtls_base64_decode(sig, sizeof(sig), &slen, (const unsigned char *)sig_b64,
 				  sig_len) != 0 ||
 	    slen != mbedtls_rsa_get_len(rsa)) {
-		set_err(err, errlen, "the signature is not base64 of %zu bytes",
+		lib_err(err, errlen, "the signature is not base64 of %zu bytes",
 			mbedtls_rsa_get_len(rsa));
 		goto out;
 	}
 	if (sha256(msg, len, hash) != 0) {
-		set_err(err, errlen, "SHA-256 failed");
+		lib_err(err, errlen, "SHA-256 failed");
 		ret = KC_ERR_CRYPTO;
 		goto out;
 	}
@@ -146,7 +130,7 @@ int rs_verify(const char *cert_pem, size_t cert_len, const char *msg, size_t len
 	r = mbedtls_rsa_rsassa_pss_verify_ext(rsa, MBEDTLS_MD_SHA256, SHA256_LEN, hash,
 					      MBEDTLS_MD_SHA256, MBEDTLS_RSA_SALT_LEN_ANY, sig);
 	if (r != 0) {
-		set_err(err, errlen, "the signature does not verify with the revocation "
+		lib_err(err, errlen, "the signature does not verify with the revocation "
 			"certificate's key (RSA-PSS SHA-256)");
 		goto out;
 	}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* TPM2B_PUBLIC parser, Name and mbedtls key; see tpm_public.h. */
 #include "tpm_public.h"
+#include "lib_err.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,24 +18,10 @@ struct rd {
 	size_t errlen;
 };
 
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int need(struct rd *r, size_t n, const char *what)
 {
 	if (n > r->len - r->pos) {
-		fail(r->err, r->errlen,
+		lib_err(r->err, r->errlen,
 		     "TPM2B_PUBLIC: %s at offset %zu needs %zu bytes, only %zu left",
 		     what, r->pos, n, r->len - r->pos);
 		return TPM_PUBLIC_E_TRUNCATED;
@@ -77,11 +64,11 @@ static int get2b(struct rd *r, uint8_t *out, uint16_t *outlen, size_t min,
 		return ret;
 	if (n < min || n > max) {
 		if (min == max)
-			fail(r->err, r->errlen,
+			lib_err(r->err, r->errlen,
 			     "TPM2B_PUBLIC: %s at offset %zu has size %u, must be %zu",
 			     what, at, n, min);
 		else
-			fail(r->err, r->errlen,
+			lib_err(r->err, r->errlen,
 			     "TPM2B_PUBLIC: %s at offset %zu has size %u, must be %zu..%zu",
 			     what, at, n, min, max);
 		return TPM_PUBLIC_E_SIZE;
@@ -97,7 +84,7 @@ static int get2b(struct rd *r, uint8_t *out, uint16_t *outlen, size_t min,
 
 static int bad_alg(struct rd *r, size_t at, const char *what, uint16_t alg)
 {
-	fail(r->err, r->errlen,
+	lib_err(r->err, r->errlen,
 	     "TPM2B_PUBLIC: %s 0x%04x at offset %zu is not supported", what, alg, at);
 	return TPM_PUBLIC_E_ALG;
 }
@@ -141,7 +128,7 @@ static int get_symmetric(struct rd *r, struct tpm_public *p)
 	if (ret)
 		return ret;
 	if (p->sym_bits != 128 && p->sym_bits != 192 && p->sym_bits != 256) {
-		fail(r->err, r->errlen,
+		lib_err(r->err, r->errlen,
 		     "TPM2B_PUBLIC: AES key size %u at offset %zu is not 128, 192 or 256",
 		     p->sym_bits, at);
 		return TPM_PUBLIC_E_SIZE;
@@ -198,7 +185,7 @@ static int get_rsa(struct rd *r, struct tpm_public *p)
 		return ret;
 	if (p->rsa_bits != 1024 && p->rsa_bits != 2048 && p->rsa_bits != 3072 &&
 	    p->rsa_bits != 4096) {
-		fail(r->err, r->errlen,
+		lib_err(r->err, r->errlen,
 		     "TPM2B_PUBLIC: RSA keyBits %u at offset %zu is not 1024, 2048, 3072 or 4096",
 		     p->rsa_bits, at);
 		return TPM_PUBLIC_E_SIZE;
@@ -255,16 +242,16 @@ int tpm_public_parse(const uint8_t *buf, size_t len, struct tpm_public *out,
 	if (err && errlen)
 		err[0] = '\0';
 	if (!out) {
-		fail(err, errlen, "TPM2B_PUBLIC: no output structure");
+		lib_err(err, errlen, "TPM2B_PUBLIC: no output structure");
 		goto out;
 	}
 	memset(out, 0, sizeof(*out));
 	if (!buf && len) {
-		fail(err, errlen, "TPM2B_PUBLIC: no input buffer");
+		lib_err(err, errlen, "TPM2B_PUBLIC: no input buffer");
 		goto out;
 	}
 	if (len > TPM_PUBLIC_MAX_SIZE + 2) {
-		fail(err, errlen, "TPM2B_PUBLIC: %zu bytes, more than the %d a public area may have",
+		lib_err(err, errlen, "TPM2B_PUBLIC: %zu bytes, more than the %d a public area may have",
 		     len, TPM_PUBLIC_MAX_SIZE + 2);
 		ret = TPM_PUBLIC_E_SIZE;
 		goto out;
@@ -273,7 +260,7 @@ int tpm_public_parse(const uint8_t *buf, size_t len, struct tpm_public *out,
 	if (ret)
 		goto out;
 	if (size != len - 2) {
-		fail(err, errlen,
+		lib_err(err, errlen,
 		     "TPM2B_PUBLIC: size prefix says %u bytes, but %zu follow it", size, len - 2);
 		ret = size > len - 2 ? TPM_PUBLIC_E_TRUNCATED : TPM_PUBLIC_E_TRAILING;
 		goto out;
@@ -286,7 +273,7 @@ int tpm_public_parse(const uint8_t *buf, size_t len, struct tpm_public *out,
 	if (ret)
 		goto out;
 	if (out->type != TPM_ALG_RSA && out->type != TPM_ALG_ECC) {
-		fail(err, errlen, "TPM2B_PUBLIC: type 0x%04x at offset %zu is neither RSA nor ECC",
+		lib_err(err, errlen, "TPM2B_PUBLIC: type 0x%04x at offset %zu is neither RSA nor ECC",
 		     out->type, at);
 		ret = TPM_PUBLIC_E_TYPE;
 		goto out;
@@ -299,7 +286,7 @@ int tpm_public_parse(const uint8_t *buf, size_t len, struct tpm_public *out,
 	if (ret)
 		goto out;
 	if (out->attributes & TPMA_OBJECT_RESERVED) {
-		fail(err, errlen,
+		lib_err(err, errlen,
 		     "TPM2B_PUBLIC: objectAttributes 0x%08x at offset %zu sets reserved bits 0x%08x",
 		     out->attributes, at, out->attributes & TPMA_OBJECT_RESERVED);
 		ret = TPM_PUBLIC_E_ATTRIBUTES;
@@ -311,7 +298,7 @@ int tpm_public_parse(const uint8_t *buf, size_t len, struct tpm_public *out,
 	if (ret)
 		goto out;
 	if (out->auth_policy_len && out->auth_policy_len != digest_size(out->name_alg)) {
-		fail(err, errlen,
+		lib_err(err, errlen,
 		     "TPM2B_PUBLIC: authPolicy at offset %zu has %u bytes, must be 0 or %zu (%s)",
 		     at, out->auth_policy_len, digest_size(out->name_alg),
 		     digest_name(out->name_alg));
@@ -328,7 +315,7 @@ int tpm_public_parse(const uint8_t *buf, size_t len, struct tpm_public *out,
 	if (ret)
 		goto out;
 	if (r.pos != len) {
-		fail(err, errlen,
+		lib_err(err, errlen,
 		     "TPM2B_PUBLIC: %zu bytes after the public area ends at offset %zu",
 		     len - r.pos, r.pos);
 		ret = TPM_PUBLIC_E_TRAILING;
@@ -381,7 +368,7 @@ static int rsa_to_pk(const struct tpm_public *p, mbedtls_pk_context *pk, char *e
 
 	ret = mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA));
 	if (ret) {
-		fail(err, errlen, "RSA key: mbedtls_pk_setup failed (-0x%04x)", (unsigned)-ret);
+		lib_err(err, errlen, "RSA key: mbedtls_pk_setup failed (-0x%04x)", (unsigned)-ret);
 		return TPM_PUBLIC_E_CRYPTO;
 	}
 	rsa = mbedtls_pk_rsa(*pk);
@@ -396,12 +383,12 @@ static int rsa_to_pk(const struct tpm_public *p, mbedtls_pk_context *pk, char *e
 	if (!ret)
 		ret = mbedtls_rsa_check_pubkey(rsa);
 	if (ret) {
-		fail(err, errlen, "RSA key: modulus or exponent %u rejected by mbedtls (-0x%04x)",
+		lib_err(err, errlen, "RSA key: modulus or exponent %u rejected by mbedtls (-0x%04x)",
 		     ev, (unsigned)-ret);
 		return TPM_PUBLIC_E_KEY;
 	}
 	if (mbedtls_rsa_get_bitlen(rsa) != p->rsa_bits) {
-		fail(err, errlen, "RSA key: modulus has %zu bits, keyBits says %u",
+		lib_err(err, errlen, "RSA key: modulus has %zu bits, keyBits says %u",
 		     mbedtls_rsa_get_bitlen(rsa), p->rsa_bits);
 		return TPM_PUBLIC_E_KEY;
 	}
@@ -421,7 +408,7 @@ static int ecc_to_pk(const struct tpm_public *p, mbedtls_pk_context *pk, char *e
 	mbedtls_ecp_group_init(&grp);
 	mbedtls_ecp_point_init(&q);
 	if (gid == MBEDTLS_ECP_DP_NONE || !n || p->unique_x_len != n || p->unique_y_len != n) {
-		fail(err, errlen, "ECC key: curve 0x%04x with %u/%u-byte coordinates is not supported",
+		lib_err(err, errlen, "ECC key: curve 0x%04x with %u/%u-byte coordinates is not supported",
 		     p->ecc_curve, p->unique_x_len, p->unique_y_len);
 		ret = TPM_PUBLIC_E_KEY;
 		goto out;
@@ -431,7 +418,7 @@ static int ecc_to_pk(const struct tpm_public *p, mbedtls_pk_context *pk, char *e
 	memcpy(pt + 1 + n, p->unique_y, n);
 	ret = mbedtls_ecp_group_load(&grp, gid);
 	if (ret) {
-		fail(err, errlen, "ECC key: mbedtls lacks curve 0x%04x (-0x%04x)", p->ecc_curve,
+		lib_err(err, errlen, "ECC key: mbedtls lacks curve 0x%04x (-0x%04x)", p->ecc_curve,
 		     (unsigned)-ret);
 		ret = TPM_PUBLIC_E_CRYPTO;
 		goto out;
@@ -440,7 +427,7 @@ static int ecc_to_pk(const struct tpm_public *p, mbedtls_pk_context *pk, char *e
 	if (!ret)
 		ret = mbedtls_ecp_check_pubkey(&grp, &q);
 	if (ret) {
-		fail(err, errlen, "ECC key: (x, y) is not a point on curve 0x%04x (-0x%04x)",
+		lib_err(err, errlen, "ECC key: (x, y) is not a point on curve 0x%04x (-0x%04x)",
 		     p->ecc_curve, (unsigned)-ret);
 		ret = TPM_PUBLIC_E_KEY;
 		goto out;
@@ -449,7 +436,7 @@ static int ecc_to_pk(const struct tpm_public *p, mbedtls_pk_context *pk, char *e
 	if (!ret)
 		ret = mbedtls_ecp_set_public_key(gid, mbedtls_pk_ec(*pk), &q);
 	if (ret) {
-		fail(err, errlen, "ECC key: mbedtls could not take the point (-0x%04x)",
+		lib_err(err, errlen, "ECC key: mbedtls could not take the point (-0x%04x)",
 		     (unsigned)-ret);
 		ret = TPM_PUBLIC_E_CRYPTO;
 		goto out;
@@ -469,7 +456,7 @@ int tpm_public_to_pk(const struct tpm_public *p, mbedtls_pk_context *pk, char *e
 	if (err && errlen)
 		err[0] = '\0';
 	if (!p || !pk || !p->tpmt) {
-		fail(err, errlen, "public key: missing argument");
+		lib_err(err, errlen, "public key: missing argument");
 		return TPM_PUBLIC_E_ARG;
 	}
 	if (p->type == TPM_ALG_RSA)
@@ -477,7 +464,7 @@ int tpm_public_to_pk(const struct tpm_public *p, mbedtls_pk_context *pk, char *e
 	else if (p->type == TPM_ALG_ECC)
 		ret = ecc_to_pk(p, pk, err, errlen);
 	else {
-		fail(err, errlen, "public key: type 0x%04x is neither RSA nor ECC", p->type);
+		lib_err(err, errlen, "public key: type 0x%04x is neither RSA nor ECC", p->type);
 		ret = TPM_PUBLIC_E_TYPE;
 	}
 	if (ret) {

@@ -11,6 +11,7 @@
  *    (the fixed one is in the corpus); anything else is KC_ERR_KEY or
  *    KC_ERR_AUTH, never a crash.
  */
+#define _GNU_SOURCE /* memmem */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
