@@ -15,7 +15,11 @@
 3. Mutual TLS without a client CA: a measured failure; SIGTERM to PID 1 reboots.
    With the client CA named on the command line (airlock.client_ca, pinned by
    sha256) the runtime's agent serves mutual TLS: the CA's clients only.
-4. No NIC: a clear, measured failure; SIGUSR1 halts."""
+4. No NIC: a clear, measured failure; SIGUSR1 halts.
+5. With airlock-verifier (verifier_flow): one node, a tampered one, a kernel that does
+   not match, an untrusted EK, four nodes at once, Debian's kernel as the tenant
+   (debian_tenant.py), and two nodes whose tenants run a strongSwan tunnel that the
+   other node tears down when the verifier fails one (ipsec_tenant.py)."""
 import argparse
 import hashlib
 import json
@@ -609,13 +613,15 @@ def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-fl
             "--on-pass", hook, "--on-fail", hook])
         # tampered: the node boots with one more word than the tenant predicts from.
         extra = " airlock.loglevel=debug" if tampered else ""
-        for n in flow:
+        for i, n in enumerate(flow):
             n.files(a, tenant_kernel and not tenant)
             if tenant:
                 n.disk = tenant.make_disk(n)
+                if hasattr(tenant, "prepare"):  # its own IPsec tree (ipsec_tenant.py)
+                    tenant.prepare(n, i, ver)
             n.tpm = Swtpm(os.path.join(n.work, "tpm"), banks=a.banks, ek=True)
             n.tpm.start()
-            qemu_extra = []
+            qemu_extra = list(tenant.qemu_args(n, i)) if hasattr(tenant, "qemu_args") else []
             if n.disk:
                 qemu_extra += ["-drive", "file=%s,if=none,id=data,format=raw" % n.disk,
                                "-device", "virtio-blk-pci,drive=data"]
@@ -748,6 +754,8 @@ def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-fl
             end = min(n.vm.t0 + n.t["tenant up"] for n in flow)
             check(label + "the nodes attested at the same time (windows overlap by %.1f s)"
                   % (end - start), end > start)
+        if tenant and hasattr(tenant, "after"):
+            tenant.after(check, label, flow, ver)
         if capture:
             for n in flow:
                 n.vm.close()  # QEMU flushes the capture when it exits
@@ -784,6 +792,20 @@ def debian_flows(a, work):
         verifier_flow(a, work, name=name, tenant=tenant)
 
 
+def ipsec_flow(a, work):
+    """Issue 7's IPsec part (ipsec_tenant.py): two attested nodes, a strongSwan tunnel
+    between their tenants over a private link, torn down when the verifier fails one."""
+    from ipsec_tenant import IpsecTenant
+    d = os.path.join(work, "ipsec-build")
+    os.makedirs(d)
+    try:
+        tenant = IpsecTenant(a, d)
+    except Failure as e:
+        check("ipsec: build the IPsec tenant", False, str(e))
+        return
+    verifier_flow(a, work, name="ipsec", nodes=2, tenant=tenant, launch=tenant.launch)
+
+
 def no_nic(a, work):
     """No network interface: a clear, measured failure, not a hang."""
     vm, tpm = boot(a, work, "nonic", "airlock.registrar=10.0.2.2:8890 airlock.shell=1 "
@@ -816,7 +838,8 @@ def main():
     ap.add_argument("--verifier", help="airlock-verifier: check its predicted policy on the flow")
     ap.add_argument("--tenant-kernel", help="the test tenant's kernel (tests/tenant/kernel.config):"
                     " the verifier flows' tenant opens a LUKS2 disk with it")
-    ap.add_argument("--only", choices=["flow", "verifier-flow", "four-nodes", "debian-tenant"],
+    ap.add_argument("--only", choices=["flow", "verifier-flow", "four-nodes", "debian-tenant",
+                                       "ipsec"],
                     help="only one flow (make demo runs verifier-flow)")
     a = ap.parse_args()
     a.peer = os.path.abspath(a.peer)
@@ -828,6 +851,8 @@ def main():
             verifier_flow(a, work, nodes=4, name="four-nodes")
         elif a.only == "debian-tenant":
             debian_flows(a, work)
+        elif a.only == "ipsec":
+            ipsec_flow(a, work)
         elif a.only != "verifier-flow":
             full_flow(a, work)
         if a.verifier and a.only in (None, "verifier-flow"):
@@ -838,6 +863,7 @@ def main():
                 verifier_flow(a, work, foreign_ek_ca=True)
                 verifier_flow(a, work, nodes=4, name="four-nodes")
                 debian_flows(a, work)
+                ipsec_flow(a, work)
         if not a.only:
             refused(a, work)
             no_client_ca(a, work)
