@@ -31,7 +31,7 @@ static bool regular_file(const char *path)
 
 void revocation_arm(struct revocation *r, const char *payload_dir, const char *work_dir)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], dir[PATH_MAX], work[PATH_MAX], err[256];
 	bool too_big = false;
 	uint8_t *pem;
 	size_t len = 0;
@@ -40,15 +40,16 @@ void revocation_arm(struct revocation *r, const char *payload_dir, const char *w
 	r->cert = NULL;
 	r->cert_len = 0;
 	r->dir[0] = r->work[0] = '\0';
-	if (!payload_dir || strlen(payload_dir) >= sizeof(r->dir) ||
-	    strlen(work_dir) >= sizeof(r->work)) {
-		log_err("agent: payload or state directory path over %zu bytes: revocation "
-			"notices will be refused", sizeof(r->dir) - 1);
+	/* Absolute: the actions run in the payload directory and get the notice's path. */
+	if (!payload_dir || !realpath(payload_dir, dir) || !realpath(work_dir, work) ||
+	    strlen(dir) >= sizeof(r->dir) || strlen(work) >= sizeof(r->work)) {
+		log_err("agent: payload or state directory missing or its path over %zu bytes: "
+			"revocation notices will be refused", sizeof(r->dir) - 1);
 		return;
 	}
-	memcpy(r->dir, payload_dir, strlen(payload_dir) + 1);
-	memcpy(r->work, work_dir, strlen(work_dir) + 1);
-	snprintf(path, sizeof(path), "%s/%s", payload_dir, REVOCATION_CERT_FILE);
+	memcpy(r->dir, dir, strlen(dir) + 1);
+	memcpy(r->work, work, strlen(work) + 1);
+	snprintf(path, sizeof(path), "%s/%s", r->dir, REVOCATION_CERT_FILE);
 	if (!regular_file(path)) {
 		log_info("agent: the payload has no %s: revocation notices will be refused",
 			 REVOCATION_CERT_FILE);
@@ -58,6 +59,12 @@ void revocation_arm(struct revocation *r, const char *payload_dir, const char *w
 	if (!pem) {
 		log_warn("agent: cannot read the payload's %s%s: revocation notices will be "
 			 "refused", REVOCATION_CERT_FILE, too_big ? " (over 8 KiB)" : "");
+		return;
+	}
+	if (rs_cert_check((const char *)pem, len, err, sizeof(err)) != KC_OK) {
+		log_warn("agent: the payload's %s: %s: revocation notices will be refused",
+			 REVOCATION_CERT_FILE, err);
+		free(pem);
 		return;
 	}
 	r->cert = (char *)pem;
@@ -98,9 +105,9 @@ static int action_names(const struct revocation *r, char names[][REVOCATION_ACTI
 		while (i < len && b[i] != ',' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' &&
 		       b[i] != '\r')
 			i++;
-		if (i - start > REVOCATION_ACTION_NAME_MAX || b[start] == '.') {
+		if (i - start > REVOCATION_ACTION_NAME_MAX || b[start] == '.' || b[start] == '-') {
 			snprintf(why, whylen, "%s: entry at byte %zu is not an action name "
-				 "(1..%d of A-Z a-z 0-9 . _ -, not starting with '.')",
+				 "(1..%d of A-Z a-z 0-9 . _ -, not starting with '.' or '-')",
 				 REVOCATION_ACTION_LIST, start, REVOCATION_ACTION_NAME_MAX);
 			goto out;
 		}
@@ -141,10 +148,24 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* The runner: one action after another, each bounded; its exit status says how far it got. */
+/* The runner keeps nothing of the agent's: no listening socket, no client connection. */
+static void close_inherited_fds(void)
+{
+	long max = sysconf(_SC_OPEN_MAX);
+
+	for (long fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+		close((int)fd);
+}
+
+/*
+ * The runner (leader of its own process group): one action after another, each
+ * bounded; on a timeout it kills the group, itself and whatever the action started
+ * included. Its exit status says how far it got.
+ */
 static void run_actions(const char *dir, const char *json, char names[][REVOCATION_ACTION_NAME_MAX + 1],
 			unsigned n)
 {
+	close_inherited_fds();
 	for (unsigned i = 0; i < n; i++) {
 		double deadline = now_s() + REVOCATION_ACTION_TIMEOUT_S;
 		int status = 0;
@@ -163,10 +184,10 @@ static void run_actions(const char *dir, const char *json, char names[][REVOCATI
 			if (w == pid)
 				break;
 			if ((w < 0 && errno != EINTR) || now_s() > deadline) {
-				kill(pid, SIGKILL);
-				waitpid(pid, &status, 0);
-				log_err("agent: revocation action %s ran longer than %d s; killed, "
-					"the rest skipped", names[i], REVOCATION_ACTION_TIMEOUT_S);
+				log_err("agent: revocation action %s ran longer than %d s; killed with "
+					"what it started, the rest skipped", names[i],
+					REVOCATION_ACTION_TIMEOUT_S);
+				kill(0, SIGKILL);
 				_exit(101);
 			}
 			usleep(20000);
@@ -210,7 +231,7 @@ int revocation_receive(struct revocation *r, const char *msg, size_t msg_len, co
 	char err[256];
 	cJSON *j = NULL;
 	unsigned n = 0;
-	int status = 400;
+	int status = 400, rc;
 	pid_t pid;
 
 	if (!r->cert) {
@@ -220,9 +241,10 @@ int revocation_receive(struct revocation *r, const char *msg, size_t msg_len, co
 		status = 409;
 		goto out;
 	}
-	if (rs_verify(r->cert, r->cert_len, msg, msg_len, sig, sig_len, err, sizeof(err)) !=
-	    KC_OK) {
+	rc = rs_verify(r->cert, r->cert_len, msg, msg_len, sig, sig_len, err, sizeof(err));
+	if (rc != KC_OK) {
 		snprintf(why, whylen, "revocation notice refused: %s", err);
+		status = rc == KC_ERR_KEY ? 409 : 400;
 		goto out;
 	}
 	j = cJSON_ParseWithLength(msg, msg_len);
@@ -254,7 +276,9 @@ int revocation_receive(struct revocation *r, const char *msg, size_t msg_len, co
 		goto out;
 	}
 	slot->seq = ++r->seq;
-	snprintf(slot->json, sizeof(slot->json), "%s/revocation-%u.json", r->work, slot->seq);
+	/* The pid too: a file left by an earlier agent in a kept state directory is no clash. */
+	snprintf(slot->json, sizeof(slot->json), "%s/revocation-%ld-%u.json", r->work,
+		 (long)getpid(), slot->seq);
 	if (write_notice(slot->json, msg, msg_len) != 0) {
 		snprintf(why, whylen, "cannot write %s: %s", slot->json, strerror(errno));
 		status = 500;
@@ -293,9 +317,10 @@ void revocation_poll(struct revocation *r)
 		if (!s->pid)
 			continue;
 		w = waitpid(s->pid, &status, WNOHANG);
-		if (w == 0 && now_s() > s->deadline) {
+		if (w == 0 && now_s() > s->deadline && !s->killed) {
+			/* Reaped on a later call: a process stuck in the kernel must not stall the API. */
 			kill(-s->pid, SIGKILL);
-			w = waitpid(s->pid, &status, 0);
+			s->killed = 1;
 			log_err("agent: revocation notice %u: actions past their time; killed", s->seq);
 		}
 		if (w == 0 || (w < 0 && errno == EINTR))
@@ -303,18 +328,23 @@ void revocation_poll(struct revocation *r)
 		if (w == s->pid && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			log_info("agent: revocation notice %u: all actions done", s->seq);
 		unlink(s->json);
-		s->pid = 0;
+		memset(s, 0, sizeof(*s));
 	}
 }
 
 void revocation_free(struct revocation *r)
 {
-	for (unsigned i = 0; i < REVOCATION_RUNNERS; i++)
-		if (r->run[i].pid) {
-			kill(-r->run[i].pid, SIGKILL);
-			waitpid(r->run[i].pid, NULL, 0);
-			unlink(r->run[i].json);
-		}
+	for (unsigned i = 0; i < REVOCATION_RUNNERS; i++) {
+		struct revocation_runner *s = &r->run[i];
+
+		if (!s->pid)
+			continue;
+		kill(-s->pid, SIGKILL);
+		/* Bounded: up to 2 s for the kill to land, then leave it to init. */
+		for (int t = 0; t < 100 && waitpid(s->pid, NULL, WNOHANG) == 0; t++)
+			usleep(20000);
+		unlink(s->json);
+	}
 	free(r->cert);
 	memset(r, 0, sizeof(*r));
 }

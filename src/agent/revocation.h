@@ -27,9 +27,10 @@
 
 struct revocation_runner {
 	pid_t pid;      /* 0: free */
+	int killed;     /* past its deadline, SIGKILL sent; waiting to reap it */
 	double deadline;
 	unsigned seq;
-	char json[1100];
+	char json[1200];
 };
 
 struct revocation {
@@ -50,9 +51,9 @@ void revocation_arm(struct revocation *r, const char *payload_dir, const char *w
 /*
  * A notice as the verifier sent it. Returns the HTTP status to answer:
  * 200 accepted (actions started, or none to run), 400 not signed by the
- * payload's certificate or not a JSON object, 409 no certificate to check
- * it with, 503 too many notices still running actions, 500 out of
- * resources. why says what happened, for the answer and the console.
+ * payload's certificate or not a JSON object, 409 no usable certificate to
+ * check it with, 503 too many notices still running actions, 500 a bad
+ * action_list or out of resources. why says what happened, for the answer and the console.
  */
 int revocation_receive(struct revocation *r, const char *msg, size_t msg_len, const char *sig,
 		       size_t sig_len, char *why, size_t whylen);

@@ -77,14 +77,56 @@ out:
 	return ret;
 }
 
+/* One PEM certificate with an RSA key of the sizes we take, into crt: KC_OK or KC_ERR_KEY. */
+static int load_cert(mbedtls_x509_crt *crt, const char *cert_pem, size_t cert_len, char *err,
+		     size_t errlen)
+{
+	unsigned char pem[RS_CERT_MAX + 1];
+	size_t bits;
+	int r;
+
+	memcpy(pem, cert_pem, cert_len);
+	pem[cert_len] = '\0';
+	r = mbedtls_x509_crt_parse(crt, pem, cert_len + 1);
+	if (r != 0) {
+		lib_err(err, errlen, "the revocation certificate does not parse (mbedtls -0x%04x); "
+			"need one X.509 certificate in PEM", lib_mbed_code(r));
+		return KC_ERR_KEY;
+	}
+	bits = mbedtls_pk_get_bitlen(&crt->pk);
+	if (mbedtls_pk_get_type(&crt->pk) != MBEDTLS_PK_RSA || bits < KC_RSA_MIN_BITS ||
+	    bits > KC_RSA_MAX_BITS) {
+		lib_err(err, errlen, "the revocation certificate's key is %s-%zu; need RSA with "
+			"%d..%d bits", mbedtls_pk_get_name(&crt->pk), bits, KC_RSA_MIN_BITS,
+			KC_RSA_MAX_BITS);
+		return KC_ERR_KEY;
+	}
+	return KC_OK;
+}
+
+int rs_cert_check(const char *cert_pem, size_t cert_len, char *err, size_t errlen)
+{
+	mbedtls_x509_crt crt;
+	int ret = KC_ERR_INPUT;
+
+	mbedtls_x509_crt_init(&crt);
+	if (!cert_pem || cert_len > RS_CERT_MAX) {
+		lib_err(err, errlen, "no certificate, or one over %d bytes", RS_CERT_MAX);
+		goto out;
+	}
+	ret = load_cert(&crt, cert_pem, cert_len, err, errlen);
+out:
+	mbedtls_x509_crt_free(&crt);
+	return ret;
+}
+
 int rs_verify(const char *cert_pem, size_t cert_len, const char *msg, size_t len,
 	      const char *sig_b64, size_t sig_len, char *err, size_t errlen)
 {
 	unsigned char hash[SHA256_LEN], sig[KC_RSA_MAX_BYTES + 3];
-	unsigned char pem[RS_CERT_MAX + 1];
 	mbedtls_x509_crt crt;
 	mbedtls_rsa_context *rsa;
-	size_t bits, slen = 0;
+	size_t slen = 0;
 	int ret = KC_ERR_INPUT, r;
 
 	mbedtls_x509_crt_init(&crt);
@@ -94,23 +136,9 @@ int rs_verify(const char *cert_pem, size_t cert_len, const char *msg, size_t len
 			"over %d bytes", RS_CERT_MAX, RS_MSG_MAX);
 		goto out;
 	}
-	memcpy(pem, cert_pem, cert_len);
-	pem[cert_len] = '\0';
-	ret = KC_ERR_KEY;
-	r = mbedtls_x509_crt_parse(&crt, pem, cert_len + 1);
-	if (r != 0) {
-		lib_err(err, errlen, "the revocation certificate does not parse (mbedtls -0x%04x); "
-			"need one X.509 certificate in PEM", lib_mbed_code(r));
+	ret = load_cert(&crt, cert_pem, cert_len, err, errlen);
+	if (ret != KC_OK)
 		goto out;
-	}
-	bits = mbedtls_pk_get_bitlen(&crt.pk);
-	if (mbedtls_pk_get_type(&crt.pk) != MBEDTLS_PK_RSA || bits < KC_RSA_MIN_BITS ||
-	    bits > KC_RSA_MAX_BITS) {
-		lib_err(err, errlen, "the revocation certificate's key is %s-%zu; need RSA with "
-			"%d..%d bits", mbedtls_pk_get_name(&crt.pk), bits, KC_RSA_MIN_BITS,
-			KC_RSA_MAX_BITS);
-		goto out;
-	}
 	rsa = mbedtls_pk_rsa(crt.pk);
 	ret = KC_ERR_AUTH;
 	if (sig_len > RS_SIG_B64_MAX ||

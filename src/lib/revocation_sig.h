@@ -20,6 +20,9 @@
 /* The notice text we sign or check. */
 #define RS_MSG_MAX 65536
 
+/* KC_OK when cert_pem is one X.509 certificate with an RSA key rs_verify takes; else KC_ERR_KEY (or KC_ERR_INPUT, oversized) with err. */
+int rs_cert_check(const char *cert_pem, size_t cert_len, char *err, size_t errlen);
+
 /* 0 with b64 holding the NUL-terminated signature; KC_ERR_* with err. */
 int rs_sign(const struct kc_nk *key, struct kc_rng *rng, const char *msg, size_t len,
 	    char *b64, size_t cap, char *err, size_t errlen);

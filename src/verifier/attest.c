@@ -631,15 +631,20 @@ out:
 	return ret;
 }
 
-void attest_post_revocation(const struct store_node *n, const struct attest_opts *o,
-			    struct kc_rng *rng, const char *body)
+int attest_post_revocation(const struct store_node *n, const struct attest_opts *o,
+			   struct kc_rng *rng, const char *body)
 {
 	cJSON *root = NULL, *res;
 	char path[128], why[300];
+	int ret = 0;
 
 	snprintf(path, sizeof(path), "/v%s/notifications/revocation",
 		 n->api_version[0] ? n->api_version : "2.1");
-	if (agent_call(n, o, rng, "POST", path, body, &root, &res, why, sizeof(why)) != ATTEST_PASS)
+	if (agent_call(n, o, rng, "POST", path, body, &root, &res, why, sizeof(why)) !=
+	    ATTEST_PASS) {
 		vlog("revocation notice to %s not delivered: %s", n->uuid, why);
+		ret = -1;
+	}
 	cJSON_Delete(root);
+	return ret;
 }

@@ -67,9 +67,9 @@ int attest_node(struct store *s, struct kc_rng *rng, const char *uuid, const str
 int attest_unreachable(struct store *s, const char *uuid, const char *reason, char *err,
 		       size_t errlen);
 
-/* POST a revocation notice (revocation_notice.h) to n's agent; best effort, logged. */
-void attest_post_revocation(const struct store_node *n, const struct attest_opts *o,
-			    struct kc_rng *rng, const char *body);
+/* POST a revocation notice (revocation_notice.h) to n's agent: 0 when it took it (2xx), else -1, logged. */
+int attest_post_revocation(const struct store_node *n, const struct attest_opts *o,
+			   struct kc_rng *rng, const char *body);
 
 /* Frees this thread's TLS client (our certificate and key), if it made one. */
 void attest_tls_free(void);

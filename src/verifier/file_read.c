@@ -45,6 +45,8 @@ uint8_t *file_read(const char *path, size_t max, size_t *len, char *err, size_t 
 fail:
 	if (fd >= 0)
 		close(fd);
+	if (b)
+		explicit_bzero(b, got); /* a partly read key file */
 	free(b);
 	return NULL;
 }

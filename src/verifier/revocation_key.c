@@ -17,6 +17,43 @@
 #define CERT_END "-----END CERTIFICATE-----\n"
 #define FILE_MAX (KC_PRIV_PEM_MAX + RS_CERT_MAX)
 
+static int fsync_dir(const char *path, char *err, size_t errlen)
+{
+	char dir[4096];
+	char *slash;
+	int fd, ret = -1;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0)
+		snprintf(err, errlen, "cannot sync the directory of %s: %s", path, strerror(errno));
+	else
+		ret = 0;
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* The state directory holds the key: ours, and nobody else may write into it. */
+static int check_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0) {
+		snprintf(err, errlen, "cannot stat state directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		snprintf(err, errlen, "state directory %s must be a directory of this user that "
+			 "group and others cannot write (chmod 700 it)", dir);
+		return -1;
+	}
+	return 0;
+}
+
 /* Key and certificate in one file, so no reader ever pairs a key with another's certificate. */
 static int create(const char *path, struct kc_rng *rng, char *err, size_t errlen)
 {
@@ -41,8 +78,14 @@ static int create(const char *path, struct kc_rng *rng, char *err, size_t errlen
 		snprintf(err, errlen, "state directory path too long: %s", path);
 		goto out;
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || write(fd, key, strlen(key)) != (ssize_t)strlen(key) ||
+	/* Ours alone: a file already there (stale or planted) is never written into. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create %s: %s%s", tmp, strerror(errno),
+			 errno == EEXIST ? " (left by a crash? remove it)" : "");
+		goto out;
+	}
+	if (write(fd, key, strlen(key)) != (ssize_t)strlen(key) ||
 	    write(fd, cert, strlen(cert)) != (ssize_t)strlen(cert) || fsync(fd) != 0) {
 		snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
 		goto out;
@@ -52,6 +95,9 @@ static int create(const char *path, struct kc_rng *rng, char *err, size_t errlen
 		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
 		goto out;
 	}
+	/* The name must outlive a crash: payloads may already carry the certificate. */
+	if (fsync_dir(path, err, errlen) != 0)
+		goto out;
 	ret = 0;
 out:
 	if (fd >= 0) {
@@ -86,7 +132,8 @@ int revkey_open(const char *state_dir, struct kc_rng *rng, struct revkey *rk, ch
 			 strerror(errno));
 		goto out;
 	}
-	if (access(path, F_OK) != 0 && create(path, rng, err, errlen) != 0)
+	if (check_dir(state_dir, err, errlen) != 0 ||
+	    (access(path, F_OK) != 0 && create(path, rng, err, errlen) != 0))
 		goto out;
 	buf = file_read(path, FILE_MAX, &len, err, errlen);
 	if (!buf)

@@ -150,8 +150,10 @@ static void on_failure(struct store *st, struct kc_rng *rng, const char *uuid, c
 	static __thread struct store_node n;
 	struct notify_list l = { .failed = uuid };
 	char err[300], *body = NULL;
-	size_t sent = 0;
+	size_t took = 0, tried = 0;
 
+	/* Hooks and webhook first: they must not wait for slow nodes. */
+	announce(uuid, "fail", reason);
 	if (store_get(st, uuid, &n, err, sizeof(err)) != 1)
 		goto out;
 	explicit_bzero(n.v_key, sizeof(n.v_key));
@@ -165,18 +167,19 @@ static void on_failure(struct store *st, struct kc_rng *rng, const char *uuid, c
 	if (store_each(st, collect, &l, err, sizeof(err)) != 0)
 		vlog("revocation notice for %s: listing the nodes failed (%s); notifying %zu",
 		     uuid, err, l.n);
+	/* One after another, each within the agent timeout; not retried (as Keylime). */
 	for (size_t i = 0; i < l.n && !S.stop; i++) {
 		if (store_get(st, l.uuid[i], &n, err, sizeof(err)) != 1)
 			continue;
 		explicit_bzero(n.v_key, sizeof(n.v_key));
-		attest_post_revocation(&n, &S.o->attest, rng, body);
-		sent++;
+		tried++;
+		if (attest_post_revocation(&n, &S.o->attest, rng, body) == 0)
+			took++;
 	}
-	vlog("%s: signed revocation notice sent to %zu node(s)", uuid, sent);
+	vlog("%s: signed revocation notice taken by %zu of %zu node(s)", uuid, took, tried);
 out:
 	free(body);
 	free(l.uuid);
-	announce(uuid, "fail", reason);
 }
 
 static void *worker(void *arg)

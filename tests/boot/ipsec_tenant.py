@@ -100,7 +100,7 @@ airlock-agent --host --config /run/agent.conf --state-dir /run/agent --eventlog 
     --ima-log /nonexistent >/run/agent.log 2>&1 &
 echo "tenant: agent started"
 # The receiver: hash whatever arrives on the inner address and answer with the hash.
-( while :; do nc -l -p 5001 -e /bin/busybox sha256sum; done ) >/dev/null 2>&1 &
+( while :; do nc -l -p 5001 -e /bin/busybox sha256sum || sleep 1; done ) >/dev/null 2>&1 &
 echo "tenant: ready"
 exec sh </dev/console >/dev/console 2>&1
 """
@@ -377,11 +377,16 @@ class IpsecTenant:
               "signed revocation notice: revocation for agent %s" % a.os_uuid in out, out)
         check(label + "node B has no SA and no connection to A left",
               "ESTABLISHED" not in out and "nodeA:" not in out, out)
+        # B sent its DELETE; A drops its SA and route when that arrives.
+        out, _ = a.vm.shell("for i in $(seq 1 50); do [ -z \"$(swanctl --list-sas)\" ] && "
+                            "echo A-HAS-NO-SA && break; sleep 0.2; done", 60)
+        check(label + "node A has no SA left either (B's DELETE)", "A-HAS-NO-SA" in out, out)
         out, _ = a.vm.shell(send, 60)
         check(label + "after the teardown the transfer fails again",
               "unreachable" in out and not re.search(r"^got ([0-9a-f]{64})", out, re.M), out)
         out, rc = a.vm.shell("swanctl --initiate --child inner --timeout 10", 60)
-        check(label + "node A cannot bring the tunnel back (B refuses it)", rc != 0, out)
+        check(label + "node A cannot bring the tunnel back (B answers NO_PROPOSAL_CHOSEN)",
+              rc != 0 and "NO_PROPOSAL_CHOSEN" in out, out)
         a.vm.close()  # QEMU flushes the link capture when it exits
         pcap = open(os.path.join(a.work, "link.pcap"), "rb").read()
         # IPv4 after the Ethernet type; the protocol byte 9 into the IP header.

@@ -199,7 +199,8 @@ start_verifier mismatch --ek-ca "$work/trust" && start_agent mismatch "$u2" --ak
 	check "mismatch: report names PCR 8, expected and actual" \
 		grep -q "PCR 8 mismatch: expected 0000000000000000000000000000000000000000000000000000000000000000, got $(pcr8)" "$work/show2.txt"
 	check "mismatch: fail hook ran" wait_grep 5 "^$u2 fail PCR 8 mismatch" "$work/hooks.log"
-	check "mismatch: the agent got the revocation notice" wait_grep 10 "revocation" "$run/agent.err"
+	check "mismatch: the agent got the revocation notice (and, without V, no certificate for it)" \
+		wait_grep 10 "no certificate to check it with (no payload yet)" "$run/agent.err"
 	stop_pid "$agent_pid"; agent_pid=
 	check "mismatch: no handoff without V" sh -c "! grep -q 'sha256=.* size=100000' '$run/agent.out'"
 	stop_pid "$ver_pid"; ver_pid=
@@ -222,12 +223,19 @@ start_verifier revocation --ek-ca "$work/trust" && start_agent revhost "$uh" --h
 		"openssl x509 -in '$rv/pl/RevocationNotifier-cert.crt' -noout -subject | grep -q RevocationNotifier"
 	check "revocation: the key file is private (0600)" \
 		test "$(stat -c %a "$state/revocation-notifier.pem")" = 600
+	mkdir -m 700 "$rv/open-state"; chmod 777 "$rv/open-state"
+	"$verifier" --state "$rv/open-state" revocation-cert >"$rv/open.out" 2>&1
+	check "revocation-cert refuses a state directory others can write (exit 1), makes no key" sh -c \
+		"test $? = 1 && grep -q 'group and others cannot write' '$rv/open.out' && ! ls '$rv/open-state' | grep -q pem"
 	printf '#!/bin/sh\necho autorun ran\n' >"$rv/pl/autorun.sh"
 	printf 'local_action_record.sh\n' >"$rv/pl/action_list"
 	cat >"$rv/pl/local_action_record.sh" <<EOA
 #!/bin/sh
-# A revocation action: keep the notice it was given.
-cp "\$1" "$rv/notice.\$(date +%s%N).json"
+# A revocation action: keep the notice it was given, and what the agent's runner
+# process (its parent, a fork of the agent) holds open.
+t=\$(date +%s%N)
+for f in /proc/\$PPID/fd/*; do readlink "\$f"; done >"$rv/fds.\$t.txt"
+cp "\$1" "$rv/notice.\$t.json"
 EOA
 	(cd "$rv/pl" && python3 -c 'import sys, zipfile
 z = zipfile.ZipFile(sys.argv[1], "w")
@@ -254,11 +262,13 @@ m = json.load(open(sys.argv[1]))
 assert m["type"] == "revocation" and m["agent_id"] == sys.argv[2], m
 assert m["ip"] == "127.0.0.1" and "PCR 8 mismatch" in m["reason"] and m["event_time"], m' \
 			"$n" "$uf"
+		check "revocation: the action runner holds none of the agent's sockets" sh -c \
+			"cat '$rv'/fds.*.txt | grep -q . && ! cat '$rv'/fds.*.txt | grep -q socket"
 		check "revocation: the host agent says it checked the signature" \
 			grep -q "signed revocation notice: revocation for agent $uf" "$host_run/agent.err"
 		check "revocation: all actions done" wait_grep 10 "all actions done" "$host_run/agent.err"
-		check "revocation: the verifier sent it to both nodes" \
-			wait_grep 10 "$uf: signed revocation notice sent to 2 node(s)" "$work/revocation.verifier.log"
+		check "revocation: the verifier sent it to both nodes; the host agent took it" \
+			wait_grep 10 "$uf: signed revocation notice taken by 1 of 2 node(s)" "$work/revocation.verifier.log"
 		check "revocation: the failed node (no payload) refuses it: nothing to check it with" \
 			wait_grep 10 "no certificate to check it with (no payload yet)" "$run/agent.err"
 		stop_pid "$agent_pid"; agent_pid=

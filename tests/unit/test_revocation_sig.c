@@ -245,6 +245,11 @@ static void test_verify_refuses_bad_certificates(void **state)
 	assert_int_equal(rs_verify(pem, strlen(pem), MSG, strlen(MSG), b64, strlen(b64), err,
 				   sizeof(err)), KC_ERR_KEY);
 	assert_non_null(strstr(err, "need RSA"));
+	/* What the agent checks when a payload arrives, before any notice. */
+	assert_int_equal(rs_cert_check(pem, strlen(pem), err, sizeof(err)), KC_ERR_KEY);
+	assert_int_equal(rs_cert_check("", 0, err, sizeof(err)), KC_ERR_KEY);
+	assert_int_equal(rs_cert_check(F.cert, strlen(F.cert), err, sizeof(err)), KC_OK);
+	assert_int_equal(rs_cert_check(F.cert, RS_CERT_MAX + 1, err, sizeof(err)), KC_ERR_INPUT);
 	BIO_free(b);
 	X509_free(x);
 	EVP_PKEY_free(ec);
