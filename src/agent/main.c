@@ -446,15 +446,18 @@ int main(int argc, char **argv)
 				/* Fail safe and say so: no kexec, the refusal in the next quote. */
 				payload_measure_refusal(&a);
 				a.phase = AGENT_FAILED;
-			} else if (revocation_arm(&a.rev, payload_dir(&a), a.opt.state_dir),
-				   payload_is_compat(&a)) {
-				if (payload_run_autorun(&a) != 0)
-					log_warn("agent: autorun.sh failed; still serving quotes");
-				a.phase = AGENT_DONE;
-			} else if (a.opt.mode == AGENT_MODE_HOST) {
-				log_info("agent: payload unpacked in %s (host mode: no kexec)",
-					 a.opt.state_dir);
-				a.phase = AGENT_DONE;
+			} else {
+				revocation_arm(&a.rev, payload_dir(&a), a.opt.state_dir);
+				if (payload_is_compat(&a)) {
+					if (payload_run_autorun(&a) != 0)
+						log_warn("agent: autorun.sh failed; still serving "
+							 "quotes");
+					a.phase = AGENT_DONE;
+				} else if (a.opt.mode == AGENT_MODE_HOST) {
+					log_info("agent: payload unpacked in %s (host mode: no kexec)",
+						 a.opt.state_dir);
+					a.phase = AGENT_DONE;
+				}
 			}
 		}
 		revocation_poll(&a.rev);

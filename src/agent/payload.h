@@ -32,9 +32,9 @@ bool payload_is_compat(const struct agent *a);
 int payload_handoff(struct agent *a);
 /* Keylime compatibility: sh autorun.sh in the payload directory, bounded in time. */
 int payload_run_autorun(struct agent *a);
-/* Removes the unpacked payload (keys included) and frees the state. */
 /* The unpacked payload's directory, once payload_prepare succeeded; else NULL. */
 const char *payload_dir(const struct agent *a);
+/* Removes the unpacked payload (keys included) and frees the state. */
 void payload_free(struct agent *a);
 
 #endif

@@ -73,6 +73,11 @@ void revocation_arm(struct revocation *r, const char *payload_dir, const char *w
 		 REVOCATION_CERT_FILE);
 }
 
+static bool is_separator(uint8_t c)
+{
+	return c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 /* action_list: names separated by commas or white space (Keylime writes either). */
 static int action_names(const struct revocation *r, char names[][REVOCATION_ACTION_NAME_MAX + 1],
 			unsigned *n, char *why, size_t whylen)
@@ -96,14 +101,12 @@ static int action_names(const struct revocation *r, char names[][REVOCATION_ACTI
 	while (i < len) {
 		size_t start, k;
 
-		while (i < len && (b[i] == ',' || b[i] == ' ' || b[i] == '\t' || b[i] == '\n' ||
-				   b[i] == '\r'))
+		while (i < len && is_separator(b[i]))
 			i++;
 		if (i == len)
 			break;
 		start = i;
-		while (i < len && b[i] != ',' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' &&
-		       b[i] != '\r')
+		while (i < len && !is_separator(b[i]))
 			i++;
 		if (i - start > REVOCATION_ACTION_NAME_MAX || b[start] == '.' || b[start] == '-') {
 			snprintf(why, whylen, "%s: entry at byte %zu is not an action name "

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Revocation notice signatures; see revocation_sig.h. */
 #include "revocation_sig.h"
+#include "digest.h"
 #include "lib_err.h"
 
 #include <stdarg.h>
@@ -13,13 +14,6 @@
 #include <mbedtls/x509_crt.h>
 
 #define SHA256_LEN 32
-
-static int sha256(const char *msg, size_t len, unsigned char out[SHA256_LEN])
-{
-	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
-
-	return md ? mbedtls_md(md, (const unsigned char *)(len ? msg : ""), len, out) : -1;
-}
 
 /*
  * PSS.MAX_LENGTH in Python's cryptography: emLen - hLen - 2, where emLen is
@@ -53,7 +47,7 @@ int rs_sign(const struct kc_nk *key, struct kc_rng *rng, const char *msg, size_t
 	}
 	rsa = mbedtls_pk_rsa(key->pk);
 	ret = KC_ERR_CRYPTO;
-	if (sha256(msg, len, hash) != 0) {
+	if (digest(TPM_ALG_SHA256, msg, len, hash) != 0) {
 		lib_err(err, errlen, "SHA-256 failed");
 		goto out;
 	}
@@ -149,7 +143,7 @@ int rs_verify(const char *cert_pem, size_t cert_len, const char *msg, size_t len
 			mbedtls_rsa_get_len(rsa));
 		goto out;
 	}
-	if (sha256(msg, len, hash) != 0) {
+	if (digest(TPM_ALG_SHA256, msg, len, hash) != 0) {
 		lib_err(err, errlen, "SHA-256 failed");
 		ret = KC_ERR_CRYPTO;
 		goto out;

@@ -138,7 +138,6 @@ int revkey_open(const char *state_dir, struct kc_rng *rng, struct revkey *rk, ch
 	buf = file_read(path, FILE_MAX, &len, err, errlen);
 	if (!buf)
 		goto out;
-	buf[len] = '\0'; /* file_read leaves room for it */
 	cb = strstr((char *)buf, CERT_BEGIN);
 	ce = cb ? strstr(cb, CERT_END) : NULL;
 	if (strncmp((char *)buf, KEY_BEGIN, strlen(KEY_BEGIN)) != 0 || !ce ||
