@@ -101,7 +101,7 @@ test: image unit-tests fuzzers $(TB)/host/tpm-measure $(TB)/host/tpm-agent-test 
 			boot-coreboot residue reproducible)
 	$(MAKE) BOARD=qemu-ovmf image
 	$(MAKE) BOARD=qemu-coreboot image
-	TEST_LOGS=$(TB)/logs $(TOP)/tests/run $(TEST_SUITES)
+	TEST_LOGS=$(TB)/logs $(TOP)/tests/hermetic $(TOP)/tests/run $(TEST_SUITES)
 
 bench: $(DEPS)/mbedtls-host.stamp
 	mkdir -p $(TB)/bench
@@ -127,7 +127,7 @@ bench: $(DEPS)/mbedtls-host.stamp
 # from its parts, V on the first good quote, kexec into a test tenant that opens
 # its LUKS2 disk with the delivered key; no key in a capture of its traffic.
 demo: image $(TB)/host/kl-peer $(HOSTBIN)/airlock-verifier $(TB)/tenant/bzImage
-	$(TOP)/tests/boot/test_boot.py --image $(OUT) --peer $(TB)/host/kl-peer --only verifier-flow \
+	$(TOP)/tests/hermetic $(TOP)/tests/boot/test_boot.py --image $(OUT) --peer $(TB)/host/kl-peer --only verifier-flow \
 		--verifier $(HOSTBIN)/airlock-verifier --tenant-kernel $(TB)/tenant/bzImage --logs $(O)/demo
 	@echo "demo: console log in $(O)/demo/boot.*/verifier-flow/node.console.log"
 

@@ -48,8 +48,37 @@ def accel():
     return os.environ.get("AIRLOCK_QEMU_ACCEL", "tcg")
 
 
+class SwtpmCA:
+    """A local CA of the test's own that signs its swtpms' EK certificates: never the
+    machine's (/etc/swtpm_setup.conf points swtpm_setup at a system directory that a
+    fresh machine has empty and another run may change). The first TPM made with it
+    creates the CA; then trust(dir) copies its root and issuer for a verifier."""
+
+    def __init__(self, workdir):
+        self.dir = os.path.join(workdir, "swtpm-ca")
+        state = os.path.join(self.dir, "state")
+        os.makedirs(state, exist_ok=True)
+        conf = os.path.join(self.dir, "localca.conf")
+        with open(conf, "w") as f:
+            f.write("statedir = %s\nsigningkey = %s/signkey.pem\nissuercert = %s/issuercert.pem\n"
+                    "certserial = %s/certserial\n" % (state, state, state, state))
+        self.setup_conf = os.path.join(self.dir, "setup.conf")
+        with open(self.setup_conf, "w") as f:
+            f.write("create_certs_tool = /usr/bin/swtpm_localca\ncreate_certs_tool_config = %s\n"
+                    "create_certs_tool_options = /etc/swtpm-localca.options\n" % conf)
+        self.state = state
+
+    def trust(self, dest):
+        os.makedirs(dest, exist_ok=True)
+        for f in ("swtpm-localca-rootca-cert.pem", "issuercert.pem"):
+            src = os.path.join(self.state, f)
+            if not os.path.exists(src):
+                raise Failure("the test's swtpm CA has no %s yet (make a TPM with it first)" % f)
+            shutil.copy(src, dest)
+
+
 class Swtpm:
-    def __init__(self, workdir, banks="sha1,sha256", ek=True):
+    def __init__(self, workdir, banks="sha1,sha256", ek=True, ca=None):
         self.dir = os.path.join(workdir, "swtpm")
         os.makedirs(self.dir, exist_ok=True)
         self.state = os.path.join(self.dir, "state")
@@ -58,7 +87,11 @@ class Swtpm:
         self.log = os.path.join(self.dir, "swtpm.log")
         args = ["swtpm_setup", "--tpm2", "--tpmstate", self.state, "--pcr-banks", banks]
         if ek:
-            args += ["--create-ek-cert", "--create-platform-cert", "--lock-nvram"]
+            self.ca = ca or SwtpmCA(self.dir)
+            args += ["--create-ek-cert", "--create-platform-cert", "--lock-nvram",
+                     "--config", self.ca.setup_conf]
+        else:
+            args += ["--config", "/dev/null"]
         r = subprocess.run(args, capture_output=True, text=True, timeout=60)
         if r.returncode != 0:
             raise Failure("swtpm_setup failed: %s%s" % (r.stdout, r.stderr))

@@ -35,7 +35,7 @@ import base64
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import eventlog_replay  # noqa: E402
-from qemu import Failure, Qemu, Results, Swtpm, need  # noqa: E402
+from qemu import Failure, Qemu, Results, Swtpm, SwtpmCA, need  # noqa: E402
 from tenant import (TENANT_INIT, FileServer, Registrar, free_port, luks_disk,  # noqa: E402
                     newc, payload_zip, run_tenant, tenant_initrd)
 
@@ -598,15 +598,17 @@ def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-fl
     flow = [FlowNode(work, i, nodes > 1) for i in range(nodes)]
     ver = None
     try:
-        # swtpm_setup signs EK certificates with its local CA: the verifier trusts exactly that
-        # (or, foreign_ek_ca, a CA of its own that signed no EK).
+        # The nodes' EK certificates come from a CA of this run's own: the verifier trusts
+        # exactly that (or, foreign_ek_ca, a CA of its own that signed no EK).
+        swtpm_ca = SwtpmCA(work)
+        for n in flow:
+            n.tpm = Swtpm(os.path.join(n.work, "tpm"), banks=a.banks, ek=True, ca=swtpm_ca)
         ek_ca = os.path.join(work, "ek-ca")
         os.makedirs(ek_ca)
         if foreign_ek_ca:
             shutil.copy(os.path.join(ca_dir, "other-ca.pem"), ek_ca)
         else:
-            for f in ("swtpm-localca-rootca-cert.pem", "issuercert.pem"):
-                shutil.copy(os.path.join("/var/lib/swtpm-localca", f), ek_ca)
+            swtpm_ca.trust(ek_ca)
         ver = Verifier(a.verifier, work, ek_ca, [
             "--client-cert", os.path.join(ca_dir, "verifier.pem"),
             "--client-key", os.path.join(ca_dir, "verifier.key"),
@@ -619,7 +621,6 @@ def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-fl
                 n.disk = tenant.make_disk(n)
                 if hasattr(tenant, "prepare"):  # its own IPsec tree (ipsec_tenant.py)
                     tenant.prepare(n, i, ver)
-            n.tpm = Swtpm(os.path.join(n.work, "tpm"), banks=a.banks, ek=True)
             n.tpm.start()
             qemu_extra = list(tenant.qemu_args(n, i)) if hasattr(tenant, "qemu_args") else []
             if n.disk:

@@ -3,7 +3,7 @@
 
 # swtpm_local_ca DIR: from now on swtpm_start gives each TPM EK and platform
 # certificates signed by a local CA of the test's own in DIR (not the
-# machine's /var/lib/swtpm-localca); the first TPM creates the CA, whose root
+# machine's system-wide swtpm CA directory); the first TPM creates the CA, whose root
 # and issuer are then DIR/ca/swtpm-localca-rootca-cert.pem and
 # DIR/ca/issuercert.pem.
 swtpm_local_ca() {

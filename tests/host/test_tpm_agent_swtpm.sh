@@ -22,7 +22,7 @@ hex() { od -An -v -tx1 "$@" | tr -d ' \n'; }
 strhex() { printf %s "$1" | hex; }
 
 # EK certificates signed by a local CA of our own (not the machine's
-# /var/lib/swtpm-localca). swtpm-lib.sh runs `swtpm_setup ... --config
+# system-wide one). swtpm-lib.sh runs `swtpm_setup ... --config
 # /dev/null`; this wrapper adds what tests/boot/qemu.py's Swtpm passes for EK
 # certificates and our configuration (the last --config given wins).
 mkdir -p "$work/ca"

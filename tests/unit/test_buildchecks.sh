@@ -34,5 +34,25 @@ head -c 300 /dev/zero >"$work/out/initramfs.cpio"
 "$top/reproducible/sizes" "$work/out" 1000 100 >/dev/null && ok "sizes at the limit accepted" || ko "sizes at limit rejected"
 out=$("$top/reproducible/sizes" "$work/out" 999 100 2>&1) && ko "oversize bzImage accepted" ||
 	{ echo "$out" | grep -q "bzImage is 1000 bytes, over the 999-byte limit" && ok "oversize bzImage rejected" || ko "sizes message: $out"; }
+# Hermetic tests: nothing names the machine's swtpm CA directory (a fresh machine has
+# it empty; another run may change it), and tests/hermetic keeps a swtpm_setup that
+# forgets its own --config away from it.
+sysca=/var/lib/swtpm-$(echo localca)
+hits=$(grep -rlF "$sysca" "$top/tests" "$top/Makefile" "$top/make.sh" "$top/reproducible" \
+	"$top/.ci" "$top/src" 2>/dev/null)
+[ -z "$hits" ] && ok "no test, build or CI file names the system swtpm CA directory" ||
+	ko "these name the system swtpm CA directory: $hits"
+before=$(ls -A "$sysca" 2>/dev/null | sort | tr '\n' ' ')
+if command -v swtpm_setup >/dev/null; then
+	mkdir -p "$work/tpm"
+	out=$("$top/tests/hermetic" sh -c 'swtpm_setup --tpm2 --tpmstate "$1" --create-ek-cert \
+		--pcr-banks sha256 >/dev/null 2>&1 && test -s "$XDG_CONFIG_HOME/ca/issuercert.pem" && echo made' \
+		sh "$work/tpm" 2>&1)
+	[ "$out" = made ] && ok "tests/hermetic: swtpm_setup without --config signs with the run's own CA" ||
+		ko "tests/hermetic: $out"
+	after=$(ls -A "$sysca" 2>/dev/null | sort | tr '\n' ' ')
+	[ "$before" = "$after" ] && ok "tests/hermetic: the system swtpm CA directory is untouched" ||
+		ko "tests/hermetic: $sysca changed from '$before' to '$after'"
+fi
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

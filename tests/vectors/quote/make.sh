@@ -11,7 +11,12 @@ d=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$d"; }
 trap cleanup EXIT
-swtpm_setup --tpm2 --tpmstate "$d" --pcr-banks sha1,sha256 --create-ek-cert >/dev/null
+# EK certificate from a CA of this run's own, never the machine's (tests/hermetic).
+. "$(dirname "$0")/../../host/swtpm-lib.sh"
+mkdir -p "$d/ca-dir"
+swtpm_local_ca "$d/ca-dir"
+# shellcheck disable=SC2086
+swtpm_setup --tpm2 --tpmstate "$d" --pcr-banks sha1,sha256 $SWTPM_SETUP_CERTS >/dev/null
 port=$((20000 + $$ % 20000))
 swtpm socket --tpm2 --tpmstate dir="$d" --server type=tcp,port=$port \
 	--ctrl type=tcp,port=$((port + 1)) --flags not-need-init,startup-clear &
