@@ -21,7 +21,7 @@ $(TGT)/init: $(INIT_SRCS) $(wildcard $(TOP)/src/init/*.h $(TOP)/src/lib/*.h) \
 # The node agent: Keylime protocol, TLS, JSON (cJSON), zip (zlib), kexec handoff.
 AGENT_SRCS := $(wildcard $(TOP)/src/agent/*.c) $(TOP)/src/init/config.c $(TOP)/src/init/log.c \
 	$(addprefix $(TOP)/src/lib/,digest.c eventlog.c tpm_pcr.c measure.c cpio_newc.c http.c url.c \
-		http_server.c http_client.c keylime_crypto.c zip.c revocation_sig.c)
+		http_server.c http_client.c keylime_crypto.c zip.c revocation_sig.c ek_uuid.c)
 # cJSON.c comes out of cjson.stamp (no rule of its own), so it is named in the
 # recipe only: as a prerequisite a fresh output tree has no rule to make it.
 CJSON_SRC := $(DEPS)/cjson/cJSON.c
@@ -41,7 +41,7 @@ userland: $(TGT)/init $(TGT)/airlock-agent
 # src/init/config.c: `predict` derives the configuration event exactly as /init does.
 VERIFIER_SRCS := $(wildcard $(TOP)/src/verifier/*.c) $(TOP)/src/init/config.c \
 	$(addprefix $(TOP)/src/lib/,digest.c eventlog.c credential.c tpm_public.c keylime_crypto.c \
-		quote.c http.c http_server.c http_client.c url.c revocation_sig.c)
+		quote.c http.c http_server.c http_client.c url.c revocation_sig.c ek_uuid.c)
 
 $(HOSTBIN)/airlock-verifier: $(VERIFIER_SRCS) \
 		$(wildcard $(TOP)/src/verifier/*.h $(TOP)/src/lib/*.h $(TOP)/src/init/config.h) \

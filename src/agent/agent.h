@@ -78,6 +78,7 @@ struct agent {
 	struct agent_keys keys;
 	enum agent_phase phase;
 	bool verified;             /* a keys/verify was answered with the derived key */
+	bool rekey;                /* a new U replaced the derived key: drop its payload */
 	double t_key;              /* when K was derived */
 	struct payload *payload;   /* unpacked payload (payload.h) */
 	const char *refusal;       /* why payload_prepare refused: a measured token */
@@ -87,9 +88,6 @@ struct agent {
 	double t_start;
 	char last_error[256];
 };
-
-/* Keylime's ids are free text; ours is a UUID from configuration or derived from the EK. */
-int agent_uuid_from_ek(const uint8_t *ek_pub, size_t len, char out[37]);
 
 /* Seconds on CLOCK_MONOTONIC, for timing lines. */
 double agent_now(void);

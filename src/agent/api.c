@@ -19,7 +19,12 @@
 #define LOG_FILE_MAX (8u << 20)
 #define IDENTITY_MASK (1u << 16)
 
-static const char *const api_versions[] = { "2.1", "2.2", "2.3", "2.4", "2.5" };
+/*
+ * 2.6 changes only the qualifying data of an IAK-certified AK at registration
+ * (../shared/keylime-protocol.md); this agent registers no IAK, so its 2.6 is
+ * its 2.5.
+ */
+static const char *const api_versions[] = { "2.1", "2.2", "2.3", "2.4", "2.5", "2.6" };
 #define API_NVERSIONS (sizeof(api_versions) / sizeof(api_versions[0]))
 
 size_t api_body_max(const struct agent *a)
@@ -359,6 +364,7 @@ static void ukey(struct agent *a, const struct http_request *req, struct api_ans
 	size_t payload_len = 0;
 	cJSON *j, *tag, *pl;
 	char err[160];
+	int rc;
 
 	j = json_body(req, ans);
 	if (!j)
@@ -396,12 +402,29 @@ static void ukey(struct agent *a, const struct http_request *req, struct api_ans
 		free(payload);
 		goto out;
 	}
-	if (keys_add_u(&a->keys, u, tag->valuestring, strlen(tag->valuestring), payload,
-		       payload_len, err, sizeof(err)) != 0) {
+	/* Once the payload was refused (and that measured) this boot hands off nothing. */
+	if (a->phase == AGENT_FAILED) {
+		if (payload)
+			explicit_bzero(payload, payload_len);
+		free(payload);
+		fail(ans, 409, "U refused: this boot refused a payload (measured into PCR 8); "
+		     "reboot the node into the airlock");
+		goto out;
+	}
+	rc = keys_add_u(&a->keys, u, tag->valuestring, strlen(tag->valuestring), payload,
+			payload_len, err, sizeof(err));
+	if (rc < 0) {
 		fail(ans, 400, "U refused: %s", err);
 		goto out;
 	}
-	log_info("agent: received U%s", payload ? " with a payload" : "");
+	if (rc == KEYS_REPLACED) {
+		/* The tenant enrolled the node again: the old key and payload are gone. */
+		a->rekey = true;
+		log_info("agent: received a new U%s; the derived key and its payload are dropped",
+			 payload ? " with a payload" : "");
+	} else {
+		log_info("agent: received U%s", payload ? " with a payload" : "");
+	}
 	if (keys_try_combine(&a->keys))
 		log_info("agent: U and V combine: the payload key is derived");
 	answer(ans, 200, "Success", NULL);
@@ -415,14 +438,21 @@ static void vkey(struct agent *a, const struct http_request *req, struct api_ans
 	uint8_t v[KC_KEY_LEN];
 	char err[160];
 	cJSON *j;
+	int rc;
 
 	j = json_body(req, ans);
 	if (!j)
 		return;
 	if (decrypt_half(a, j, v, ans) != 0)
 		goto out;
-	if (keys_add_v(&a->keys, v, err, sizeof(err)) != 0) {
+	rc = keys_add_v(&a->keys, v, err, sizeof(err));
+	if (rc < 0) {
 		fail(ans, 400, "V refused: %s", err);
+		goto out;
+	}
+	if (rc == KEYS_ALREADY) {
+		log_info("agent: received the same V again; the key is derived with it");
+		answer(ans, 200, "Success", NULL);
 		goto out;
 	}
 	log_info("agent: received V");
@@ -577,7 +607,8 @@ void api_handle(struct agent *a, const struct http_request *req, struct api_answ
 	for (i = 0; i < API_NVERSIONS && strcmp(v, api_versions[i]) != 0; i++)
 		;
 	if (i == API_NVERSIONS) {
-		fail(ans, 400, "API version %s is not supported (2.1 to 2.5 are)", v);
+		/* Keylime's verifier negotiates again only on this text (rust-keylime's words). */
+		fail(ans, 400, "API version not supported: v%s (2.1 to 2.6 are)", v);
 		return;
 	}
 	if (get && route(rest, rlen, "/quotes/identity"))

@@ -118,8 +118,8 @@ int handoff_measure(const struct handoff_plan *p, struct handoff_result *r, char
 	open = true;
 	if (measure_resume(&m, &tpm, p->eventlog, err, errlen) != 0)
 		goto out;
-	if (measure_event(&m, AIRLOCK_PCR_RUNTIME, AIRLOCK_EV_PHASE, "airlock attest: result=pass",
-			  strlen("airlock attest: result=pass"), err, errlen) != 0)
+	if (measure_event(&m, AIRLOCK_PCR_RUNTIME, AIRLOCK_EV_PHASE, AIRLOCK_EV_TEXT_HANDOFF,
+			  strlen(AIRLOCK_EV_TEXT_HANDOFF), err, errlen) != 0)
 		goto out;
 	hex(r->kernel_sha256, 32, digest_hex);
 	snprintf(line, sizeof(line), "airlock kernel: sha256=%s size=%llu", digest_hex,

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/constant_time.h>
+
 static void wipe_u(struct keys_u *s)
 {
 	if (s->payload) {
@@ -29,16 +31,25 @@ void keys_free(struct agent_keys *ks)
 	explicit_bzero(ks, sizeof(*ks));
 }
 
+/* Forget a derived key and every half: a new U starts a new pair. */
+static void drop_derived(struct agent_keys *ks)
+{
+	for (unsigned i = 0; i < KEYS_SLOTS; i++)
+		wipe_u(&ks->us[i]);
+	explicit_bzero(ks->vs, sizeof(ks->vs));
+	explicit_bzero(ks->k, sizeof(ks->k));
+	explicit_bzero(ks->v_used, sizeof(ks->v_used));
+	ks->nu = ks->next_u = ks->nv = ks->next_v = ks->k_slot = 0;
+	ks->have_k = false;
+}
+
 int keys_add_u(struct agent_keys *ks, const uint8_t u[KC_KEY_LEN], const char *auth_tag,
 	       size_t tag_len, uint8_t *payload, size_t payload_len, char *err, size_t errlen)
 {
 	struct keys_u *s;
 	size_t i;
+	int ret = 0;
 
-	if (ks->have_k) {
-		snprintf(err, errlen, "the key is already derived; no more U accepted");
-		goto fail;
-	}
 	if (tag_len != KC_TAG_HEX_LEN) {
 		snprintf(err, errlen, "auth_tag must be %d hex characters, got %zu", KC_TAG_HEX_LEN,
 			 tag_len);
@@ -52,6 +63,11 @@ int keys_add_u(struct agent_keys *ks, const uint8_t u[KC_KEY_LEN], const char *a
 			goto fail;
 		}
 	}
+	/* A tenant that enrols the node again sends a new U: it replaces the derived key. */
+	if (ks->have_k) {
+		drop_derived(ks);
+		ret = KEYS_REPLACED;
+	}
 	s = &ks->us[ks->next_u];
 	wipe_u(s);
 	memcpy(s->u, u, KC_KEY_LEN);
@@ -62,7 +78,7 @@ int keys_add_u(struct agent_keys *ks, const uint8_t u[KC_KEY_LEN], const char *a
 	ks->next_u = (ks->next_u + 1u) % KEYS_SLOTS;
 	if (ks->nu < KEYS_SLOTS)
 		ks->nu++;
-	return 0;
+	return ret;
 fail:
 	if (payload) {
 		explicit_bzero(payload, payload_len);
@@ -74,7 +90,11 @@ fail:
 int keys_add_v(struct agent_keys *ks, const uint8_t v[KC_KEY_LEN], char *err, size_t errlen)
 {
 	if (ks->have_k) {
-		snprintf(err, errlen, "the key is already derived; no more V accepted");
+		/* A verifier that did not hear our answer sends the same V again. */
+		if (mbedtls_ct_memcmp(v, ks->v_used, KC_KEY_LEN) == 0)
+			return KEYS_ALREADY;
+		snprintf(err, errlen, "the key is already derived with another V; a new key needs "
+			 "a new U first");
 		return -1;
 	}
 	memcpy(ks->vs[ks->next_v], v, KC_KEY_LEN);
@@ -98,6 +118,7 @@ bool keys_try_combine(struct agent_keys *ks)
 						strlen(ks->uuid), ks->us[i].auth_tag,
 						KC_TAG_HEX_LEN)) {
 				memcpy(ks->k, k, sizeof(k));
+				memcpy(ks->v_used, ks->vs[j], sizeof(ks->v_used));
 				ks->have_k = true;
 				ks->k_slot = i;
 				goto out;

@@ -30,6 +30,7 @@
 #include "client_ca.h"
 #include "config.h"
 #include "digest.h"
+#include "ek_uuid.h"
 #include "http_server.h"
 #include "log.h"
 #include "payload.h"
@@ -54,26 +55,6 @@ double agent_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/*
- * A name-based UUID from the EK: the first 16 bytes of SHA-256 over the
- * marshalled EK public area, with the RFC 9562 version 8 and variant bits set.
- * The same TPM always gets the same uuid; different EKs practically never share one.
- */
-int agent_uuid_from_ek(const uint8_t *ek_pub, size_t len, char out[37])
-{
-	uint8_t h[32];
-
-	if (digest(TPM_ALG_SHA256, ek_pub, len, h) != 0)
-		return -1;
-	h[6] = (uint8_t)((h[6] & 0x0f) | 0x80);
-	h[8] = (uint8_t)((h[8] & 0x3f) | 0x80);
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12],
-		 h[13], h[14], h[15]);
-	return 0;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -91,7 +72,8 @@ static void usage(FILE *f)
 		"  --client-ca FILE   CA of the verifier's and tenant's client certificates\n"
 		"                     (mutual TLS; default /etc/airlock/client-ca.pem)\n"
 		"  --ek auto|rsa|ecc  endorsement key type (default auto: ECC if it has a cert)\n"
-		"  --ak ecc|rsa       attestation key type (default ecc)\n"
+		"  --ak rsa|ecc       attestation key type (default rsa: RSASSA, what Keylime\n"
+		"                     accepts by default; ecc: ECDSA P-256)\n"
 		"  --host             stay a Keylime agent: run autorun.sh payloads, no kexec\n"
 		"  --dry-run          stop before kexec and print what would be loaded\n"
 		"  --kexec-tool PATH  kexec-tools for the kexec_load fallback (default /sbin/kexec)\n"
@@ -228,7 +210,7 @@ static int agent_setup(struct agent *a)
 		log_err("agent: EK: %s", err);
 		return -1;
 	}
-	a->ak_type = a->opt.ak_type == TA_KEY_RSA2048 ? TA_KEY_RSA2048 : TA_KEY_ECC_P256;
+	a->ak_type = a->opt.ak_type == TA_KEY_ECC_P256 ? TA_KEY_ECC_P256 : TA_KEY_RSA2048;
 	if (ta_ak_create(a->tpm, a->ak_type, a->ak_pub, sizeof(a->ak_pub), &a->ak_pub_len,
 			 a->ak_name, sizeof(a->ak_name), &a->ak_name_len, err, sizeof(err)) != 0) {
 		log_err("agent: AK: %s", err);
@@ -245,7 +227,7 @@ static int agent_setup(struct agent *a)
 		 ta_sign_alg_name(a->ak_type), agent_now() - t0);
 	if (a->cfg.uuid[0])
 		snprintf(a->uuid, sizeof(a->uuid), "%s", a->cfg.uuid);
-	else if (agent_uuid_from_ek(a->ek_pub, a->ek_pub_len, a->uuid) != 0) {
+	else if (ek_uuid(a->ek_pub, a->ek_pub_len, a->uuid) != 0) {
 		log_err("agent: cannot derive the uuid from the EK");
 		return -1;
 	}
@@ -340,7 +322,7 @@ int main(int argc, char **argv)
 	a.opt.state_dir = "/run/airlock";
 	a.opt.ima_log = "/sys/kernel/security/ima/ascii_runtime_measurements";
 	a.opt.kexec_tool = "/sbin/kexec";
-	a.opt.ak_type = TA_KEY_ECC_P256;
+	a.opt.ak_type = TA_KEY_RSA2048;
 	a.opt.verify_grace_s = 30;
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -389,6 +371,9 @@ int main(int argc, char **argv)
 	if (load_config(a.opt.config_path, &a.cfg) != 0)
 		return AGENT_EXIT_FATAL;
 	log_set_level((enum log_level)a.cfg.loglevel);
+	if (!a.cfg.mtls)
+		log_warn("agent: airlock.mtls=insecure-off: the API is plain HTTP; any host that "
+			 "reaches port %u can send this node U, V and a payload", a.cfg.port);
 	fw_log_load(a.opt.fw_eventlog, &a.fw_log);
 	if (psa_crypto_init() != PSA_SUCCESS) {
 		log_err("agent: PSA crypto initialisation failed");
@@ -423,6 +408,8 @@ int main(int argc, char **argv)
 	scfg.port = a.cfg.port;
 	scfg.tls = a.cfg.mtls ? &tls.conf : NULL;
 	scfg.body_max = api_body_max(&a);
+	/* Whoever else can reach the port cannot take the verifier's slot. */
+	scfg.max_conns_per_peer = 8;
 	scfg.handler = handle;
 	scfg.handler_ctx = &a;
 	scfg.log = http_log;
@@ -438,6 +425,18 @@ int main(int argc, char **argv)
 		if (http_server_poll_once(srv, POLL_MS, err, sizeof(err)) != 0) {
 			log_err("agent: %s", err);
 			goto out;
+		}
+		/* A new U replaced the key (a tenant enrolling again): start over from it. */
+		if (a.rekey) {
+			a.rekey = false;
+			if (a.phase == AGENT_KEY_DERIVED || a.phase == AGENT_DONE) {
+				log_info("agent: the tenant sent a new U: the previous payload is "
+					 "removed; waiting for its V");
+				revocation_free(&a.rev);
+				payload_free(&a);
+				a.verified = false;
+				a.phase = AGENT_SERVING;
+			}
 		}
 		if (a.phase == AGENT_SERVING && api_key_ready(&a)) {
 			a.phase = AGENT_KEY_DERIVED;

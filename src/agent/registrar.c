@@ -87,7 +87,8 @@ static int post_registration(struct agent *a, uint8_t *blob, size_t cap, size_t 
 		ret = 1;
 		goto out;
 	}
-	if (resp.status >= 500) {
+	/* Busy (429, 503: too many registrations waiting) or broken: later, not never. */
+	if (resp.status >= 500 || resp.status == 429) {
 		snprintf(err, errlen, "registrar answered %d to POST %s", resp.status, path);
 		ret = 1;
 		goto out;
@@ -134,7 +135,7 @@ static int put_activation(struct agent *a, const char *tag, char *err, size_t er
 		ret = 1;
 		goto out;
 	}
-	if (resp.status >= 500) {
+	if (resp.status >= 500 || resp.status == 429) {
 		snprintf(err, errlen, "registrar answered %d to PUT %s", resp.status, path);
 		ret = 1;
 		goto out;

@@ -13,8 +13,9 @@
 #define REGISTRAR_REFUSED (-2)
 
 /*
- * Register and activate. An unreachable registrar or a 5xx is retried with a
- * backoff capped at 30 s (each attempt reported through the log); a 4xx is final.
+ * Register and activate. An unreachable registrar, a 5xx or a 429 (busy) is
+ * retried with a backoff capped at 30 s (each attempt reported through the
+ * log); any other 4xx is final.
  * give_up_s > 0 bounds the whole attempt (tests). Returns 0 once activated,
  * REGISTRAR_REFUSED on a 4xx or a failed activation, -1 otherwise.
  */

@@ -36,7 +36,7 @@ int tls_server_init(struct tls_server *t, struct kc_nk *nk, const char *cert_pem
 
 		snprintf(what, sizeof(what),
 			 "client CA %s (give the CA of the verifier's and tenant's client "
-			 "certificates, or set airlock.mtls=off for plain HTTP)", client_ca_path);
+			 "certificates, or set airlock.mtls=insecure-off for plain HTTP)", client_ca_path);
 		mbed_err(err, errlen, what, rc);
 		goto fail;
 	}

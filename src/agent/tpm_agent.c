@@ -136,7 +136,7 @@ const char *ta_key_type_name(enum ta_key_type type)
 
 const char *ta_sign_alg_name(enum ta_key_type type)
 {
-	return type == TA_KEY_RSA2048 ? "rsassa" : "ecdsa";
+	return type == TA_KEY_ECC_P256 ? "ecdsa" : "rsassa";
 }
 
 const char *ta_spec(const struct ta_ctx *ctx)
@@ -621,11 +621,21 @@ out:
 	return ret;
 }
 
+/*
+ * The AK's template. The unique field carries airlock's label: the AK is a
+ * primary key of the endorsement hierarchy, derived from its seed and this
+ * template, so every boot of the node gets the same key without storing
+ * anything (docs/agent.md, "The attestation key").
+ */
+static const char ak_label[] = "airlock attestation key v1";
+
 static void ak_template(enum ta_key_type type, TPM2B_PUBLIC *t)
 {
 	TPMT_PUBLIC *p = &t->publicArea;
+	uint8_t label[32];
 
 	memset(t, 0, sizeof(*t));
+	(void)digest(TPM_ALG_SHA256, ak_label, sizeof(ak_label) - 1, label);
 	p->nameAlg = TPM2_ALG_SHA256;
 	p->objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
 			      TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
@@ -637,6 +647,8 @@ static void ak_template(enum ta_key_type type, TPM2B_PUBLIC *t)
 		p->parameters.rsaDetail.scheme.details.rsassa.hashAlg = TPM2_ALG_SHA256;
 		p->parameters.rsaDetail.keyBits = 2048;
 		p->parameters.rsaDetail.exponent = 0;
+		p->unique.rsa.size = sizeof(label);
+		memcpy(p->unique.rsa.buffer, label, sizeof(label));
 	} else {
 		p->type = TPM2_ALG_ECC;
 		p->parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
@@ -644,6 +656,8 @@ static void ak_template(enum ta_key_type type, TPM2B_PUBLIC *t)
 		p->parameters.eccDetail.scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
 		p->parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
 		p->parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+		p->unique.ecc.x.size = sizeof(label);
+		memcpy(p->unique.ecc.x.buffer, label, sizeof(label));
 	}
 }
 
@@ -653,13 +667,10 @@ int ta_ak_create(struct ta_ctx *c, enum ta_key_type type, uint8_t *ak_pub, size_
 {
 	TPM2B_SENSITIVE_CREATE sens;
 	TPM2B_PUBLIC tmpl, *pub = NULL;
-	TPM2B_PRIVATE *priv = NULL;
 	TPM2B_NAME *nm = NULL;
 	TPM2B_DATA outside = { .size = 0 };
 	TPML_PCR_SELECTION pcrs = { .count = 0 };
-	ESYS_TR sess = ESYS_TR_NONE, ak = ESYS_TR_NONE;
-	const char *what = type == TA_KEY_RSA2048 ? "AK RSA 2048" : "AK ECC P-256";
-	char call[48];
+	ESYS_TR ak = ESYS_TR_NONE;
 	int ret = -1;
 	TSS2_RC rc;
 
@@ -673,39 +684,21 @@ int ta_ak_create(struct ta_ctx *c, enum ta_key_type type, uint8_t *ak_pub, size_
 		return -1;
 	}
 	if (c->ek == ESYS_TR_NONE) {
-		snprintf(err, errlen, "AK: no EK to create it under (call ta_ek_create first)");
+		snprintf(err, errlen, "AK: no EK to activate it with (call ta_ek_create first)");
 		return -1;
 	}
 	if (type == TA_KEY_AUTO)
-		type = TA_KEY_ECC_P256;
+		type = TA_KEY_RSA2048;
 	flush(c, &c->ak);
 	memset(&sens, 0, sizeof(sens));
 	ak_template(type, &tmpl);
-
-	if (ek_session(c, &sess, err, errlen) != 0)
-		goto out;
 	TA_RUN(c, rc,
-	       Esys_Create_Async(c->esys, c->ek, sess, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tmpl,
-				 &outside, &pcrs),
-	       Esys_Create_Finish(c->esys, &priv, &pub, NULL, NULL, NULL));
-	end_session(c, sess);
-	sess = ESYS_TR_NONE;
+	       Esys_CreatePrimary_Async(c->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD,
+					ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tmpl, &outside, &pcrs),
+	       Esys_CreatePrimary_Finish(c->esys, &ak, &pub, NULL, NULL, NULL));
 	if (rc != TSS2_RC_SUCCESS) {
-		snprintf(call, sizeof(call), "Create(%s under EK)", what);
-		fail(c, err, errlen, call, rc);
-		goto out;
-	}
-
-	if (ek_session(c, &sess, err, errlen) != 0)
-		goto out;
-	TA_RUN(c, rc,
-	       Esys_Load_Async(c->esys, c->ek, sess, ESYS_TR_NONE, ESYS_TR_NONE, priv, pub),
-	       Esys_Load_Finish(c->esys, &ak));
-	end_session(c, sess);
-	sess = ESYS_TR_NONE;
-	if (rc != TSS2_RC_SUCCESS) {
-		snprintf(call, sizeof(call), "Load(%s under EK)", what);
-		fail(c, err, errlen, call, rc);
+		fail(c, err, errlen, type == TA_KEY_RSA2048 ? "CreatePrimary(AK RSA 2048)" :
+		     "CreatePrimary(AK ECC P-256)", rc);
 		goto out;
 	}
 	c->ak = ak;
@@ -726,10 +719,8 @@ int ta_ak_create(struct ta_ctx *c, enum ta_key_type type, uint8_t *ak_pub, size_
 	*name_len = nm->size;
 	ret = 0;
 out:
-	end_session(c, sess);
 	Esys_Free(nm);
 	Esys_Free(pub);
-	Esys_Free(priv);
 	if (ret != 0)
 		*len = 0;
 	return ret;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The node agent's TPM 2.0 layer over tpm2-tss ESAPI: endorsement key and
- * its certificate, a fresh attestation key bound to it, credential
+ * its certificate, the attestation key (the same on every boot), credential
  * activation, quotes in the layout Keylime reads, and the PCR 16 binding of
  * the agent's key. Everything the verifier or registrar receives comes out
  * marshalled exactly as tpm2-tools writes it.
@@ -91,12 +91,17 @@ int ta_ek_create(struct ta_ctx *ctx, enum ta_key_type want, uint8_t *ek_pub, siz
 		 enum ta_key_type *got, char *err, size_t errlen);
 
 /*
- * Attestation key: a fresh restricted signing key under the EK (Create and
- * Load, each authorised with a PolicySecret(endorsement) session for the
- * EK), attributes as tpm2_createak: fixedTPM, fixedParent,
- * sensitiveDataOrigin, userWithAuth, restricted, sign; empty auth value.
- * TA_KEY_AUTO and TA_KEY_ECC_P256: ECC P-256 ECDSA-SHA256; TA_KEY_RSA2048:
- * RSA 2048 RSASSA-SHA256. A previous AK of this context is flushed first.
+ * Attestation key: a primary restricted signing key of the endorsement
+ * hierarchy (CreatePrimary under TPM_RH_ENDORSEMENT, empty authorisation)
+ * from a fixed template with airlock's label in its unique field, so it is
+ * the same key on every boot of the same TPM until the endorsement seed
+ * changes (TPM2_Clear of the endorsement hierarchy, ChangeEPS). Keylime's
+ * registrar (7.14 and later) keeps one AK per agent for good, so it must be.
+ * Attributes as tpm2_createak: fixedTPM, fixedParent, sensitiveDataOrigin,
+ * userWithAuth, restricted, sign. TA_KEY_AUTO and TA_KEY_RSA2048: RSA 2048
+ * RSASSA-SHA256 (what Keylime accepts by default); TA_KEY_ECC_P256: ECC P-256
+ * ECDSA-SHA256. Needs the EK first (credential activation pairs them). A
+ * previous AK of this context is flushed first.
  * ak_pub: marshalled TPM2B_PUBLIC with size prefix. name: the object Name,
  * nameAlg (big-endian u16) || SHA-256(marshalled TPMT_PUBLIC), no size prefix.
  */
@@ -146,7 +151,7 @@ int ta_pcr16_bind(struct ta_ctx *ctx, const uint8_t *data, size_t len, char *err
 
 /* Keylime enc_alg of an EK type: "rsa", "ecc" ("auto" for TA_KEY_AUTO). */
 const char *ta_key_type_name(enum ta_key_type type);
-/* Keylime sign_alg of an AK type: "rsassa", "ecdsa" (AUTO is ECC: "ecdsa"). */
+/* Keylime sign_alg of an AK type: "rsassa", "ecdsa" (AUTO is RSA: "rsassa"). */
 const char *ta_sign_alg_name(enum ta_key_type type);
 
 #endif

@@ -605,9 +605,19 @@ static bool parse_scrub(struct parse_state *st, const char *v, size_t n, char *w
 	return switch_into(&st->cfg->scrub, "on", "off", v, n, why, cap);
 }
 
+/*
+ * Without mutual TLS anyone who reaches the agent's port can send it U, V and
+ * a payload, and the node would boot that kernel: turning it off takes a word
+ * that says so.
+ */
 static bool parse_mtls(struct parse_state *st, const char *v, size_t n, char *why, size_t cap)
 {
-	return switch_into(&st->cfg->mtls, "on", "off", v, n, why, cap);
+	if (text_is(v, n, "off")) {
+		snprintf(why, cap, "refused: without mutual TLS any host that reaches the agent can "
+			 "send it U, V and a payload; write airlock.mtls=insecure-off to mean that");
+		return false;
+	}
+	return switch_into(&st->cfg->mtls, "on", "insecure-off", v, n, why, cap);
 }
 
 static bool parse_shell(struct parse_state *st, const char *v, size_t n, char *why, size_t cap)
@@ -842,7 +852,7 @@ static bool format_scrub(const struct airlock_config *c, struct out *o)
 
 static bool format_mtls(const struct airlock_config *c, struct out *o)
 {
-	out_str(o, c->mtls ? "on" : "off");
+	out_str(o, c->mtls ? "on" : "insecure-off");
 	return true;
 }
 
@@ -942,7 +952,7 @@ static const struct key_spec keys[KEY_COUNT] = {
 	[KEY_IFACE] = { "iface", CONFIG_IFACE_MAX, parse_iface, format_iface },
 	[KEY_IP] = { "ip", IP_TEXT_MAX, parse_ip, format_ip },
 	[KEY_LOGLEVEL] = { "loglevel", 5, parse_loglevel, format_loglevel },
-	[KEY_MTLS] = { "mtls", 3, parse_mtls, format_mtls },
+	[KEY_MTLS] = { "mtls", 12, parse_mtls, format_mtls },
 	[KEY_NET_TIMEOUT] = { "net_timeout", 3, parse_net_timeout, format_net_timeout },
 	[KEY_PAYLOAD_MAX] = { "payload_max", 8, parse_payload_max, format_payload_max },
 	[KEY_PORT] = { "port", 5, parse_port, format_port },
@@ -1259,7 +1269,7 @@ int config_parse(const char *cmdline, size_t len, struct airlock_config *cfg,
 		       "airlock.client_ca and airlock.client_ca_sha256 go together: give both or neither");
 	else if (st.seen_at[KEY_CLIENT_CA] != 0 && !cfg->mtls)
 		report(&st, true, len, PREFIX "client_ca", sizeof(PREFIX "client_ca") - 1, "", 0,
-		       "airlock.client_ca is the CA of mutual TLS; it makes no sense with airlock.mtls=off");
+		       "airlock.client_ca is the CA of mutual TLS; it makes no sense with airlock.mtls=insecure-off");
 	if (cfg->contact.kind != CONFIG_HOST_NONE && !st.contact_port_given)
 		cfg->contact.port = cfg->port;
 out:

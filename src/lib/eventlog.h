@@ -56,6 +56,16 @@
 #define AIRLOCK_EV_SEPARATOR TCG_EV_SEPARATOR /* 4 zero bytes, PCR 8 and 9 */
 #define AIRLOCK_EV_PAYLOAD   TCG_EV_IPL       /* kernel, initrd, cmdline, PCR 9 */
 
+/*
+ * The first event of the handoff (PCR 8, AIRLOCK_EV_PHASE): the agent
+ * measures it, then the tenant's kernel, initrd and command line (PCR 9) and
+ * the separators, before it kexecs. PCR 8 cannot be reset without resetting
+ * the TPM, so a quote whose PCR 8 replays to a log holding this event (or a
+ * separator) comes from a node whose runtime already handed off since the
+ * TPM's last reset; the verifier releases V only to one that has not.
+ */
+#define AIRLOCK_EV_TEXT_HANDOFF "airlock attest: result=pass"
+
 /* taggedEventID of the AIRLOCK_EV_CONFIG event ("AIRC" read as bytes). */
 #define AIRLOCK_TAG_CONFIG 0x43524941u
 

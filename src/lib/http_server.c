@@ -645,7 +645,28 @@ static void conn_step(struct http_server *s, struct conn *c)
 	c->ready = true;
 }
 
-static void refuse(struct http_server *s, int fd, const char *peer)
+/* The length of the address part of a peer text ("192.0.2.1:40000", "[2001:db8::1]:40000"). */
+static size_t addr_len(const char *peer)
+{
+	const char *c = strrchr(peer, ':');
+
+	return c ? (size_t)(c - peer) : strlen(peer);
+}
+
+/* Connections open from the same address as peer. */
+static unsigned conns_from(const struct http_server *s, const char *peer)
+{
+	size_t n = addr_len(peer);
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < s->cfg.max_conns; i++)
+		if (s->conns[i].state != C_FREE && addr_len(s->conns[i].peer) == n &&
+		    memcmp(s->conns[i].peer, peer, n) == 0)
+			k++;
+	return k;
+}
+
+static void refuse(struct http_server *s, int fd, const char *peer, bool per_peer)
 {
 	/* Only plain HTTP can be told why; a TLS client just sees the close. */
 	if (s->cfg.tls == NULL) {
@@ -656,7 +677,12 @@ static void refuse(struct http_server *s, int fd, const char *peer)
 		    http_response_format(msg, sizeof(msg), 503, "application/json", body, blen, true, &mlen) == 0)
 			(void)!send(fd, msg, mlen, MSG_NOSIGNAL | MSG_DONTWAIT);
 	}
-	LOG(s, HTTP_LOG_WARNING, "http %s: refused, %u connections open (the limit)", peer, s->nconns);
+	if (per_peer)
+		LOG(s, HTTP_LOG_WARNING, "http %s: refused, %u connections open from that address (its "
+		    "limit)", peer, s->cfg.max_conns_per_peer);
+	else
+		LOG(s, HTTP_LOG_WARNING, "http %s: refused, %u connections open (the limit)", peer,
+		    s->nconns);
 	close(fd);
 }
 
@@ -683,7 +709,11 @@ static void accept_new(struct http_server *s)
 		}
 		peer_text(&ss, peer, sizeof(peer));
 		if (s->nconns >= s->cfg.max_conns) {
-			refuse(s, fd, peer);
+			refuse(s, fd, peer, false);
+			continue;
+		}
+		if (s->cfg.max_conns_per_peer && conns_from(s, peer) >= s->cfg.max_conns_per_peer) {
+			refuse(s, fd, peer, true);
 			continue;
 		}
 		for (unsigned k = 0; k < s->cfg.max_conns; k++) {

@@ -5,8 +5,9 @@
  * own connection slot until its deadline. Plain TCP or TLS (mbedtls, with
  * the handshake driven non-blocking inside the same loop).
  *
- * Limits: at most max_conns connections (beyond that a new connection gets
- * 503 on plain HTTP, or is closed on TLS); a request (head and body) must
+ * Limits: at most max_conns connections, and at most max_conns_per_peer from
+ * one address, so one client cannot take every slot (beyond either a new
+ * connection gets 503 on plain HTTP, or is closed on TLS); a request (head and body) must
  * arrive within recv_timeout_ms of the connection becoming ready for it (its
  * accept, or the end of the previous answer on a kept-alive connection) and
  * the answer must be sent within send_timeout_ms. Request buffers grow only
@@ -80,6 +81,7 @@ struct http_server_config {
 	size_t body_max;	   /* request body cap; 0: HTTP_SERVER_BODY_MAX_DEFAULT */
 	size_t reply_max;	   /* handler reply cap; 0: HTTP_SERVER_REPLY_MAX_DEFAULT */
 	unsigned max_conns;	   /* 0: HTTP_SERVER_MAX_CONNS_DEFAULT; at most HTTP_SERVER_MAX_CONNS_LIMIT */
+	unsigned max_conns_per_peer; /* from one address at once; 0: no limit but max_conns */
 	int recv_timeout_ms;	   /* 0: HTTP_SERVER_TIMEOUT_DEFAULT_MS; also bounds the TLS handshake */
 	int send_timeout_ms;	   /* 0: HTTP_SERVER_TIMEOUT_DEFAULT_MS */
 	http_handler_fn handler;

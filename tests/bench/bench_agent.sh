@@ -24,7 +24,7 @@ mkdir -p "$work/state" "$work/reg"
 reg_pid=$!
 for _w in $(seq 1 50); do [ -s "$work/regport" ] && break; sleep 0.1; done
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-printf 'airlock.registrar=127.0.0.1:%s airlock.port=%s airlock.contact=127.0.0.1 airlock.mtls=off airlock.loglevel=debug\n' \
+printf 'airlock.registrar=127.0.0.1:%s airlock.port=%s airlock.contact=127.0.0.1 airlock.mtls=insecure-off airlock.loglevel=debug\n' \
 	"$(cat "$work/regport")" "$port" >"$work/config"
 "$agent" --config "$work/config" --tpm "$tpm" --state-dir "$work/state" --dry-run \
 	--listen 127.0.0.1 --fw-eventlog /nonexistent --ima-log /nonexistent --exit-after 600 \

@@ -94,7 +94,7 @@ if swanctl --load-all --noprompt >/run/swanctl-load.log 2>&1; then
 else
     echo "tenant: ipsec not loaded"; cat /run/swanctl-load.log
 fi
-printf 'airlock.registrar=%s airlock.uuid=%s airlock.port=%s airlock.contact=127.0.0.1 airlock.mtls=off\\n' \\
+printf 'airlock.registrar=%s airlock.uuid=%s airlock.port=%s airlock.contact=127.0.0.1 airlock.mtls=insecure-off\\n' \\
     "$REGISTRAR" "$OS_UUID" "$OS_PORT" >/run/agent.conf
 airlock-agent --host --config /run/agent.conf --state-dir /run/agent --eventlog /airlock/eventlog \\
     --ima-log /nonexistent >/run/agent.log 2>&1 &

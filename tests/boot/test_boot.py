@@ -104,7 +104,7 @@ def full_flow(a, work):
     agent_port = free_port()
     vm = tpm = None
     try:
-        cmdline = ("airlock.registrar=10.0.2.2:%d airlock.mtls=off airlock.uuid=%s "
+        cmdline = ("airlock.registrar=10.0.2.2:%d airlock.mtls=insecure-off airlock.uuid=%s "
                    "airlock.net_timeout=20" % (reg.port, UUID))
         vm, tpm = boot(a, work, "node", cmdline, [
             "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:%d-:9002" % agent_port,
@@ -241,7 +241,7 @@ def refused(a, work):
     vm = tpm = None
     try:
         vm, tpm = boot(a, work, "static", "airlock.registrar=10.0.2.2:%d airlock.shell=1 "
-                       "airlock.mtls=off airlock.ip=10.0.2.15/24,10.0.2.2,10.0.2.3 "
+                       "airlock.mtls=insecure-off airlock.ip=10.0.2.15/24,10.0.2.2,10.0.2.3 "
                        "airlock.net_timeout=20" % reg.port,
                        ["-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"])
         vm.expect(r"debug shell allowed", 300)

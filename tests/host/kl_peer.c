@@ -384,49 +384,19 @@ static void nonce_make(char *out, size_t len)
 	out[len] = '\0';
 }
 
-static int tenant(int argc, char **argv)
+/* The tenant's half: a fresh K, U with the auth_tag and the payload; V returned for later. */
+static void send_u(const char *uuid, const char *pem, const char *zipfile, int bad_tag, int tamper,
+		   uint8_t k[KC_KEY_LEN], uint8_t v[KC_KEY_LEN])
 {
-	const char *uuid = argv[4], *zipfile = argv[5], *out = argv[6], *mask = "0x300";
-	uint8_t k[KC_KEY_LEN], u[KC_KEY_LEN], v[KC_KEY_LEN], enc[512], *zip, *payload;
-	char nonce[32], tag[KC_TAG_HEX_LEN + 1], path[256], challenge[24], *body, *pb, *eb;
-	int bad_tag = 0, wrong_v = 0, tamper = 0, i;
+	uint8_t u[KC_KEY_LEN], enc[512], *zip, *payload;
+	char tag[KC_TAG_HEX_LEN + 1], *body, *pb, *eb;
 	size_t zip_len, enc_len, payload_len;
-	cJSON *root, *res, *j;
-	char *pem;
+	cJSON *root, *j;
 
-	for (i = 7; i < argc; i++) {
-		if (!strcmp(argv[i], "--bad-tag"))
-			bad_tag = 1;
-		else if (!strcmp(argv[i], "--wrong-v"))
-			wrong_v = 1;
-		else if (!strcmp(argv[i], "--tamper"))
-			tamper = 1;
-		else if (!strcmp(argv[i], "--mask") && i + 1 < argc)
-			mask = argv[++i];
-		else
-			die("unknown option %s", argv[i]);
-	}
-	host = argv[2];
-	port = (uint16_t)atoi(argv[3]);
-	res = call("GET", "/version", NULL, &root, 200);
-	printf("peer: agent supports %s\n", str(res, "supported_version"));
-	cJSON_Delete(root);
-
-	nonce_make(nonce, 20);
-	snprintf(path, sizeof(path), "/v2.5/quotes/identity?nonce=%s", nonce);
-	res = call("GET", path, NULL, &root, 200);
-	save_quote(res, out, "identity", nonce);
-	pem = strdup(str(res, "pubkey"));
-	if (!pem)
-		die("out of memory");
-	write_file(out, "nk.pem", pem, strlen(pem));
-	printf("peer: identity quote saved\n");
-
-	/* The tenant's half: U with the auth_tag and the encrypted payload. */
-	kc_rng_bytes(&rng, k, sizeof(k));
+	kc_rng_bytes(&rng, k, KC_KEY_LEN);
 	kc_rng_bytes(&rng, u, sizeof(u));
 	kc_combine(k, u, v);
-	kc_auth_tag(k, sizeof(k), (const uint8_t *)uuid, strlen(uuid), tag);
+	kc_auth_tag(k, KC_KEY_LEN, (const uint8_t *)uuid, strlen(uuid), tag);
 	if (bad_tag)
 		tag[0] = tag[0] == '0' ? '1' : '0';
 	if (kc_oaep_sha1_encrypt(pem, strlen(pem), &rng, u, enc, sizeof(enc), &enc_len, NULL, 0))
@@ -448,11 +418,106 @@ static int tenant(int argc, char **argv)
 	cJSON_Delete(j);
 	free(eb);
 	free(pb);
-	cJSON_Delete(root);
-	res = call("POST", "/v2.5/keys/ukey", body, &root, 200);
+	call("POST", "/v2.5/keys/ukey", body, &root, 200);
 	cJSON_Delete(root);
 	free(body);
+	free(zip);
+	free(payload);
 	printf("peer: U and payload (%zu bytes) sent\n", payload_len);
+}
+
+/* The verifier's half; the agent's answer must be want_status. */
+static void send_v(const char *pem, const uint8_t v[KC_KEY_LEN], int want_status)
+{
+	uint8_t enc[512];
+	size_t enc_len;
+	char *body, *eb;
+	cJSON *root, *j;
+
+	if (kc_oaep_sha1_encrypt(pem, strlen(pem), &rng, v, enc, sizeof(enc), &enc_len, NULL, 0))
+		die("OAEP encrypt failed");
+	eb = b64(enc, enc_len);
+	j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "encrypted_key", eb);
+	body = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	free(eb);
+	call("POST", "/v2.5/keys/vkey", body, &root, want_status);
+	cJSON_Delete(root);
+	free(body);
+	printf("peer: V sent (HTTP %d)\n", want_status);
+}
+
+/* The tenant checks the agent derived K: HMAC(K, challenge). 0, or 3 when it does not know K yet. */
+static int verify_k(const uint8_t k[KC_KEY_LEN])
+{
+	struct http_client_response r = { 0 };
+	char err[512], want[KC_TAG_HEX_LEN + 1], challenge[24], path[128];
+	cJSON *root, *res;
+
+	nonce_make(challenge, 20);
+	snprintf(path, sizeof(path), "/v2.5/keys/verify?challenge=%s", challenge);
+	if (http_client_request(host, port, "GET", path, NULL, NULL, 0, 60000, BODY_MAX, &r,
+				err, sizeof(err)) != 0)
+		die("keys/verify: %s", err);
+	if (r.status != 200) {
+		printf("peer: keys/verify answered %d\n", r.status);
+		http_client_response_free(&r);
+		return 3;
+	}
+	root = cJSON_ParseWithLength(r.body, r.body_len);
+	http_client_response_free(&r);
+	res = root ? cJSON_GetObjectItem(root, "results") : NULL;
+	kc_auth_tag(k, KC_KEY_LEN, (const uint8_t *)challenge, strlen(challenge), want);
+	if (!res || strcmp(str(res, "hmac"), want) != 0)
+		die("keys/verify: HMAC does not match K");
+	cJSON_Delete(root);
+	printf("peer: keys/verify matches: the agent derived K\n");
+	return 0;
+}
+
+static int tenant(int argc, char **argv)
+{
+	const char *uuid = argv[4], *zipfile = argv[5], *out = argv[6], *mask = "0x300";
+	const char *rekey_zip = NULL;
+	uint8_t k[KC_KEY_LEN], v[KC_KEY_LEN];
+	char nonce[32], path[256];
+	int bad_tag = 0, wrong_v = 0, tamper = 0, i, rc;
+	cJSON *root, *res, *j;
+	char *pem;
+
+	for (i = 7; i < argc; i++) {
+		if (!strcmp(argv[i], "--bad-tag"))
+			bad_tag = 1;
+		else if (!strcmp(argv[i], "--wrong-v"))
+			wrong_v = 1;
+		else if (!strcmp(argv[i], "--tamper"))
+			tamper = 1;
+		else if (!strcmp(argv[i], "--mask") && i + 1 < argc)
+			mask = argv[++i];
+		else if (!strcmp(argv[i], "--rekey") && i + 1 < argc)
+			rekey_zip = argv[++i];
+		else
+			die("unknown option %s", argv[i]);
+	}
+	host = argv[2];
+	port = (uint16_t)atoi(argv[3]);
+	res = call("GET", "/version", NULL, &root, 200);
+	printf("peer: agent supports %s\n", str(res, "supported_version"));
+	cJSON_Delete(root);
+
+	nonce_make(nonce, 20);
+	snprintf(path, sizeof(path), "/v2.5/quotes/identity?nonce=%s", nonce);
+	res = call("GET", path, NULL, &root, 200);
+	save_quote(res, out, "identity", nonce);
+	pem = strdup(str(res, "pubkey"));
+	if (!pem)
+		die("out of memory");
+	write_file(out, "nk.pem", pem, strlen(pem));
+	cJSON_Delete(root);
+	printf("peer: identity quote saved\n");
+
+	send_u(uuid, pem, zipfile, bad_tag, tamper, k, v);
 
 	/* The verifier: an integrity quote, then V. */
 	nonce_make(nonce, 20);
@@ -471,47 +536,18 @@ static int tenant(int argc, char **argv)
 	printf("peer: integrity quote saved\n");
 	if (wrong_v)
 		kc_rng_bytes(&rng, v, sizeof(v));
-	if (kc_oaep_sha1_encrypt(pem, strlen(pem), &rng, v, enc, sizeof(enc), &enc_len, NULL, 0))
-		die("OAEP encrypt failed");
-	eb = b64(enc, enc_len);
-	j = cJSON_CreateObject();
-	cJSON_AddStringToObject(j, "encrypted_key", eb);
-	body = cJSON_PrintUnformatted(j);
-	cJSON_Delete(j);
-	free(eb);
-	res = call("POST", "/v2.5/keys/vkey", body, &root, 200);
-	cJSON_Delete(root);
-	free(body);
-	printf("peer: V sent\n");
-
-	/* The tenant checks the agent derived K: HMAC(K, challenge). */
-	nonce_make(challenge, 20);
-	snprintf(path, sizeof(path), "/v2.5/keys/verify?challenge=%s", challenge);
-	{
-		struct http_client_response r = { 0 };
-		char err[512], want[KC_TAG_HEX_LEN + 1];
-
-		if (http_client_request(host, port, "GET", path, NULL, NULL, 0, 60000, BODY_MAX, &r,
-					err, sizeof(err)) != 0)
-			die("keys/verify: %s", err);
-		if (r.status != 200) {
-			printf("peer: keys/verify answered %d\n", r.status);
-			http_client_response_free(&r);
-			return 3;
-		}
-		root = cJSON_ParseWithLength(r.body, r.body_len);
-		http_client_response_free(&r);
-		res = root ? cJSON_GetObjectItem(root, "results") : NULL;
-		kc_auth_tag(k, sizeof(k), (const uint8_t *)challenge, strlen(challenge), want);
-		if (!res || strcmp(str(res, "hmac"), want) != 0)
-			die("keys/verify: HMAC does not match K");
-		cJSON_Delete(root);
+	send_v(pem, v, 200);
+	if (rekey_zip) {
+		/* A verifier whose answer got lost sends the same V again: no error. */
+		send_v(pem, v, 200);
+		/* The tenant enrols the node again before the handoff: a new K and payload. */
+		send_u(uuid, pem, rekey_zip, 0, 0, k, v);
+		send_v(pem, v, 200);
+		printf("peer: re-keyed with a second U and V\n");
 	}
-	printf("peer: keys/verify matches: the agent derived K\n");
-	free(zip);
-	free(payload);
+	rc = verify_k(k);
 	free(pem);
-	return 0;
+	return rc;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -588,7 +624,7 @@ int main(int argc, char **argv)
 	else {
 		fprintf(stderr, "usage: kl-peer registrar PORTFILE STATEDIR [--refuse]\n"
 				"       kl-peer tenant HOST PORT UUID ZIP OUTDIR [--bad-tag|--wrong-v|"
-				"--tamper|--mask HEX]\n"
+				"--tamper|--mask HEX|--rekey ZIP2]\n"
 				"       kl-peer bench HOST PORT N\n");
 		ret = 2;
 	}

@@ -32,15 +32,30 @@ swtpm_start() {
 	swtpm_setup --tpm2 --tpmstate "$_d/state" --pcr-banks "$_banks" \
 		--config /dev/null ${SWTPM_SETUP_CERTS:-} >"$_d/setup.log" 2>&1 ||
 		{ cat "$_d/setup.log"; return 1; }
+	swtpm_launch "$_d"
+}
+
+# swtpm_restart DIR: reboot with the TPM of swtpm_start DIR (the same state, a
+# TPM Reset: resetCount goes up, PCRs are back to zero), on a new port. The OS
+# shuts the TPM down first, as Linux does when it reboots, so its clock stays
+# "safe"; a machine that loses power without it quotes with safe=0.
+swtpm_restart() {
+	[ -n "${SWTPM_PID:-}" ] && tpm2_shutdown -T "swtpm:host=127.0.0.1,port=$SWTPM_PORT" -c \
+		>/dev/null 2>&1
+	swtpm_stop
+	swtpm_launch "$1"
+}
+
+swtpm_launch() {
 	# A new port range per start: a test may keep one TPM running while it starts another,
 	# and tpm2_getcap must not find the first one on a port the second failed to bind.
 	SWTPM_STARTS=$((${SWTPM_STARTS:-0} + 1))
 	for _try in 1 2 3 4 5 6 7 8; do
 		SWTPM_PORT=$(( 20000 + ($$ * 7 + (_try + SWTPM_STARTS * 8) * 131) % 20000 ))
-		swtpm socket --tpm2 --tpmstate dir="$_d/state" \
+		swtpm socket --tpm2 --tpmstate dir="$1/state" \
 			--server type=tcp,port=$SWTPM_PORT,bindaddr=127.0.0.1 \
 			--ctrl type=tcp,port=$((SWTPM_PORT + 1)),bindaddr=127.0.0.1 \
-			--flags not-need-init,startup-clear --log file="$_d/swtpm.log" &
+			--flags not-need-init,startup-clear --log file="$1/swtpm.log" &
 		SWTPM_PID=$!
 		for _w in $(seq 1 50); do
 			if ! kill -0 $SWTPM_PID 2>/dev/null; then break; fi
@@ -51,7 +66,7 @@ swtpm_start() {
 		done
 		swtpm_stop
 	done
-	echo "swtpm did not start (see $_d/swtpm.log)" >&2
+	echo "swtpm did not start (see $1/swtpm.log)" >&2
 	return 1
 }
 

@@ -77,7 +77,7 @@ start_run() { # NAME EXIT-AFTER [AGENT OPTIONS...]
 	reg_pid=$!
 	for _w in $(seq 1 50); do [ -s "$run/regport" ] && break; sleep 0.1; done
 	agent_port=$(free_port)
-	printf 'airlock.registrar=127.0.0.1:%s airlock.port=%s airlock.contact=127.0.0.1 airlock.mtls=off airlock.uuid=%s\n' \
+	printf 'airlock.registrar=127.0.0.1:%s airlock.port=%s airlock.contact=127.0.0.1 airlock.mtls=insecure-off airlock.uuid=%s\n' \
 		"$(cat "$run/regport")" "$agent_port" "$uuid" >"$run/config"
 	"$agent" --config "$run/config" --tpm "$tpm" --state-dir "$run/state" --dry-run \
 		--listen 127.0.0.1 --fw-eventlog /nonexistent --ima-log /nonexistent \
@@ -89,6 +89,7 @@ start_run() { # NAME EXIT-AFTER [AGENT OPTIONS...]
 		sleep 0.1
 	done
 	ko "$_name: agent did not start serving (see $run/agent.err)"
+	stop_pid "$agent_pid"; agent_pid=; stop_pid "$reg_pid"; reg_pid=
 	return 1
 }
 wait_agent() { # sets $agent_rc
@@ -169,6 +170,33 @@ EOP
 	then ok "$ak AK: handoff events replay to the TPM's PCRs 8 and 9"; else ko "$ak AK: handoff events replay to the TPM's PCRs 8 and 9"; fi
 done
 
+# --- a tenant that enrols the node again before the handoff (rust-keylime takes it) ---
+# The same V twice answers 200 (a verifier retrying a delivery it did not hear
+# answered); a new U replaces the derived key and its payload; the handoff is
+# the second payload's.
+mkdir -p "$work/pl2"
+cp -r "$pl/." "$work/pl2/"
+head -c 200000 /dev/urandom >"$work/pl2/kernel"
+(cd "$work/pl2" && python3 -c 'import sys, zipfile
+z = zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED)
+for f in sys.argv[2:]: z.write(f)
+z.close()' "$work/rekey.zip" airlock.json kernel initrd luks/data.key ipsec/swanctl.conf ipsec/x509/node.pem)
+start_run rekey 120 && {
+	if "$peer" tenant 127.0.0.1 "$agent_port" "$uuid" "$work/good.zip" "$run/out" \
+		--rekey "$work/rekey.zip" >"$run/peer.out" 2>&1; then
+		ok "re-key: V again (200), a second U and V, keys/verify matches the second K"
+	else
+		ko "re-key: tenant flow ($(tail -1 "$run/peer.out"))"
+	fi
+	wait_agent
+	check "re-key: the agent hands off (exit 0)" test "$agent_rc" = 0
+	check "re-key: the agent said it dropped the first key and payload" \
+		grep -q "received a new U with a payload; the derived key and its payload are dropped" "$run/agent.err"
+	k1=$(sha256sum "$pl/kernel" | cut -d' ' -f1) k2=$(sha256sum "$work/pl2/kernel" | cut -d' ' -f1)
+	check "re-key: the dry run loads the second payload's kernel" grep -q "sha256=$k2 size=200000" "$run/agent.out"
+	check "re-key: not the first payload's" sh -c "! grep -q 'sha256=$k1' '$run/agent.out'"
+}
+
 # --- attacks and malformed input ---
 start_run attacks 60 && {
 	base=http://127.0.0.1:$agent_port
@@ -197,6 +225,20 @@ EOP
 	check "PCR mask out of range: 400" test "$(get '/v2.5/quotes/integrity?nonce=abc&mask=0x1000000')" = 400
 	check "PCR mask not hex: 400" test "$(get '/v2.5/quotes/integrity?nonce=abc&mask=0xZZ')" = 400
 	check "unsupported API version: 400" test "$(get '/v1.0/quotes/identity?nonce=abc')" = 400
+	# Keylime's verifier negotiates a lower version only on these words.
+	getjson() { # PATH KEY: the answer's top-level KEY, or results.KEY
+		python3 - "$agent_port" "$1" "$2" <<'EOP'
+import http.client, json, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=15)
+c.request("GET", sys.argv[2])
+j = json.loads(c.getresponse().read())
+print(j.get(sys.argv[3], j.get("results", {}).get(sys.argv[3])))
+EOP
+	}
+	check "unsupported API version: the status says \"API version not supported\"" sh -c \
+		"echo '$(getjson '/v3.7/quotes/identity?nonce=abc' status)' | grep -q '^API version not supported: v3.7'"
+	check "API 2.6 is served" test "$(get '/v2.6/quotes/identity?nonce=abc')" = 200
+	check "/version names 2.6" test "$(getjson /version supported_version)" = 2.6
 	check "unknown endpoint: 404" test "$(get '/v2.5/nothing')" = 404
 	check "keys/verify before the key: 400" test "$(get '/v2.5/keys/verify?challenge=abc')" = 400
 	check "truncated request body: no answer, agent goes on" test "$(rawhttp 'POST /v2.5/keys/ukey HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"a"')" != 200
@@ -345,7 +387,7 @@ except (ssl.SSLError, OSError):
 EOP
 }
 start_run mtls 60 --client-ca "$ca/client-ca.pem" && {
-	sed -i 's/airlock.mtls=off/airlock.mtls=on/' "$run/config"
+	sed -i 's/airlock.mtls=insecure-off/airlock.mtls=on/' "$run/config"
 	stop_pid "$agent_pid"
 	"$agent" --config "$run/config" --tpm "$tpm" --state-dir "$run/state" --dry-run \
 		--listen 127.0.0.1 --fw-eventlog /nonexistent --ima-log /nonexistent \
@@ -377,7 +419,7 @@ done
 ca_sha=$(sha256sum "$ca/client-ca.pem" | cut -d' ' -f1)
 other_sha=$(sha256sum "$ca/other-ca.pem" | cut -d' ' -f1)
 restart_with_ca() { # URL-PATH SHA256 LOG: runs the agent with mTLS and the client CA by URL
-	sed -i -e 's/airlock.mtls=off/airlock.mtls=on/' -e 's/ airlock.client_ca.*$//' "$run/config"
+	sed -i -e 's/airlock.mtls=insecure-off/airlock.mtls=on/' -e 's/ airlock.client_ca.*$//' "$run/config"
 	sed -i "s|\$| airlock.client_ca=http://127.0.0.1:$web_port/$1 airlock.client_ca_sha256=$2|" "$run/config"
 	stop_pid "$agent_pid"
 	rm -f "$run/state/client-ca.pem"

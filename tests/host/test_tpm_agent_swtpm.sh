@@ -274,6 +274,26 @@ if swtpm_start "$d" sha1,sha256; then
 			ok "$t AK name == tpm2_loadexternal's" || ko "$t AK name: loadexternal says '$n'"
 	done
 
+	# The AK is a primary of the endorsement hierarchy: the same key after a power
+	# cycle (TPM Reset), with nothing stored, so Keylime's registrar (7.14) takes
+	# the node's next boot.
+	if swtpm_restart "$d"; then
+		spec="swtpm:host=127.0.0.1,port=$SWTPM_PORT"
+		cp "$d/ak-rsa.pub" "$d/ak-rsa.boot1"; cp "$d/ak-ecc.pub" "$d/ak-ecc.boot1"
+		start_agent "$spec" "$d"
+		send "ek auto"
+		send "ak rsa"
+		cmp -s "$d/ak.pub" "$d/ak-rsa.boot1" && ok "RSA AK byte-identical after a TPM reset" ||
+			ko "RSA AK changed after a TPM reset"
+		send "ak ecc"
+		cmp -s "$d/ak.pub" "$d/ak-ecc.boot1" && ok "ECC AK byte-identical after a TPM reset" ||
+			ko "ECC AK changed after a TPM reset"
+		send "ak rsa"
+		check_credential "$d" "after the reset, the same AK"
+		close_agent close
+	else
+		ko "swtpm restart"
+	fi
 	# An ECC P-256 EK certificate at 0x01c0000a: key from tpm2_createek (its
 	# own template), signed by the local CA, padded in NV as some TPMs do.
 	tpm2_createek -T "$spec" -G ecc -c "$d/ekecc.ctx" -u "$d/ekecc.pem" -f pem >/dev/null 2>&1
@@ -334,8 +354,10 @@ if swtpm_start "$d" sha256; then
 	send "ek ecc"
 	check_ek "$d" ecc 0 "no certificates, ecc"
 	send "ak auto"
-	check_ak "$d" ecc "AUTO AK" && check_credential "$d" "no certificates, ECC EK"
-	check_quote "$d" ecc sha256 10400 2 "sha256-only TPM"
+	check_ak "$d" rsa "AUTO AK" && check_credential "$d" "no certificates, ECC EK"
+	check_quote "$d" rsa sha256 10400 2 "sha256-only TPM"
+	cmp -s "$d/ak-rsa.pub" "$work/certs/ak-rsa.pub" && ko "another TPM made the same AK" ||
+		ok "another TPM (another endorsement seed) has another AK"
 	send "quote 1 sha1 n $d/x"
 	case $reply in "err TPM PCR_Read(sha1"*) ok "inactive sha1 bank refused" ;; *) ko "inactive sha1 bank: $reply" ;; esac
 	printf 'airlock NK' >"$d/nk.pem"

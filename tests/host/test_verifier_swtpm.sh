@@ -98,7 +98,7 @@ start_agent() {
 		{ ko "$run: initial measurement"; return 1; }
 	agent_port=$(free_port)
 	printf 'airlock.registrar=127.0.0.1:%s airlock.port=%s airlock.contact=127.0.0.1 airlock.mtls=%s airlock.uuid=%s\n' \
-		"$regport" "$agent_port" "${AGENT_MTLS:-off}" "$uuid" >"$run/config"
+		"$regport" "$agent_port" "${AGENT_MTLS:-insecure-off}" "$uuid" >"$run/config"
 	"$agent" --config "$run/config" --tpm "$tpm" --state-dir "$run/state" --dry-run \
 		--listen 127.0.0.1 --fw-eventlog /nonexistent --ima-log /nonexistent \
 		--exit-after 90 --verify-grace 5 "$@" >"$run/agent.out" 2>"$run/agent.err" &
@@ -345,7 +345,7 @@ start_verifier foreignak --ek-ca "$work/trust" && start_agent foreignak "$u6" --
 	for _w in $(seq 1 50); do tpm2_getcap -T "$atcti" properties-fixed >/dev/null 2>&1 && break; sleep 0.1; done
 	tpm2_createek -T "$atcti" -c "$att/ek.ctx" -G rsa >/dev/null 2>&1 &&
 		tpm2_flushcontext -T "$atcti" -t >/dev/null 2>&1 &&
-		tpm2_createak -T "$atcti" -C "$att/ek.ctx" -c "$att/ak.ctx" -G ecc -g sha256 -s ecdsa \
+		tpm2_createak -T "$atcti" -C "$att/ek.ctx" -c "$att/ak.ctx" -G rsa -g sha256 -s rsassa \
 			>/dev/null 2>&1 &&
 		tpm2_flushcontext -T "$atcti" -t >/dev/null 2>&1 &&
 		tpm2_flushcontext -T "$atcti" -s >/dev/null 2>&1

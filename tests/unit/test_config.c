@@ -158,7 +158,7 @@ static void test_full_canonical(void **state)
 		  "airlock.contact=192.0.2.77 airlock.port=9100 airlock.iface=enp1s0 "
 		  "airlock.ip=192.0.2.10/24,192.0.2.1,192.0.2.53 airlock.net-timeout=600 "
 		  "airlock.scrub=on airlock.scrub_min=100 airlock.shell=1 airlock.loglevel=debug "
-		  "airlock.tpm=/dev/tpm0 airlock.mtls=off airlock.payload_max=67108864\n", &r);
+		  "airlock.tpm=/dev/tpm0 airlock.mtls=insecure-off airlock.payload_max=67108864\n", &r);
 	assert_canonical(&r.cfg,
 			 "airlock.client_ca=\n"
 			 "airlock.client_ca_sha256=\n"
@@ -166,7 +166,7 @@ static void test_full_canonical(void **state)
 			 "airlock.iface=enp1s0\n"
 			 "airlock.ip=192.0.2.10/24,192.0.2.1,192.0.2.53\n"
 			 "airlock.loglevel=debug\n"
-			 "airlock.mtls=off\n"
+			 "airlock.mtls=insecure-off\n"
 			 "airlock.net_timeout=600\n"
 			 "airlock.payload_max=67108864\n"
 			 "airlock.port=9100\n"
@@ -534,7 +534,7 @@ static void test_switches_and_words(void **state)
 	struct result r;
 
 	(void)state;
-	assert_ok(REG "airlock.scrub=off airlock.mtls=off airlock.shell=1 airlock.loglevel=error", &r);
+	assert_ok(REG "airlock.scrub=off airlock.mtls=insecure-off airlock.shell=1 airlock.loglevel=error", &r);
 	assert_false(r.cfg.scrub);
 	assert_false(r.cfg.mtls);
 	assert_true(r.cfg.shell);
@@ -624,7 +624,7 @@ static void test_whitespace(void **state)
 	(void)state;
 	/* kernel isspace(): 9..13, 32 and 0xa0 separate words; /proc/cmdline ends in '\n' */
 	assert_ok(" \t\nairlock.registrar=reg.example\tairlock.port=1\vairlock.shell=1\f"
-		  "airlock.scrub=off\rairlock.mtls=off\xa0" "airlock.iface=eth1\n", &r);
+		  "airlock.scrub=off\rairlock.mtls=insecure-off\xa0" "airlock.iface=eth1\n", &r);
 	assert_int_equal(r.cfg.port, 1);
 	assert_true(r.cfg.shell);
 	assert_false(r.cfg.scrub);
@@ -723,7 +723,7 @@ static void test_failure_resets_to_defaults(void **state)
 	struct airlock_config def;
 
 	(void)state;
-	run_str(REG "airlock.shell=1 airlock.scrub=off airlock.mtls=off airlock.scrb=off", &r);
+	run_str(REG "airlock.shell=1 airlock.scrub=off airlock.mtls=insecure-off airlock.scrb=off", &r);
 	assert_int_equal(r.rc, -1);
 	config_defaults(&def);
 	assert_memory_equal(&r.cfg, &def, sizeof(def));
@@ -933,8 +933,22 @@ static void test_client_ca(void **state)
 	/* One without the other, or with plain HTTP for the API. */
 	assert_fatal(REG "airlock.client_ca=http://h/ca.pem", "airlock.client_ca");
 	assert_fatal(REG "airlock.client_ca_sha256=" CA_HASH, "airlock.client_ca");
-	assert_fatal(REG "airlock.mtls=off airlock.client_ca=http://h/ca.pem airlock.client_ca_sha256=" CA_HASH,
+	assert_fatal(REG "airlock.mtls=insecure-off airlock.client_ca=http://h/ca.pem airlock.client_ca_sha256=" CA_HASH,
 		     "airlock.client_ca");
+
+	/* Plain HTTP for the API takes the word that says what it means. */
+	{
+		struct result m;
+
+		run_str(REG "airlock.mtls=off", &m);
+		assert_int_equal(m.rc, -1);
+		assert_string_equal(m.diag[0].key, "airlock.mtls");
+		assert_non_null(strstr(m.diag[0].msg, "airlock.mtls=insecure-off"));
+		assert_ok(REG "airlock.mtls=insecure-off", &m);
+		assert_false(m.cfg.mtls);
+		assert_bad_value("mtls", "insecure");
+		assert_bad_value("mtls", "OFF");
+	}
 
 	/* URLs: only http:// (the hash authenticates), a host, a path, no fragment or spaces. */
 	assert_bad_value("client_ca", "https://h/ca.pem");

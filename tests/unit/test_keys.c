@@ -64,9 +64,49 @@ static void test_pair_found_among_noise(void **state)
 	assert_int_equal(out_len, strlen("zip bytes"));
 	assert_memory_equal(out, "zip bytes", out_len);
 	free(out);
-	/* Once K is known nothing more is taken. */
+	/* Once K is known: the same V again is no error (a retried delivery), another V is. */
+	assert_int_equal(keys_add_v(&ks, v, err, sizeof(err)), KEYS_ALREADY);
 	assert_int_equal(keys_add_v(&ks, noise, err, sizeof(err)), -1);
-	assert_int_equal(keys_add_u(&ks, u, tag, KC_TAG_HEX_LEN, NULL, 0, err, sizeof(err)), -1);
+	assert_true(ks.have_k);
+	assert_memory_equal(ks.k, k, KC_KEY_LEN);
+	keys_free(&ks);
+}
+
+/* A tenant enrolling the node again: a new U replaces the derived key and its payload. */
+static void test_new_pair_after_derivation(void **state)
+{
+	uint8_t k[KC_KEY_LEN], u[KC_KEY_LEN], v[KC_KEY_LEN], k2[KC_KEY_LEN], u2[KC_KEY_LEN],
+		v2[KC_KEY_LEN], zero[KC_KEY_LEN] = { 0 }, *pl, *pl2, *out;
+	char tag[KC_TAG_HEX_LEN + 1], tag2[KC_TAG_HEX_LEN + 1], err[160];
+	struct agent_keys ks;
+	size_t pl_len, pl2_len, out_len;
+
+	(void)state;
+	keys_init(&ks, UUID);
+	split(k, u, v, tag);
+	split(k2, u2, v2, tag2);
+	pl = encrypt(k, "first payload", &pl_len);
+	pl2 = encrypt(k2, "second payload", &pl2_len);
+	assert_int_equal(keys_add_u(&ks, u, tag, KC_TAG_HEX_LEN, pl, pl_len, err, sizeof(err)), 0);
+	assert_int_equal(keys_add_v(&ks, v, err, sizeof(err)), 0);
+	assert_true(keys_try_combine(&ks));
+	assert_int_equal(keys_add_u(&ks, u2, tag2, KC_TAG_HEX_LEN, pl2, pl2_len, err, sizeof(err)),
+			 KEYS_REPLACED);
+	/* The old key and its V are gone: the old V no longer completes anything. */
+	assert_false(ks.have_k);
+	assert_memory_equal(ks.k, zero, KC_KEY_LEN);
+	assert_int_equal(ks.nu, 1);
+	assert_int_equal(ks.nv, 0);
+	assert_false(keys_try_combine(&ks));
+	assert_int_equal(keys_add_v(&ks, v, err, sizeof(err)), 0);
+	assert_false(keys_try_combine(&ks));
+	assert_int_equal(keys_add_v(&ks, v2, err, sizeof(err)), 0);
+	assert_true(keys_try_combine(&ks));
+	assert_memory_equal(ks.k, k2, KC_KEY_LEN);
+	assert_int_equal(keys_decrypt_payload(&ks, &out, &out_len, err, sizeof(err)), 0);
+	assert_int_equal(out_len, strlen("second payload"));
+	assert_memory_equal(out, "second payload", out_len);
+	free(out);
 	keys_free(&ks);
 }
 
@@ -181,6 +221,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pair_found_among_noise),
+		cmocka_unit_test(test_new_pair_after_derivation),
 		cmocka_unit_test(test_halves_that_do_not_combine),
 		cmocka_unit_test(test_malformed_tags),
 		cmocka_unit_test(test_oldest_slot_replaced),
