@@ -53,7 +53,7 @@ TEST_SUITES = $(addprefix $(TB)/unit/,$(UNIT_TESTS)) \
 	$(TB)/suite-mkcpio $(TB)/suite-fetch $(TB)/suite-buildchecks \
 	$(TB)/suite-eventlog-tpm2tools $(TB)/suite-eventlog-vectors $(TB)/suite-tpm-swtpm \
 	$(TB)/suite-credential-swtpm $(TB)/suite-tpm-agent-swtpm $(TB)/suite-agent-swtpm \
-	$(TB)/suite-verifier-swtpm $(TB)/suite-predict $(TB)/suite-coreboot-rom $(TB)/suite-tenant-hook \
+	$(TB)/suite-verifier-swtpm $(TB)/suite-attacks-swtpm $(TB)/suite-predict $(TB)/suite-coreboot-rom $(TB)/suite-tenant-hook \
 	$(addprefix $(TB)/fuzz/run-,$(FUZZERS)) \
 	$(TB)/suite-boot $(TB)/suite-boot-ovmf $(TB)/suite-boot-coreboot $(TB)/suite-residue \
 	$(TB)/suite-reproducible
@@ -74,6 +74,8 @@ SUITE_CMD_agent-swtpm = $(TOP)/tests/host/test_agent_swtpm.sh $(TGT)/airlock-age
 	$(TB)/host/kl-peer $(TB)/host/tpm-measure
 SUITE_CMD_verifier-swtpm = $(TOP)/tests/host/test_verifier_swtpm.sh $(TB)/host/airlock-verifier-asan \
 	$(TGT)/airlock-agent $(TB)/host/tpm-measure
+SUITE_CMD_attacks-swtpm = $(TOP)/tests/host/test_attacks_swtpm.sh $(TB)/host/airlock-verifier-asan \
+	$(TGT)/airlock-agent $(TB)/host/tpm-measure
 SUITE_CMD_predict = $(TOP)/tests/unit/test_predict.sh $(TB)/host/airlock-verifier-asan $(OUT)
 SUITE_CMD_boot = $(TOP)/tests/boot/test_boot.py --image $(OUT) --peer $(TB)/host/kl-peer \
 	--verifier $(HOSTBIN)/airlock-verifier --tenant-kernel $(TB)/tenant/bzImage --logs $(TB)/logs/boot
@@ -92,7 +94,7 @@ SUITE_CMD_reproducible = $(TOP)/reproducible/check --quick
 
 # The UEFI and coreboot boards are built too: the production-like paths (measured
 # boot); the coreboot board's ROM only with COREBOOT_ROM.
-HOST_SUITES := credential-swtpm tpm-agent-swtpm agent-swtpm verifier-swtpm
+HOST_SUITES := credential-swtpm tpm-agent-swtpm agent-swtpm verifier-swtpm attacks-swtpm
 test: image unit-tests fuzzers $(TB)/host/tpm-measure $(TB)/host/tpm-agent-test \
 		$(TB)/host/kl-peer $(TGT)/airlock-agent $(TB)/fill.cpio.xz $(HOSTBIN)/airlock-verifier \
 		$(TB)/host/airlock-verifier-asan $(TB)/tenant/bzImage \
@@ -115,8 +117,10 @@ bench: $(DEPS)/mbedtls-host.stamp
 	$(MAKE) $(HOSTBIN)/airlock-verifier
 	$(HOSTCC) -std=gnu11 $(WARN) -O2 -I$(TOP)/src/lib -I$(TOP)/src/verifier -I$(HOSTROOT)/include \
 		-o $(TB)/bench/bench_verifier $(TOP)/tests/bench/bench_verifier.c \
-		$(TOP)/src/verifier/store.c $(addprefix $(TOP)/src/lib/,eventlog.c digest.c keylime_crypto.c) \
+		$(addprefix $(TOP)/src/verifier/,store.c store_migrate.c vkey_file.c ek_trust.c) \
+		$(addprefix $(TOP)/src/lib/,eventlog.c digest.c keylime_crypto.c tpm_public.c) \
 		-L$(HOSTROOT)/lib -lmbedx509 -lmbedcrypto -lcrypto -lsqlite3
+	$(TB)/bench/bench_verifier $(HOSTBIN)/airlock-verifier 1000 2 16 16
 	$(TB)/bench/bench_verifier $(HOSTBIN)/airlock-verifier 5000 2 16 16
 	$(MAKE) $(TGT)/airlock-agent $(TB)/host/kl-peer $(TB)/host/tpm-measure
 	$(TOP)/tests/bench/bench_agent.sh $(TGT)/airlock-agent $(TB)/host/kl-peer $(TB)/host/tpm-measure

@@ -232,7 +232,7 @@ int revocation_receive(struct revocation *r, const char *msg, size_t msg_len, co
 	static char names[REVOCATION_ACTIONS_MAX][REVOCATION_ACTION_NAME_MAX + 1];
 	struct revocation_runner *slot = NULL;
 	char err[256];
-	cJSON *j = NULL;
+	cJSON *j = NULL, *sev;
 	unsigned n = 0;
 	int status = 400, rc;
 	pid_t pid;
@@ -256,9 +256,13 @@ int revocation_receive(struct revocation *r, const char *msg, size_t msg_len, co
 			 "object");
 		goto out;
 	}
-	log_warn("agent: signed revocation notice: %s for agent %.64s (ip %.64s): %.200s",
+	/* airlock-verifier says why in "reason"; Keylime 7.x in "event_id" and "severity_label". */
+	sev = cJSON_GetObjectItemCaseSensitive(j, "severity_label");
+	log_warn("agent: signed revocation notice: %s for agent %.64s (ip %.64s): %.200s%s%.32s",
 		 str_field(j, "type"), str_field(j, "agent_id"), str_field(j, "ip"),
-		 str_field(j, "reason"));
+		 cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "reason")) ?
+		 str_field(j, "reason") : str_field(j, "event_id"),
+		 cJSON_IsString(sev) ? ", severity " : "", cJSON_IsString(sev) ? sev->valuestring : "");
 	if (action_names(r, names, &n, why, whylen) != 0) {
 		log_err("agent: revocation actions not run: %s", why);
 		status = 500;

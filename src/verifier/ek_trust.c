@@ -130,7 +130,8 @@ static int load_list(struct ek_trust *t, const char *file, char *err, size_t err
 			 *name ? name : "unnamed");
 		t->nlist++;
 	}
-	qsort(t->list, t->nlist, sizeof(*t->list), cmp32);
+	if (t->nlist)
+		qsort(t->list, t->nlist, sizeof(*t->list), cmp32);
 	ret = 0;
 	goto out;
 nomem:
@@ -267,4 +268,23 @@ int ek_trust_check(const struct ek_trust *t, const struct tpm_public *ek, const 
 	else
 		snprintf(how, howlen, "EK not in the node list");
 	return -1;
+}
+
+const char *ek_trust_list_name(const struct ek_trust *t, const uint8_t hash[32])
+{
+	const struct ek_entry *hit = t->nlist ? bsearch(hash, t->list, t->nlist, sizeof(*t->list),
+						       cmp32) : NULL;
+
+	return hit ? hit->name : NULL;
+}
+
+int ek_trust_list_other(const struct ek_trust *t, const char *name, const uint8_t hash[32],
+			uint8_t other[32])
+{
+	for (size_t i = 0; i < t->nlist; i++)
+		if (!strcmp(t->list[i].name, name) && memcmp(t->list[i].hash, hash, 32) != 0) {
+			memcpy(other, t->list[i].hash, 32);
+			return 1;
+		}
+	return 0;
 }

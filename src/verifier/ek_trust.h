@@ -8,7 +8,8 @@
  *   - the SHA-256 of its public key (DER SubjectPublicKeyInfo, what
  *     `openssl pkey -pubin -outform DER | sha256sum` prints) is listed in
  *     the provider's published node list: lines "<64 hex> [node name]",
- *     '#' starts a comment.
+ *     '#' starts a comment. A node name that is the node's uuid binds that
+ *     uuid to that EK: no other EK may register it.
  * With neither configured nothing is trusted: the registrar refuses every
  * node rather than accept an unverified EK.
  */
@@ -48,5 +49,16 @@ int ek_pubkey_hash(const struct tpm_public *ek, uint8_t out[32], char *err, size
  */
 int ek_trust_check(const struct ek_trust *t, const struct tpm_public *ek, const uint8_t *cert,
 		   size_t cert_len, char *how, size_t howlen);
+
+/* The node list's name of the EK whose ek-hash this is, or NULL if it is not listed. */
+const char *ek_trust_list_name(const struct ek_trust *t, const uint8_t hash[32]);
+
+/*
+ * A list entry may name a node by its uuid: then that uuid belongs to that
+ * EK. 1 when the list gives name to an EK other than hash (other filled),
+ * else 0.
+ */
+int ek_trust_list_other(const struct ek_trust *t, const char *name, const uint8_t hash[32],
+			uint8_t other[32]);
 
 #endif

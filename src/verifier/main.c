@@ -11,8 +11,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <mbedtls/sha256.h>
+#include <mbedtls/x509_crt.h>
+
 #include "attest.h"
 #include "ek_trust.h"
+#include "ek_uuid.h"
 #include "file_read.h"
 #include "cJSON.h"
 #include "eventlog.h"
@@ -22,6 +26,7 @@
 #include "revocation_key.h"
 #include "serve.h"
 #include "store.h"
+#include "vkey_file.h"
 
 /* Exit codes (docs/verifier.md). */
 #define EXIT_OK 0
@@ -36,22 +41,26 @@
 static const char usage[] =
 	"usage: airlock-verifier [--state DIR] COMMAND ...\n"
 	"  serve [--listen ADDR:PORT] [--ek-ca DIR] [--ek-list FILE] [--interval SEC]\n"
-	"        [--workers N] [--timeout SEC] [--on-pass CMD] [--on-fail CMD]\n"
+	"        [--workers N] [--senders N] [--timeout SEC] [--on-pass CMD] [--on-fail CMD]\n"
 	"        [--webhook URL] [--port-file FILE] [--client-cert PEM --client-key PEM]\n"
-	"  node add UUID (--payload ZIP | PAYLOAD) [--policy FILE] [--agent HOST:PORT]\n"
-	"        [--timeout SEC] [--client-cert PEM --client-key PEM]\n"
+	"  node add UUID [--ek-hash HASH] (--payload ZIP | PAYLOAD) [--policy FILE]\n"
+	"        [--agent HOST:PORT] [--timeout SEC] [--client-cert PEM --client-key PEM]\n"
 	"    PAYLOAD: (--kernel FILE | --kernel-url URL (--kernel FILE | --kernel-sha256 H\n"
 	"        --kernel-size N)) [the same for --initrd] [--cmdline S]\n"
 	"        [--luks NAME=KEYFILE:VOLUME]... [--ipsec DIR]\n"
 	"  node list [--json]\n"
 	"  node show UUID [--json]\n"
 	"  node delete UUID\n"
+	"  node pin UUID HASH  (only the EK with this ek-hash may register UUID)\n"
+	"  node unpin UUID\n"
 	"  policy show UUID\n"
 	"  policy check FILE\n"
 	"  policy test FILE --runtime-log LOG [--firmware-log LOG]\n"
 	"  predict BUILD_DIR [--append ARGS] [--firmware uefi|bios|coreboot] [--out FILE]\n"
 	"          [--rom FILE] [--cbfs-measured 'NAME ...'] [--cbfs-verification on|off]\n"
-	"  ek-hash FILE        (TPM2B_PUBLIC as tpm2_createek -u writes it: the --ek-list entry)\n"
+	"  ek-hash [--uuid] FILE  (an EK: TPM2B_PUBLIC as tpm2_createek -u writes it, or its\n"
+	"                      certificate: the --ek-list entry and --ek-hash; --uuid: the\n"
+	"                      uuid an airlock agent derives from that EK, TPM2B_PUBLIC only)\n"
 	"  revocation-cert     (the certificate nodes check revocation notices with; a payload\n"
 	"                      given by --payload carries it as RevocationNotifier-cert.crt)\n"
 	"State directory: --state, else $AIRLOCK_VERIFIER_STATE, else\n"
@@ -123,6 +132,24 @@ static int parse_seconds(const char *s, int *ms)
 	return 0;
 }
 
+/* 64 hex digits (either case) into lowercase. */
+static int parse_ek_hash(const char *s, char out[STORE_HASH_HEX + 1])
+{
+	if (strlen(s) != STORE_HASH_HEX)
+		return -1;
+	for (int i = 0; i < STORE_HASH_HEX; i++) {
+		char c = s[i];
+
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return -1;
+		out[i] = c;
+	}
+	out[STORE_HASH_HEX] = '\0';
+	return 0;
+}
+
 static int cmd_serve(const char *state, int argc, char **argv)
 {
 	static char host[256];
@@ -132,7 +159,8 @@ static int cmd_serve(const char *state, int argc, char **argv)
 	o.listen_addr = "127.0.0.1";
 	o.listen_port = 8890;
 	o.interval_ms = 2000;
-	o.workers = 4;
+	o.workers = 8;
+	o.senders = 16;
 	o.attest.timeout_ms = ATTEST_TIMEOUT_MS_DEFAULT;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -158,6 +186,10 @@ static int cmd_serve(const char *state, int argc, char **argv)
 			o.workers = (unsigned)atoi(v);
 			if (o.workers < 1 || o.workers > 256)
 				return usage_error("--workers wants 1..256, got %s", v);
+		} else if (!strcmp(a, "--senders")) {
+			o.senders = (unsigned)atoi(v);
+			if (o.senders < 1 || o.senders > 256)
+				return usage_error("--senders wants 1..256, got %s", v);
 		} else if (!strcmp(a, "--on-pass")) {
 			o.on_pass = v;
 		} else if (!strcmp(a, "--on-fail")) {
@@ -182,6 +214,7 @@ static int cmd_node_add(struct store *st, const char *state, int argc, char **ar
 	static char host[256];
 	struct attest_opts o = { .timeout_ms = ATTEST_TIMEOUT_MS_DEFAULT };
 	const char *uuid = argc > 0 ? argv[0] : NULL, *payload_file = NULL, *policy_file = NULL;
+	char ek_hash[STORE_HASH_HEX + 1] = "";
 	struct pb_opts pb = { 0 };
 	int building = 0;
 	uint8_t *payload = NULL, *policy = NULL;
@@ -231,6 +264,11 @@ static int cmd_node_add(struct store *st, const char *state, int argc, char **ar
 		}
 		else if (!strcmp(a, "--policy"))
 			policy_file = v;
+		else if (!strcmp(a, "--ek-hash")) {
+			if (parse_ek_hash(v, ek_hash) != 0)
+				return usage_error("--ek-hash wants the 64 hex digits `ek-hash` prints, "
+						   "got %s", v);
+		}
 		else if (!strcmp(a, "--agent")) {
 			if (parse_hostport(v, host, sizeof(host), &port, 0) != 0)
 				return usage_error("--agent wants HOST:PORT, got %s", v);
@@ -285,8 +323,14 @@ static int cmd_node_add(struct store *st, const char *state, int argc, char **ar
 		ret = EXIT_ERROR;
 		goto out;
 	}
-	rc = tenant_enroll(st, &rng, uuid, payload, payload_len, (const char *)policy, &o, why,
-			   sizeof(why));
+	/* Named once, kept: from now on only that EK may register this uuid. */
+	if (ek_hash[0] && store_pin_set(st, uuid, ek_hash, why, sizeof(why)) != 0) {
+		fprintf(stderr, "airlock-verifier: %s\n", why);
+		ret = EXIT_ERROR;
+		goto out;
+	}
+	rc = tenant_enroll(st, &rng, uuid, ek_hash[0] ? ek_hash : NULL, payload, payload_len,
+			   (const char *)policy, &o, why, sizeof(why));
 	if (rc == ATTEST_PASS) {
 		printf("%s: enrolled: %s\n", uuid, why);
 		ret = EXIT_OK;
@@ -353,6 +397,13 @@ static cJSON *node_json(const struct store_node *n)
 	cJSON_AddNumberToObject(j, "port", n->port);
 	cJSON_AddBoolToObject(j, "mtls", n->mtls);
 	cJSON_AddStringToObject(j, "ek_trust", n->ek_trust);
+	cJSON_AddStringToObject(j, "ek_hash", n->ek_hash);
+	cJSON_AddStringToObject(j, "uuid_bound", n->uuid_bound);
+	cJSON_AddStringToObject(j, "agent_mode", n->agent_mode);
+	cJSON_AddStringToObject(j, "v", n->v_state == STORE_V_PENDING ? "pending" :
+				n->v_state == STORE_V_SENT ? "delivered" : "none");
+	if (n->release_reset >= 0)
+		cJSON_AddNumberToObject(j, "released_at_tpm_reset", (double)n->release_reset);
 	cJSON_AddStringToObject(j, "verdict", n->verdict);
 	cJSON_AddStringToObject(j, "reason", n->reason);
 	cJSON_AddNumberToObject(j, "last_time", (double)n->last_time);
@@ -437,35 +488,53 @@ static int history_one(void *ctx, int64_t t, const char *verdict, const char *re
 	return 0;
 }
 
-/* Not a node: say so, and why the registrar refused it if it did (exit 3). */
-static int show_rejection(struct store *st, const char *uuid, int json)
+/*
+ * Not a node: waiting for activation, or refused (and why), or unknown. A
+ * refusal exits 3.
+ */
+static int show_not_node(struct store *st, const char *uuid, int json)
 {
 	char err[300], reason[1024], t[32];
-	int64_t when_t = 0;
-	int rc = store_last_rejection(st, uuid, &when_t, reason, sizeof(reason), err, sizeof(err));
+	int64_t when_t = 0, count = 0;
+	int per_uuid = 0, per_peer, total, rc;
 	cJSON *j;
 
-	if (rc <= 0) {
-		fprintf(stderr, "airlock-verifier: %s\n", rc < 0 ? err : "no such node");
-		return rc < 0 ? EXIT_ERROR : EXIT_NOTFOUND;
+	if (store_pending_counts(st, uuid, "", &per_uuid, &per_peer, &total, err, sizeof(err)) != 0) {
+		fprintf(stderr, "airlock-verifier: %s\n", err);
+		return EXIT_ERROR;
+	}
+	rc = store_last_rejection(st, uuid, &when_t, reason, sizeof(reason), &count, err,
+				  sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "airlock-verifier: %s\n", err);
+		return EXIT_ERROR;
+	}
+	if (!per_uuid && rc == 0) {
+		fprintf(stderr, "airlock-verifier: no such node\n");
+		return EXIT_NOTFOUND;
 	}
 	if (!json) {
-		printf("uuid      %s\nstate     rejected (not registered)\nrefused   at %s: %s\n",
-		       uuid, when(when_t, t, sizeof(t)), reason);
-		return EXIT_REFUSED;
+		printf("uuid      %s\nstate     %s\n", uuid, per_uuid ? "registered (waiting for "
+		       "activation: the registration changes nothing until its TPM proves itself)" :
+		       "rejected (not registered)");
+		if (rc == 1)
+			printf("refused   at %s: %s (%lld time(s))\n", when(when_t, t, sizeof(t)),
+			       reason, (long long)count);
+		return per_uuid ? EXIT_OK : EXIT_REFUSED;
 	}
 	j = cJSON_CreateObject();
 	if (!j || !cJSON_AddStringToObject(j, "uuid", uuid) ||
-	    !cJSON_AddStringToObject(j, "state", "rejected") ||
-	    !cJSON_AddStringToObject(j, "reason", reason) ||
-	    !cJSON_AddNumberToObject(j, "time", (double)when_t)) {
+	    !cJSON_AddStringToObject(j, "state", per_uuid ? "registered" : "rejected") ||
+	    !cJSON_AddStringToObject(j, "reason", rc == 1 ? reason : "") ||
+	    !cJSON_AddNumberToObject(j, "time", (double)when_t) ||
+	    !cJSON_AddNumberToObject(j, "refusals", (double)count)) {
 		cJSON_Delete(j);
 		fprintf(stderr, "airlock-verifier: out of memory\n");
 		return EXIT_ERROR;
 	}
 	print_json(j);
 	cJSON_Delete(j);
-	return EXIT_REFUSED;
+	return per_uuid ? EXIT_OK : EXIT_REFUSED;
 }
 
 static int cmd_node_show(struct store *st, int argc, char **argv, int policy_only)
@@ -478,9 +547,8 @@ static int cmd_node_show(struct store *st, int argc, char **argv, int policy_onl
 	if (argc < 1 || (argc == 2 && !json) || argc > 2 || (policy_only && argc != 1))
 		return usage_error("expected a UUID%s", policy_only ? "" : " [--json]");
 	found = store_get(st, argv[0], &n, err, sizeof(err));
-	explicit_bzero(n.v_key, sizeof(n.v_key));
 	if (found == 0 && !policy_only)
-		return show_rejection(st, argv[0], json);
+		return show_not_node(st, argv[0], json);
 	if (found <= 0) {
 		fprintf(stderr, "airlock-verifier: %s\n", found < 0 ? err : "no such node");
 		return found < 0 ? EXIT_ERROR : EXIT_NOTFOUND;
@@ -494,10 +562,25 @@ static int cmd_node_show(struct store *st, int argc, char **argv, int policy_onl
 		j = node_json(&n);
 		h = cJSON_AddArrayToObject(j, "history");
 	} else {
+		char pin[STORE_HASH_HEX + 1] = "", bound[200];
+
+		if (store_pin_get(st, n.uuid, pin, err, sizeof(err)) == 1)
+			snprintf(bound, sizeof(bound), "%s%spinned by the tenant to EK %s%s",
+				 n.uuid_bound, n.uuid_bound[0] ? "; " : "", pin,
+				 strcmp(pin, n.ek_hash) ? " (NOT this node's EK)" : "");
+		else
+			snprintf(bound, sizeof(bound), "%s", n.uuid_bound[0] ? n.uuid_bound :
+				 "not bound to this EK (node add needs --ek-hash)");
 		printf("uuid      %s\nstate     %s\ncontact   %s:%d (%s)\nEK        %s\n"
-		       "verdict   %s at %s: %s\nrounds    %lld passed, %lld failed\npolicy    %s\n"
-		       "history (newest first):\n",
+		       "EK hash   %s\nbound     %s\nagent     %s\nV         %s",
 		       n.uuid, n.state, n.ip, n.port, n.mtls ? "mTLS" : "plain HTTP", n.ek_trust,
+		       n.ek_hash[0] ? n.ek_hash : "-", bound, n.agent_mode[0] ? n.agent_mode : "-",
+		       n.v_state == STORE_V_PENDING ? "pending (waits for the first good quote)" :
+		       n.v_state == STORE_V_SENT ? "delivered, keys/verify not yet matched" : "none");
+		if (n.release_reset >= 0)
+			printf(" (released at TPM reset %lld)", (long long)n.release_reset);
+		printf("\nverdict   %s at %s: %s\nrounds    %lld passed, %lld failed\npolicy    %s\n"
+		       "history (newest first):\n",
 		       n.verdict[0] ? n.verdict : "-", when(n.last_time, t, sizeof(t)),
 		       n.reason[0] ? n.reason : "-", (long long)n.passes, (long long)n.failures,
 		       n.policy[0] ? "set (policy show)" : "none");
@@ -521,16 +604,43 @@ static int cmd_node_delete(struct store *st, int argc, char **argv)
 	if (argc != 1)
 		return usage_error("node delete needs a UUID%s", "");
 	found = store_get(st, argv[0], &n, err, sizeof(err));
-	explicit_bzero(n.v_key, sizeof(n.v_key));
 	if (found <= 0) {
 		fprintf(stderr, "airlock-verifier: %s\n", found < 0 ? err : "no such node");
 		return found < 0 ? EXIT_ERROR : EXIT_NOTFOUND;
 	}
-	if (store_delete(st, argv[0], err, sizeof(err)) != 0) {
+	if (store_delete(st, argv[0], err, sizeof(err)) != 0 ||
+	    store_pending_clear(st, argv[0], err, sizeof(err)) != 0 ||
+	    vkey_wipe(st->dir, argv[0], err, sizeof(err)) != 0) {
 		fprintf(stderr, "airlock-verifier: %s\n", err);
 		return EXIT_ERROR;
 	}
-	printf("%s: deleted\n", argv[0]);
+	printf("%s: deleted%s\n", argv[0], store_pin_get(st, argv[0], n.ek_hash, err,
+							  sizeof(err)) == 1 ?
+	       " (its pin stays: only the pinned EK may register it again; `node unpin` lifts it)" :
+	       "");
+	return EXIT_OK;
+}
+
+static int cmd_node_pin(struct store *st, int argc, char **argv, int unpin)
+{
+	char hash[STORE_HASH_HEX + 1], err[300];
+
+	if (argc != (unpin ? 1 : 2) || argv[0][0] == '-')
+		return usage_error("%s", unpin ? "node unpin needs a UUID" :
+				   "node pin needs a UUID and an ek-hash");
+	if (!unpin && parse_ek_hash(argv[1], hash) != 0)
+		return usage_error("node pin wants the 64 hex digits `ek-hash` prints, got %s",
+				   argv[1]);
+	if ((unpin ? store_pin_delete(st, argv[0], err, sizeof(err)) :
+		     store_pin_set(st, argv[0], hash, err, sizeof(err))) != 0) {
+		fprintf(stderr, "airlock-verifier: %s\n", err);
+		return EXIT_ERROR;
+	}
+	if (unpin)
+		printf("%s: unpinned\n", argv[0]);
+	else
+		printf("%s: pinned to EK %s: the registrar refuses it to any other EK\n", argv[0],
+		       hash);
 	return EXIT_OK;
 }
 
@@ -689,31 +799,72 @@ out:
 	return ret;
 }
 
+/*
+ * The ek-hash of an EK given as a TPM2B_PUBLIC, or as its certificate (PEM or
+ * DER; the provider may publish either): SHA-256 of the SubjectPublicKeyInfo.
+ */
+static int ek_file_hash(const uint8_t *b, size_t len, uint8_t h[32], char *err, size_t errlen)
+{
+	mbedtls_x509_crt crt;
+	struct tpm_public ek;
+	uint8_t der[1200];
+	int n, ret = -1;
+
+	if (tpm_public_parse(b, len, &ek, err, errlen) == 0)
+		return ek_pubkey_hash(&ek, h, err, errlen);
+	mbedtls_x509_crt_init(&crt);
+	if (mbedtls_x509_crt_parse(&crt, b, len + 1) != 0) {
+		snprintf(err, errlen, "neither a TPM2B_PUBLIC nor an X.509 certificate");
+		goto out;
+	}
+	n = mbedtls_pk_write_pubkey_der(&crt.pk, der, sizeof(der));
+	if (n <= 0 || mbedtls_sha256(der + sizeof(der) - n, (size_t)n, h, 0) != 0) {
+		snprintf(err, errlen, "cannot encode the certificate's public key");
+		goto out;
+	}
+	ret = 0;
+out:
+	mbedtls_x509_crt_free(&crt);
+	return ret;
+}
+
 static int cmd_ek_hash(int argc, char **argv)
 {
 	struct tpm_public ek;
 	uint8_t *b, h[32];
 	size_t len;
-	char err[300], hex[65];
+	char err[300], hex[65], uuid[EK_UUID_LEN + 1];
+	int want_uuid = argc == 2 && !strcmp(argv[0], "--uuid"), ret = EXIT_REFUSED;
+	const char *file = argv[argc - 1];
 
-	if (argc != 1)
-		return usage_error("ek-hash needs a FILE%s", "");
-	b = file_read(argv[0], TPM_PUBLIC_MAX_SIZE, &len, NULL, 0);
+	if (argc != 1 + want_uuid)
+		return usage_error("ek-hash needs [--uuid] FILE%s", "");
+	b = file_read(file, 16384, &len, NULL, 0);
 	if (!b) {
-		fprintf(stderr, "airlock-verifier: cannot read %s (at most %d bytes)\n", argv[0],
-			TPM_PUBLIC_MAX_SIZE);
+		fprintf(stderr, "airlock-verifier: cannot read %s (at most 16 KiB)\n", file);
 		return EXIT_ERROR;
 	}
-	if (tpm_public_parse(b, len, &ek, err, sizeof(err)) != 0 ||
-	    ek_pubkey_hash(&ek, h, err, sizeof(err)) != 0) {
-		fprintf(stderr, "airlock-verifier: %s: %s\n", argv[0], err);
-		free(b);
-		return EXIT_REFUSED;
+	if (want_uuid) {
+		if (tpm_public_parse(b, len, &ek, err, sizeof(err)) != 0 ||
+		    ek_uuid(b, len, uuid) != 0) {
+			fprintf(stderr, "airlock-verifier: %s: the uuid comes from the EK's TPM2B_PUBLIC "
+				"(tpm2_createek -u): %s\n", file, err);
+			goto out;
+		}
+		printf("%s\n", uuid);
+		ret = EXIT_OK;
+		goto out;
 	}
-	free(b);
+	if (ek_file_hash(b, len, h, err, sizeof(err)) != 0) {
+		fprintf(stderr, "airlock-verifier: %s: %s\n", file, err);
+		goto out;
+	}
 	kc_hex_encode(h, sizeof(h), hex, sizeof(hex), &len);
 	printf("%s\n", hex);
-	return EXIT_OK;
+	ret = EXIT_OK;
+out:
+	free(b);
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -768,6 +919,8 @@ int main(int argc, char **argv)
 		ret = cmd_node_show(&st, argc - i - 2, argv + i + 2, 0);
 	else if (!strcmp(argv[i + 1], "delete"))
 		ret = cmd_node_delete(&st, argc - i - 2, argv + i + 2);
+	else if (!strcmp(argv[i + 1], "pin") || !strcmp(argv[i + 1], "unpin"))
+		ret = cmd_node_pin(&st, argc - i - 2, argv + i + 2, !strcmp(argv[i + 1], "unpin"));
 	else
 		ret = usage_error("unknown node command %s", argv[i + 1]);
 	store_close(&st);

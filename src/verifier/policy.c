@@ -190,6 +190,7 @@ static int parse_rules(const cJSON *obj, const char *name, int set, long lo, lon
 			k++;
 		}
 		p->mask |= 1u << pcr;
+		p->events |= 1u << pcr;
 	}
 	return 0;
 }
@@ -208,7 +209,7 @@ int policy_parse(const char *json, size_t len, struct policy *p, char *err, size
 		if (strcmp(e->string, "airlock_policy") && strcmp(e->string, "hash_alg") &&
 		    strcmp(e->string, "pcrs") && strcmp(e->string, "runtime_events") &&
 		    strcmp(e->string, "runtime_tail") && strcmp(e->string, "firmware_events") &&
-		    strcmp(e->string, "comment")) {
+		    strcmp(e->string, "fresh_boot") && strcmp(e->string, "comment")) {
 			snprintf(err, errlen, "policy: unknown key \"%s\"", e->string);
 			goto out;
 		}
@@ -224,6 +225,14 @@ int policy_parse(const char *json, size_t len, struct policy *p, char *err, size
 		goto out;
 	}
 	p->hash_alg = TPM_ALG_SHA256;
+	p->fresh_boot = 1;
+	e = cJSON_GetObjectItem(j, "fresh_boot");
+	if (e && !cJSON_IsBool(e)) {
+		snprintf(err, errlen, "policy: \"fresh_boot\" must be true or false");
+		goto out;
+	}
+	if (e)
+		p->fresh_boot = cJSON_IsTrue(e);
 	if (((e = cJSON_GetObjectItem(j, "pcrs")) && parse_values(e, p, err, errlen) != 0) ||
 	    ((e = cJSON_GetObjectItem(j, "runtime_events")) &&
 	     parse_rules(e, "runtime_events", SET_RUNTIME, 8, 9, p, err, errlen) != 0) ||

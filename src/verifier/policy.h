@@ -20,6 +20,11 @@
  * {"text_prefix": "<start>", "text_contains": ["<part>", ...]},
  * {"separator": true}. `predict` writes these from a build.
  *
+ * "fresh_boot" (default true): V goes only to a runtime that has not handed
+ * off since the TPM's last reset (its PCR 8 holds no handoff event). false
+ * says the policy attests an OS the runtime already handed off to (the
+ * tenant's own OS running a host agent), which then may get V.
+ *
  * Parsing is strict: unknown keys, PCRs out of range, PCR 16 (the agent's
  * key binding, checked separately), digests of the wrong length, empty
  * policies are errors.
@@ -57,6 +62,8 @@ struct policy {
 	uint8_t values[QUOTE_NPCR][POLICY_MAX_VALUES][DIGEST_MAX_SIZE];
 	unsigned nrules;
 	struct policy_rule rules[POLICY_MAX_RULES];
+	int fresh_boot;   /* "fresh_boot", true unless the policy says false */
+	uint32_t events;  /* PCRs whose events a rule reads: each must replay to the quote */
 };
 
 /* 0, or -1 with err saying what is wrong where. */

@@ -328,7 +328,7 @@ char *predict_policy(const struct predict_opts *o, char *err, size_t errlen)
 	list = tail ? cJSON_AddArrayToObject(tail, "8") : NULL;
 	if (!list)
 		goto nomem;
-	cJSON_AddItemToArray(list, text_rule("text", "airlock attest: result=pass"));
+	cJSON_AddItemToArray(list, text_rule("text", AIRLOCK_EV_TEXT_HANDOFF));
 	{
 		cJSON *sep = cJSON_CreateObject();
 

@@ -7,16 +7,20 @@
 #include <string.h>
 #include <time.h>
 
+#include "attest.h"
 #include "cJSON.h"
 
 char *revocation_notice(const struct store_node *failed, const char *reason,
 			const struct revkey *rk, struct kc_rng *rng, char *err, size_t errlen)
 {
 	cJSON *msg = cJSON_CreateObject(), *body = cJSON_CreateObject();
-	char *m = NULL, *out = NULL, when[64], sig[RS_SIG_B64_MAX];
+	char *m = NULL, *out = NULL, when[64], sig[RS_SIG_B64_MAX], why[REVOCATION_REASON_MAX + 1];
 	time_t now = time(NULL);
 	struct tm tm;
 
+	/* Signed and sent to every node: printable, and short. */
+	snprintf(why, sizeof(why), "%s", reason);
+	attest_clean_text(why);
 	/* time.asctime(), as Keylime writes event_time (in UTC here). */
 	if (!gmtime_r(&now, &tm) || !strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm))
 		snprintf(when, sizeof(when), "unknown");
@@ -26,7 +30,7 @@ char *revocation_notice(const struct store_node *failed, const char *reason,
 	    !cJSON_AddNumberToObject(msg, "port", failed->port) ||
 	    !cJSON_AddStringToObject(msg, "meta_data", "{}") ||
 	    !cJSON_AddStringToObject(msg, "event_time", when) ||
-	    !cJSON_AddStringToObject(msg, "reason", reason) ||
+	    !cJSON_AddStringToObject(msg, "reason", why) ||
 	    !(m = cJSON_PrintUnformatted(msg))) {
 		snprintf(err, errlen, "out of memory building a revocation notice");
 		goto out;

@@ -14,6 +14,9 @@
 #include "revocation_key.h"
 #include "store.h"
 
+/* Reasons are cut to this many characters, anything unprintable replaced. */
+#define REVOCATION_REASON_MAX 240
+
 /* malloc'd NUL-terminated body, or NULL with err. */
 char *revocation_notice(const struct store_node *failed, const char *reason,
 			const struct revkey *rk, struct kc_rng *rng, char *err, size_t errlen);

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * `airlock-verifier serve`: the registrar's HTTP server on the main thread,
- * and a pool of workers that attest every enrolled node once per interval.
- * A worker takes the node that is most overdue; a slow or silent node holds
- * one worker until its timeout and never delays the others beyond that.
- * The schedule is rebuilt from the database every second, so nodes enrolled
- * by `node add` (another process) are picked up without a restart, and a
- * restarted daemon resumes with whatever the database says.
+ * a pool of workers that attest every polled node once per interval, and the
+ * notifier (notify.h) that announces failures off the workers.
+ *
+ * A worker takes the node that is most overdue. A node whose rounds take
+ * long (a slow or silent agent) may hold at most half of the workers at once,
+ * so slow nodes cannot stretch everyone else's interval; a node that does not
+ * answer is asked again with a backoff that doubles up to LOST_POLL_MAX_MS.
+ * The schedule is rebuilt from the database every second (only uuid and
+ * state, sorted, merged in one pass), so nodes enrolled by `node add` (another
+ * process) are picked up without a restart, and a restarted daemon resumes
+ * with whatever the database says.
  */
 #include "serve.h"
 
@@ -14,6 +19,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,36 +28,34 @@
 #include <unistd.h>
 
 #include "attest.h"
-#include "cJSON.h"
-#include "http_client.h"
+#include "notify.h"
 #include "registrar.h"
-#include "revocation_notice.h"
-#include "url.h"
 #include "vlog.h"
 
 extern char **environ;
 
 #define SCHED_MAX 100000
 #define UNREACHABLE_LIMIT 3
+#define LOST_POLL_MAX_MS 60000
 
 struct sched {
 	char uuid[STORE_UUID_MAX + 1];
 	int64_t due_ms;
 	int busy;
-	int seen;    /* still enrolled at the last refresh */
+	int seen;    /* in the database's list at the last refresh */
 	int errors;  /* consecutive rounds that could not reach the agent */
+	int slow;    /* its last round took more than half an interval */
+	int held_slow; /* a worker holds it and counts it as slow */
 };
 
 static struct {
 	pthread_mutex_t lock;
-	struct sched *e;
-	size_t n, cap;
+	struct sched *e; /* sorted by uuid */
+	size_t n;
+	unsigned slow_busy;
 	const struct serve_opts *o;
 	volatile sig_atomic_t stop;
-	/* The revocation key: mbedtls' RSA context keeps blinding state, so one signer at a time. */
-	struct revkey rk;
-	pthread_mutex_t sign_lock;
-} S = { .lock = PTHREAD_MUTEX_INITIALIZER, .sign_lock = PTHREAD_MUTEX_INITIALIZER };
+} S = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static int64_t now_ms(void)
 {
@@ -81,112 +85,122 @@ static void run_hook(const char *cmd, const char *uuid, const char *result, cons
 		vlog("hook %s for %s: cannot start it: %s", cmd, uuid, strerror(rc));
 }
 
-static void post_webhook(const char *url, const char *uuid, const char *result,
-			 const char *reason)
-{
-	struct http_client_response r = { 0 };
-	struct http_url u;
-	const char *why;
-	char err[300], *body = NULL;
-	cJSON *j;
-
-	if (!url)
-		return;
-	if (url_parse_http(url, strlen(url), &u, &why) != 0)
-		return;
-	j = cJSON_CreateObject();
-	if (j && cJSON_AddStringToObject(j, "uuid", uuid) &&
-	    cJSON_AddStringToObject(j, "result", result) &&
-	    cJSON_AddStringToObject(j, "reason", reason) &&
-	    cJSON_AddNumberToObject(j, "time", (double)time(NULL)))
-		body = cJSON_PrintUnformatted(j);
-	cJSON_Delete(j);
-	if (!body)
-		return;
-	if (http_client_request(u.host, u.port, "POST", url + u.path_off, "application/json", body,
-				strlen(body), 5000, 65536, &r, err, sizeof(err)) != 0)
-		vlog("webhook for %s: %s", uuid, err);
-	else if (r.status / 100 != 2)
-		vlog("webhook for %s: HTTP %d", uuid, r.status);
-	http_client_response_free(&r);
-	free(body);
-}
-
 static void announce(const char *uuid, const char *result, const char *reason)
 {
 	/* Unreachable goes to the failure hook too: the tenant decides what it means. */
 	run_hook(!strcmp(result, "pass") ? S.o->on_pass : S.o->on_fail, uuid, result, reason);
-	post_webhook(S.o->webhook, uuid, result, reason);
+	notify_webhook(uuid, result, reason);
 }
 
-/* Who hears of a failure: every node still attested, and the failed one (Keylime's agent notifier). */
-struct notify_list {
-	const char *failed;
-	char (*uuid)[STORE_UUID_MAX + 1];
-	size_t n, cap;
-};
-
-static int collect(void *ctx, const struct store_node *n)
+/*
+ * The registrar's server says what it refuses (a connection over a peer's
+ * share, a malformed request), at most HTTP_LOGGED lines a second: a flood
+ * of connections must not become a flood of log lines.
+ */
+#define HTTP_LOGGED 20
+static void http_log(void *ctx, int level, const char *fmt, ...)
 {
-	struct notify_list *l = ctx;
-	void *p;
+	static time_t second;
+	static unsigned logged, quiet;
+	time_t now = time(NULL);
+	char msg[512];
+	va_list ap;
 
-	if (strcmp(n->uuid, l->failed) != 0 && strcmp(n->state, "attesting") != 0 &&
-	    strcmp(n->state, "enrolled") != 0)
-		return 0;
-	if (l->n == l->cap) {
-		if (l->cap >= SCHED_MAX || !(p = realloc(l->uuid, (l->cap * 2 + 16) *
-							   sizeof(*l->uuid))))
-			return -1;
-		l->uuid = p;
-		l->cap = l->cap * 2 + 16;
+	(void)ctx;
+	if (level > HTTP_LOG_WARNING)
+		return;
+	if (now != second) {
+		if (quiet)
+			vlog("registrar: %u more connection warnings in the last second", quiet);
+		second = now;
+		logged = quiet = 0;
 	}
-	snprintf(l->uuid[l->n++], sizeof(*l->uuid), "%s", n->uuid);
-	return 0;
+	if (logged++ >= HTTP_LOGGED) {
+		quiet++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	attest_clean_text(msg);
+	vlog("registrar: %s", msg);
 }
 
-static void on_failure(struct store *st, struct kc_rng *rng, const char *uuid, const char *reason)
+/* The entry of uuid (binary search; the table is sorted), or NULL. Under S.lock. */
+static struct sched *find(const char *uuid)
 {
-	static __thread struct store_node n;
-	struct notify_list l = { .failed = uuid };
-	char err[300], *body = NULL;
-	size_t took = 0, tried = 0;
+	size_t lo = 0, hi = S.n;
 
-	/* Hooks and webhook first: they must not wait for slow nodes. */
-	announce(uuid, "fail", reason);
-	if (store_get(st, uuid, &n, err, sizeof(err)) != 1)
-		goto out;
-	explicit_bzero(n.v_key, sizeof(n.v_key));
-	pthread_mutex_lock(&S.sign_lock);
-	body = revocation_notice(&n, reason, &S.rk, rng, err, sizeof(err));
-	pthread_mutex_unlock(&S.sign_lock);
-	if (!body) {
-		vlog("revocation notice for %s: %s", uuid, err);
-		goto out;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(S.e[mid].uuid, uuid);
+
+		if (!c)
+			return &S.e[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	if (store_each(st, collect, &l, err, sizeof(err)) != 0)
-		vlog("revocation notice for %s: listing the nodes failed (%s); notifying %zu",
-		     uuid, err, l.n);
-	/* One after another, each within the agent timeout; not retried (as Keylime). */
-	for (size_t i = 0; i < l.n && !S.stop; i++) {
-		if (store_get(st, l.uuid[i], &n, err, sizeof(err)) != 1)
+	return NULL;
+}
+
+/* The most overdue node a worker may take now, marked busy; NULL if none. Under S.lock. */
+static struct sched *pick(int64_t now)
+{
+	unsigned slow_cap = S.o->workers > 1 ? S.o->workers / 2 : 1;
+	struct sched *best = NULL;
+
+	for (size_t i = 0; i < S.n; i++) {
+		struct sched *e = &S.e[i];
+
+		if (e->busy || !e->seen || e->due_ms > now || (best && e->due_ms >= best->due_ms))
 			continue;
-		explicit_bzero(n.v_key, sizeof(n.v_key));
-		tried++;
-		if (attest_post_revocation(&n, &S.o->attest, rng, body) == 0)
-			took++;
+		if (e->slow && S.slow_busy >= slow_cap)
+			continue;
+		best = e;
 	}
-	vlog("%s: signed revocation notice taken by %zu of %zu node(s)", uuid, took, tried);
-out:
-	free(body);
-	free(l.uuid);
+	if (best) {
+		best->busy = 1;
+		best->held_slow = best->slow;
+		S.slow_busy += (unsigned)best->slow;
+	}
+	return best;
+}
+
+/* After a round: when the node is due again, and whether it is lost. Under S.lock. */
+static int reschedule(const char *uuid, int ret, int64_t took_ms)
+{
+	struct sched *e = find(uuid);
+	int64_t wait;
+
+	if (!e)
+		return 0;
+	e->busy = 0;
+	S.slow_busy -= (unsigned)e->held_slow;
+	e->held_slow = 0;
+	e->slow = took_ms * 2 > S.o->interval_ms;
+	if (ret != ATTEST_ERROR && ret != ATTEST_GONE) {
+		int64_t now = now_ms();
+
+		/* Every interval, not every interval plus the round: the cadence holds. */
+		e->errors = 0;
+		e->due_ms = e->due_ms + S.o->interval_ms > now ? e->due_ms + S.o->interval_ms : now;
+		return 0;
+	}
+	e->errors++;
+	wait = (int64_t)S.o->interval_ms << (e->errors < 6 ? e->errors : 6);
+	if (wait > LOST_POLL_MAX_MS)
+		wait = LOST_POLL_MAX_MS > S.o->interval_ms ? LOST_POLL_MAX_MS : S.o->interval_ms;
+	e->due_ms = now_ms() + wait;
+	return e->errors;
 }
 
 static void *worker(void *arg)
 {
 	struct store st;
 	struct kc_rng rng;
-	char err[300], why[1024], uuid[STORE_UUID_MAX + 1];
+	char err[300], why[1024], uuid[STORE_UUID_MAX + 1], state[16];
 
 	(void)arg;
 	if (store_open(&st, S.o->state_dir, err, sizeof(err)) != 0 ||
@@ -196,21 +210,16 @@ static void *worker(void *arg)
 		return NULL;
 	}
 	while (!S.stop) {
-		struct sched *pick = NULL;
-		int64_t now = now_ms();
-		int ret, changed = 0;
+		struct sched *e;
+		int64_t t0 = now_ms();
+		int ret, changed = 0, errors, rc;
 
 		pthread_mutex_lock(&S.lock);
-		for (size_t i = 0; i < S.n; i++)
-			if (!S.e[i].busy && S.e[i].seen && S.e[i].due_ms <= now &&
-			    (!pick || S.e[i].due_ms < pick->due_ms))
-				pick = &S.e[i];
-		if (pick) {
-			pick->busy = 1;
-			memcpy(uuid, pick->uuid, sizeof(uuid));
-		}
+		e = pick(t0);
+		if (e)
+			memcpy(uuid, e->uuid, sizeof(uuid));
 		pthread_mutex_unlock(&S.lock);
-		if (!pick) {
+		if (!e) {
 			usleep(20000);
 			continue;
 		}
@@ -219,37 +228,32 @@ static void *worker(void *arg)
 			vlog("%s: pass: %s", uuid, why);
 			announce(uuid, "pass", why);
 		} else if (ret == ATTEST_FAIL) {
+			/* Recorded already; hooks start, the notices go through their own queue. */
 			vlog("%s: FAIL: %s", uuid, why);
-			on_failure(&st, &rng, uuid, why);
-		} else if (ret == ATTEST_ERROR) {
+			announce(uuid, "fail", why);
+			notify_failure(uuid, why);
+		} else if (ret == ATTEST_ERROR || ret == ATTEST_GONE) {
 			vlog("%s: could not attest: %s", uuid, why);
 		}
 		pthread_mutex_lock(&S.lock);
-		/* The table may have been rebuilt meanwhile: find the entry again. */
-		for (size_t i = 0; i < S.n; i++) {
-			struct sched *e = &S.e[i];
-
-			if (strcmp(e->uuid, uuid) != 0)
-				continue;
-			e->busy = 0;
-			e->errors = ret == ATTEST_ERROR ? e->errors + 1 : 0;
-			/* Back off from an unreachable node; mark it failed after a few tries. */
-			e->due_ms = now_ms() + (int64_t)S.o->interval_ms * (e->errors ? 1 << e->errors : 1);
-			if (e->errors >= UNREACHABLE_LIMIT) {
-				e->seen = 0;
-				ret = -1;
-			}
-			break;
-		}
+		errors = reschedule(uuid, ret, now_ms() - t0);
 		pthread_mutex_unlock(&S.lock);
-		if (ret == -1) {
-			snprintf(why, sizeof(why), "agent unreachable %d times in a row",
-				 UNREACHABLE_LIMIT);
-			vlog("%s: unreachable: %s", uuid, why);
-			if (attest_unreachable(&st, uuid, why, err, sizeof(err)) != 0)
-				vlog("%s", err);
-			announce(uuid, "unreachable", why);
+		if (!errors || (ret != ATTEST_GONE && errors < UNREACHABLE_LIMIT))
+			continue;
+		rc = attest_lost(&st, uuid, ret == ATTEST_GONE, errors >= UNREACHABLE_LIMIT, why,
+				 state, sizeof(state), err, sizeof(err));
+		if (rc < 0)
+			vlog("%s", err);
+		if (rc != 0)
+			continue;
+		if (!strcmp(state, "handed_off")) {
+			vlog("%s: handed off: the runtime took V and left for the tenant's kernel (%s)",
+			     uuid, why);
+			continue;
 		}
+		vlog("%s: unreachable (%d rounds without an answer; asked again at most every %d s): "
+		     "%s", uuid, errors, LOST_POLL_MAX_MS / 1000, why);
+		announce(uuid, "unreachable", why);
 	}
 	attest_tls_free();
 	kc_rng_free(&rng);
@@ -257,73 +261,105 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static int refresh_one(void *ctx, const struct store_node *n)
+struct fresh {
+	char (*uuid)[STORE_UUID_MAX + 1];
+	size_t n, cap;
+};
+
+static int collect(void *ctx, const char *uuid, const char *state)
 {
-	int64_t now = *(int64_t *)ctx;
-	size_t i;
+	struct fresh *f = ctx;
+	void *p;
 
-	if (strcmp(n->state, "enrolled") != 0 && strcmp(n->state, "attesting") != 0)
-		return 0;
-	for (i = 0; i < S.n; i++)
-		if (!strcmp(S.e[i].uuid, n->uuid))
-			break;
-	if (i == S.n) {
-		if (S.n == S.cap) {
-			size_t ncap = S.cap ? S.cap * 2 : 64;
-			struct sched *e;
-
-			if (ncap > SCHED_MAX || !(e = realloc(S.e, ncap * sizeof(*e)))) {
-				vlog("more than %zu enrolled nodes: %s waits", S.cap, n->uuid);
-				return 0;
-			}
-			S.e = e;
-			S.cap = ncap;
-		}
-		memset(&S.e[i], 0, sizeof(S.e[i]));
-		snprintf(S.e[i].uuid, sizeof(S.e[i].uuid), "%s", n->uuid);
-		S.e[i].due_ms = now;
-		S.n++;
+	(void)state;
+	if (f->n == f->cap) {
+		if (f->cap >= SCHED_MAX)
+			return 1;
+		p = realloc(f->uuid, (f->cap ? f->cap * 2 : 256) * sizeof(*f->uuid));
+		if (!p)
+			return 1;
+		f->uuid = p;
+		f->cap = f->cap ? f->cap * 2 : 256;
 	}
-	S.e[i].seen = 2;
+	snprintf(f->uuid[f->n++], sizeof(*f->uuid), "%s", uuid);
 	return 0;
 }
 
+/*
+ * The nodes to poll, from the database (read without holding the schedule's
+ * lock), merged into the schedule: both sorted by uuid, one pass. A node that
+ * left the list is dropped unless a worker still has it.
+ */
 static void refresh(struct store *st)
 {
+	static const char *const polled[] = { "enrolled", "attesting", "unreachable", NULL };
+	static int warned;
+	struct fresh f = { 0 };
+	struct sched *e;
 	char err[300];
 	int64_t now = now_ms();
-	size_t i, k;
+	size_t i = 0, k = 0, m = 0;
 
-	pthread_mutex_lock(&S.lock);
-	if (store_each(st, refresh_one, &now, err, sizeof(err)) != 0)
+	if (store_each_in_state(st, polled, collect, &f, err, sizeof(err)) != 0) {
 		vlog("%s", err);
-	/* Drop nodes no longer enrolled (failed, deleted) unless a worker has them. */
-	for (i = k = 0; i < S.n; i++) {
-		if (S.e[i].seen != 2 && !S.e[i].busy)
-			continue;
-		S.e[i].seen = S.e[i].seen == 2 ? 1 : 0;
-		S.e[k++] = S.e[i];
+		goto out;
 	}
-	S.n = k;
+	if (f.n == SCHED_MAX && !warned++)
+		vlog("more than %d nodes to poll: the rest wait", SCHED_MAX);
+	pthread_mutex_lock(&S.lock);
+	e = malloc((f.n + S.n + 1) * sizeof(*e));
+	if (!e) {
+		pthread_mutex_unlock(&S.lock);
+		goto out;
+	}
+	while (i < S.n || k < f.n) {
+		int c = i == S.n ? 1 : k == f.n ? -1 : strcmp(S.e[i].uuid, f.uuid[k]);
+
+		if (c < 0) {
+			/* Not polled any more; kept only while a worker has it. */
+			if (S.e[i].busy) {
+				e[m] = S.e[i];
+				e[m++].seen = 0;
+			}
+			i++;
+		} else if (c == 0) {
+			e[m] = S.e[i++];
+			e[m++].seen = 1;
+			k++;
+		} else {
+			memset(&e[m], 0, sizeof(e[m]));
+			snprintf(e[m].uuid, sizeof(e[m].uuid), "%s", f.uuid[k++]);
+			e[m].due_ms = now;
+			e[m++].seen = 1;
+		}
+	}
+	free(S.e);
+	S.e = e;
+	S.n = m;
 	pthread_mutex_unlock(&S.lock);
+out:
+	free(f.uuid);
 }
 
 int serve(const struct serve_opts *o)
 {
 	struct http_server_config cfg = { 0 };
 	struct http_server *srv = NULL;
+	struct notify_opts no = { 0 };
 	struct registrar reg;
 	struct ek_trust trust;
 	struct store st = { 0 };
 	struct kc_rng rng;
+	struct revkey rk;
 	pthread_t *th = NULL;
 	unsigned started = 0;
 	char err[300];
 	int64_t next_refresh = 0;
-	int ret = 1;
+	int ret = 1, notifying = 0, have_rk = 0;
 
 	memset(&rng, 0, sizeof(rng));
 	memset(&trust, 0, sizeof(trust));
+	memset(&rk, 0, sizeof(rk));
 	S.o = o;
 	if (ek_trust_load(&trust, o->ek_ca_dir, o->ek_list, err, sizeof(err)) != 0 ||
 	    store_open(&st, o->state_dir, err, sizeof(err)) != 0 ||
@@ -331,10 +367,21 @@ int serve(const struct serve_opts *o)
 		vlog("%s", err);
 		goto out;
 	}
-	if (revkey_open(o->state_dir, &rng, &S.rk, err, sizeof(err)) != 0) {
+	if (revkey_open(o->state_dir, &rng, &rk, err, sizeof(err)) != 0) {
 		vlog("revocation key: %s", err);
 		goto out;
 	}
+	have_rk = 1;
+	no.state_dir = o->state_dir;
+	no.senders = o->senders;
+	no.rk = &rk;
+	no.attest = o->attest;
+	no.webhook = o->webhook;
+	if (notify_start(&no, err, sizeof(err)) != 0) {
+		vlog("%s", err);
+		goto out;
+	}
+	notifying = 1;
 	if (!o->ek_ca_dir && !o->ek_list)
 		vlog("warning: neither --ek-ca nor --ek-list given: every registration is refused");
 	reg.store = &st;
@@ -346,6 +393,9 @@ int serve(const struct serve_opts *o)
 	cfg.handler_ctx = &reg;
 	cfg.body_max = 64 * 1024;
 	cfg.max_conns = 256;
+	/* One host cannot take every connection from the others. */
+	cfg.max_conns_per_peer = 32;
+	cfg.log = http_log;
 	if (http_server_open(&srv, &cfg, err, sizeof(err)) != 0) {
 		vlog("registrar: %s", err);
 		goto out;
@@ -371,8 +421,9 @@ int serve(const struct serve_opts *o)
 			S.stop = 1;
 			break;
 		}
-	vlog("serving: registrar on %s port %u, %u workers, interval %d ms, state in %s",
-	     o->listen_addr, http_server_port(srv), o->workers, o->interval_ms, o->state_dir);
+	vlog("serving: registrar on %s port %u, %u workers, %u notice senders, interval %d ms, "
+	     "state in %s", o->listen_addr, http_server_port(srv), o->workers, o->senders,
+	     o->interval_ms, o->state_dir);
 	while (!S.stop) {
 		if (http_server_poll_once(srv, 100, err, sizeof(err)) != 0) {
 			vlog("registrar: %s", err);
@@ -388,16 +439,21 @@ int serve(const struct serve_opts *o)
 	S.stop = 1;
 	ret = 0;
 out:
+	S.stop = 1;
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
 	free(th);
+	if (notifying)
+		notify_stop();
 	http_server_close(srv);
 	kc_rng_free(&rng);
-	revkey_free(&S.rk);
+	if (have_rk)
+		revkey_free(&rk);
 	store_close(&st);
 	ek_trust_free(&trust);
 	free(S.e);
 	S.e = NULL;
+	S.n = 0;
 	vlog("stopped");
 	return ret;
 }

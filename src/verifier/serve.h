@@ -15,6 +15,7 @@ struct serve_opts {
 	const char *ek_list;
 	int interval_ms;
 	unsigned workers;
+	unsigned senders;              /* revocation notice deliveries at once */
 	const char *on_pass, *on_fail; /* hook commands: CMD UUID RESULT REASON */
 	const char *webhook;           /* http:// URL receiving a JSON POST */
 	struct attest_opts attest;

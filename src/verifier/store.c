@@ -9,22 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char schema[] =
-	"PRAGMA journal_mode=WAL;"
-	"CREATE TABLE IF NOT EXISTS nodes("
-	" uuid TEXT PRIMARY KEY, ek_tpm BLOB NOT NULL, aik_tpm BLOB NOT NULL,"
-	" ip TEXT NOT NULL, port INTEGER NOT NULL, mtls INTEGER NOT NULL,"
-	" ek_trust TEXT NOT NULL, state TEXT NOT NULL, secret_b64 TEXT,"
-	" policy TEXT, nk_pem TEXT, v_key BLOB, challenge TEXT, challenge_hmac TEXT,"
-	" have_counters INTEGER NOT NULL, reset_count INTEGER, restart_count INTEGER,"
-	" clock INTEGER, last_time INTEGER, verdict TEXT, reason TEXT,"
-	" passes INTEGER NOT NULL, failures INTEGER NOT NULL, api_version TEXT, mtls_cert TEXT);"
-	"CREATE TABLE IF NOT EXISTS history("
-	" id INTEGER PRIMARY KEY, uuid TEXT NOT NULL, time INTEGER NOT NULL,"
-	" verdict TEXT NOT NULL, reason TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS history_uuid ON history(uuid, id);"
-	"CREATE TABLE IF NOT EXISTS rejected("
-	" id INTEGER PRIMARY KEY, uuid TEXT NOT NULL, time INTEGER NOT NULL, reason TEXT NOT NULL);";
+#include "store_migrate.h"
 
 static int db_fail(struct store *s, const char *what, char *err, size_t errlen)
 {
@@ -38,10 +23,13 @@ int store_open(struct store *s, const char *dir, char *err, size_t errlen)
 	int fd, ret = -1;
 
 	s->db = NULL;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE) >= sizeof(path)) {
+	s->ncache = 0;
+	if (strlen(dir) >= sizeof(s->dir) ||
+	    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE) >= sizeof(path)) {
 		snprintf(err, errlen, "state directory path too long: %s", dir);
 		return -1;
 	}
+	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create state directory %s: %s", dir, strerror(errno));
 		return -1;
@@ -72,12 +60,13 @@ int store_open(struct store *s, const char *dir, char *err, size_t errlen)
 	sqlite3_busy_timeout(s->db, 10000);
 	/* WAL + NORMAL: a crash of the daemon loses nothing committed; only a power
 	 * loss may drop the last verdicts, which the next round recomputes. */
-	if (sqlite3_exec(s->db, "PRAGMA secure_delete=ON; PRAGMA synchronous=NORMAL;", NULL, NULL,
-			 NULL) != SQLITE_OK ||
-	    sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
-		db_fail(s, "creating the schema", err, errlen);
+	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA secure_delete=ON; "
+			 "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) != SQLITE_OK) {
+		db_fail(s, "setting it up", err, errlen);
 		goto out;
 	}
+	if (store_migrate(s, err, errlen) != 0)
+		goto out;
 	ret = 0;
 out:
 	if (ret != 0)
@@ -87,9 +76,79 @@ out:
 
 void store_close(struct store *s)
 {
+	for (unsigned i = 0; i < s->ncache; i++)
+		sqlite3_finalize(s->cache[i].st);
+	s->ncache = 0;
 	if (s->db)
 		sqlite3_close(s->db);
 	s->db = NULL;
+}
+
+/*
+ * A statement for sql, a string constant: the one prepared the last time if
+ * it is free (parsing SQL is much of a short statement's cost), else a new
+ * one, kept when there is room. unprep() hands it back.
+ */
+static int prep(struct store *s, const char *sql, sqlite3_stmt **st)
+{
+	for (unsigned i = 0; i < s->ncache; i++)
+		if (s->cache[i].sql == sql && !sqlite3_stmt_busy(s->cache[i].st)) {
+			*st = s->cache[i].st;
+			return SQLITE_OK;
+		}
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+		return SQLITE_ERROR;
+	if (s->ncache < STORE_STMT_CACHE) {
+		s->cache[s->ncache].sql = sql;
+		s->cache[s->ncache++].st = *st;
+	}
+	return SQLITE_OK;
+}
+
+static void unprep(struct store *s, sqlite3_stmt *st)
+{
+	if (!st)
+		return;
+	for (unsigned i = 0; i < s->ncache; i++)
+		if (s->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return;
+		}
+	sqlite3_finalize(st);
+}
+
+/* A statement without parameters or rows, from the cache. */
+static int run(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = prep(s, sql, &st);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+	unprep(s, st);
+	return rc;
+}
+
+int store_begin(struct store *s, char *err, size_t errlen)
+{
+	return run(s, "BEGIN IMMEDIATE") == SQLITE_OK ? 0 :
+	       db_fail(s, "starting a transaction", err, errlen);
+}
+
+int store_commit(struct store *s, char *err, size_t errlen)
+{
+	if (run(s, "COMMIT") == SQLITE_OK)
+		return 0;
+	db_fail(s, "committing", err, errlen);
+	store_rollback(s);
+	return -1;
+}
+
+void store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		run(s, "ROLLBACK");
 }
 
 static void copy_text(sqlite3_stmt *st, int col, char *out, size_t cap)
@@ -112,48 +171,55 @@ static int copy_blob(sqlite3_stmt *st, int col, uint8_t *out, size_t cap, size_t
 	return 0;
 }
 
-#define COLUMNS "uuid, ek_tpm, aik_tpm, ip, port, mtls, ek_trust, state, secret_b64, policy," \
-	" nk_pem, v_key, challenge, challenge_hmac, have_counters, reset_count, restart_count," \
-	" clock, last_time, verdict, reason, passes, failures, api_version, mtls_cert"
+#define COLUMNS "uuid, ek_tpm, aik_tpm, ip, port, mtls, ek_trust, state, policy, nk_pem," \
+	" challenge, challenge_hmac, have_counters, reset_count, restart_count, clock," \
+	" last_time, verdict, reason, passes, failures, api_version, mtls_cert, ek_hash," \
+	" uuid_bound, fw_version, v_state, release_reset, agent_mode, gen"
 
 static int row_to_node(sqlite3_stmt *st, struct store_node *n)
 {
-	size_t vlen = 0;
+	int c = 0;
 
 	memset(n, 0, sizeof(*n));
-	copy_text(st, 0, n->uuid, sizeof(n->uuid));
-	if (copy_blob(st, 1, n->ek_tpm, sizeof(n->ek_tpm), &n->ek_tpm_len) != 0 ||
-	    copy_blob(st, 2, n->aik_tpm, sizeof(n->aik_tpm), &n->aik_tpm_len) != 0 ||
-	    copy_blob(st, 11, n->v_key, sizeof(n->v_key), &vlen) != 0)
+	copy_text(st, c++, n->uuid, sizeof(n->uuid));
+	if (copy_blob(st, c++, n->ek_tpm, sizeof(n->ek_tpm), &n->ek_tpm_len) != 0 ||
+	    copy_blob(st, c++, n->aik_tpm, sizeof(n->aik_tpm), &n->aik_tpm_len) != 0)
 		return -1;
-	copy_text(st, 3, n->ip, sizeof(n->ip));
-	n->port = sqlite3_column_int(st, 4);
-	n->mtls = sqlite3_column_int(st, 5);
-	copy_text(st, 6, n->ek_trust, sizeof(n->ek_trust));
-	copy_text(st, 7, n->state, sizeof(n->state));
-	copy_text(st, 8, n->secret_b64, sizeof(n->secret_b64));
-	copy_text(st, 9, n->policy, sizeof(n->policy));
-	copy_text(st, 10, n->nk_pem, sizeof(n->nk_pem));
-	n->has_v = vlen == sizeof(n->v_key);
-	copy_text(st, 12, n->challenge, sizeof(n->challenge));
-	copy_text(st, 13, n->challenge_hmac, sizeof(n->challenge_hmac));
-	n->have_counters = sqlite3_column_int(st, 14);
-	n->reset_count = sqlite3_column_int64(st, 15);
-	n->restart_count = sqlite3_column_int64(st, 16);
-	n->clock = sqlite3_column_int64(st, 17);
-	n->last_time = sqlite3_column_int64(st, 18);
-	copy_text(st, 19, n->verdict, sizeof(n->verdict));
-	copy_text(st, 20, n->reason, sizeof(n->reason));
-	n->passes = sqlite3_column_int64(st, 21);
-	n->failures = sqlite3_column_int64(st, 22);
-	copy_text(st, 23, n->api_version, sizeof(n->api_version));
-	copy_text(st, 24, n->mtls_cert, sizeof(n->mtls_cert));
+	copy_text(st, c++, n->ip, sizeof(n->ip));
+	n->port = sqlite3_column_int(st, c++);
+	n->mtls = sqlite3_column_int(st, c++);
+	copy_text(st, c++, n->ek_trust, sizeof(n->ek_trust));
+	copy_text(st, c++, n->state, sizeof(n->state));
+	copy_text(st, c++, n->policy, sizeof(n->policy));
+	copy_text(st, c++, n->nk_pem, sizeof(n->nk_pem));
+	copy_text(st, c++, n->challenge, sizeof(n->challenge));
+	copy_text(st, c++, n->challenge_hmac, sizeof(n->challenge_hmac));
+	n->have_counters = sqlite3_column_int(st, c++);
+	n->reset_count = sqlite3_column_int64(st, c++);
+	n->restart_count = sqlite3_column_int64(st, c++);
+	n->clock = sqlite3_column_int64(st, c++);
+	n->last_time = sqlite3_column_int64(st, c++);
+	copy_text(st, c++, n->verdict, sizeof(n->verdict));
+	copy_text(st, c++, n->reason, sizeof(n->reason));
+	n->passes = sqlite3_column_int64(st, c++);
+	n->failures = sqlite3_column_int64(st, c++);
+	copy_text(st, c++, n->api_version, sizeof(n->api_version));
+	copy_text(st, c++, n->mtls_cert, sizeof(n->mtls_cert));
+	copy_text(st, c++, n->ek_hash, sizeof(n->ek_hash));
+	copy_text(st, c++, n->uuid_bound, sizeof(n->uuid_bound));
+	n->fw_version = sqlite3_column_int64(st, c++);
+	n->v_state = sqlite3_column_int(st, c++);
+	n->release_reset = sqlite3_column_type(st, c) == SQLITE_NULL ? -1 :
+			   sqlite3_column_int64(st, c);
+	c++;
+	copy_text(st, c++, n->agent_mode, sizeof(n->agent_mode));
+	n->gen = sqlite3_column_int64(st, c++);
 	return 0;
 }
 
 /*
  * The first row sql (one "?" bound to uuid) selects: 1 with *st on it, 0 for
- * none, -1 on error (err says what, while doing what). The caller finalizes *st.
+ * none, -1 on error (err says what, while doing what). The caller hands *st back (unprep).
  */
 static int row_of(struct store *s, const char *sql, const char *uuid, const char *what,
 		  sqlite3_stmt **st, char *err, size_t errlen)
@@ -161,7 +227,7 @@ static int row_of(struct store *s, const char *sql, const char *uuid, const char
 	int rc;
 
 	*st = NULL;
-	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK ||
+	if (prep(s, sql, st) != SQLITE_OK ||
 	    sqlite3_bind_text(*st, 1, uuid, -1, SQLITE_STATIC) != SQLITE_OK) {
 		db_fail(s, what, err, errlen);
 		return -1;
@@ -190,7 +256,7 @@ int store_get(struct store *s, const char *uuid, struct store_node *n, char *err
 	}
 	ret = 1;
 out:
-	sqlite3_finalize(st);
+	unprep(s, st);
 	return ret;
 }
 
@@ -201,12 +267,12 @@ static int bind_text_or_null(sqlite3_stmt *st, int i, const char *t)
 
 int store_put(struct store *s, const struct store_node *n, char *err, size_t errlen)
 {
+	static const char sql[] = "INSERT OR REPLACE INTO nodes(" COLUMNS ") VALUES("
+		"?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 	sqlite3_stmt *st = NULL;
 	int ret = -1, i = 1, ok;
 
-	if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO nodes(" COLUMNS ") VALUES("
-			       "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st,
-			       NULL) != SQLITE_OK) {
+	if (prep(s, sql, &st) != SQLITE_OK) {
 		db_fail(s, "writing a node", err, errlen);
 		goto out;
 	}
@@ -218,11 +284,8 @@ int store_put(struct store *s, const struct store_node *n, char *err, size_t err
 	     sqlite3_bind_int(st, i++, n->mtls) == SQLITE_OK &&
 	     sqlite3_bind_text(st, i++, n->ek_trust, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
 	     sqlite3_bind_text(st, i++, n->state, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-	     bind_text_or_null(st, i++, n->secret_b64) == SQLITE_OK &&
 	     bind_text_or_null(st, i++, n->policy) == SQLITE_OK &&
 	     bind_text_or_null(st, i++, n->nk_pem) == SQLITE_OK &&
-	     (n->has_v ? sqlite3_bind_blob(st, i++, n->v_key, sizeof(n->v_key), SQLITE_TRANSIENT) :
-			 sqlite3_bind_null(st, i++)) == SQLITE_OK &&
 	     bind_text_or_null(st, i++, n->challenge) == SQLITE_OK &&
 	     bind_text_or_null(st, i++, n->challenge_hmac) == SQLITE_OK &&
 	     sqlite3_bind_int(st, i++, n->have_counters) == SQLITE_OK &&
@@ -235,15 +298,49 @@ int store_put(struct store *s, const struct store_node *n, char *err, size_t err
 	     sqlite3_bind_int64(st, i++, n->passes) == SQLITE_OK &&
 	     sqlite3_bind_int64(st, i++, n->failures) == SQLITE_OK &&
 	     bind_text_or_null(st, i++, n->api_version) == SQLITE_OK &&
-	     bind_text_or_null(st, i++, n->mtls_cert) == SQLITE_OK;
+	     bind_text_or_null(st, i++, n->mtls_cert) == SQLITE_OK &&
+	     bind_text_or_null(st, i++, n->ek_hash) == SQLITE_OK &&
+	     bind_text_or_null(st, i++, n->uuid_bound) == SQLITE_OK &&
+	     sqlite3_bind_int64(st, i++, n->fw_version) == SQLITE_OK &&
+	     sqlite3_bind_int(st, i++, n->v_state) == SQLITE_OK &&
+	     (n->release_reset < 0 ? sqlite3_bind_null(st, i++) :
+				     sqlite3_bind_int64(st, i++, n->release_reset)) == SQLITE_OK &&
+	     bind_text_or_null(st, i++, n->agent_mode) == SQLITE_OK &&
+	     sqlite3_bind_int64(st, i++, n->gen) == SQLITE_OK;
 	if (!ok || sqlite3_step(st) != SQLITE_DONE) {
 		db_fail(s, "writing a node", err, errlen);
 		goto out;
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	unprep(s, st);
 	return ret;
+}
+
+int store_put_if_gen(struct store *s, const struct store_node *n, int64_t expect_gen, char *err,
+		     size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, same;
+
+	if (store_begin(s, err, errlen) != 0)
+		return -1;
+	rc = row_of(s, "SELECT gen FROM nodes WHERE uuid = ?", n->uuid, "reading a node", &st, err,
+		    errlen);
+	same = rc == 1 && sqlite3_column_int64(st, 0) == expect_gen;
+	unprep(s, st);
+	if (rc < 0)
+		goto fail;
+	if (!same) {
+		store_rollback(s);
+		return 1;
+	}
+	if (store_put(s, n, err, errlen) != 0 || store_commit(s, err, errlen) != 0)
+		goto fail;
+	return 0;
+fail:
+	store_rollback(s);
+	return -1;
 }
 
 /* One statement with text parameters, run to completion. */
@@ -253,7 +350,7 @@ static int exec_text(struct store *s, const char *sql, const char *const *args, 
 	sqlite3_stmt *st = NULL;
 	int ret = -1;
 
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+	if (prep(s, sql, &st) != SQLITE_OK) {
 		db_fail(s, what, err, errlen);
 		goto out;
 	}
@@ -268,8 +365,39 @@ static int exec_text(struct store *s, const char *sql, const char *const *args, 
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	unprep(s, st);
 	return ret;
+}
+
+/* One statement with text parameters and one integer result; -1 on error. */
+static int64_t query_int(struct store *s, const char *sql, const char *const *args, int nargs,
+			 const char *what, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t ret = -1;
+
+	if (prep(s, sql, &st) != SQLITE_OK) {
+		db_fail(s, what, err, errlen);
+		goto out;
+	}
+	for (int i = 0; i < nargs; i++)
+		if (sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+			db_fail(s, what, err, errlen);
+			goto out;
+		}
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		db_fail(s, what, err, errlen);
+		goto out;
+	}
+	ret = sqlite3_column_int64(st, 0);
+out:
+	unprep(s, st);
+	return ret;
+}
+
+static void now_text(char *t, size_t cap)
+{
+	snprintf(t, cap, "%lld", (long long)time(NULL));
 }
 
 int store_delete(struct store *s, const char *uuid, char *err, size_t errlen)
@@ -280,42 +408,63 @@ int store_delete(struct store *s, const char *uuid, char *err, size_t errlen)
 			 errlen);
 }
 
+int store_count_ek(struct store *s, const char *ek_hash, const char *except_uuid, char *err,
+		   size_t errlen)
+{
+	const char *a[2] = { ek_hash, except_uuid };
+
+	return (int)query_int(s, "SELECT count(*) FROM nodes WHERE ek_hash = ? AND uuid != ?", a, 2,
+			      "counting a node's uuids", err, errlen);
+}
+
 int store_history(struct store *s, const char *uuid, const char *verdict, const char *reason,
 		  char *err, size_t errlen)
 {
 	char t[32];
 	const char *a[4] = { uuid, t, verdict, reason };
 
-	snprintf(t, sizeof(t), "%lld", (long long)time(NULL));
+	now_text(t, sizeof(t));
 	return exec_text(s, "INSERT INTO history(uuid, time, verdict, reason) VALUES(?, ?, ?, ?)",
 			 a, 4, "writing history", err, errlen);
 }
 
-int store_reject(struct store *s, const char *uuid, const char *reason, char *err, size_t errlen)
+int store_reject(struct store *s, const char *uuid, const char *reason, const char *peer,
+		 char *err, size_t errlen)
 {
-	char t[32];
-	const char *a[3] = { uuid, t, reason };
+	char t[32], cap[32];
+	const char *a[4] = { uuid, t, reason, peer };
+	const char *b[1] = { cap };
 
-	snprintf(t, sizeof(t), "%lld", (long long)time(NULL));
-	return exec_text(s, "INSERT INTO rejected(uuid, time, reason) VALUES(?, ?, ?)", a, 3,
-			 "recording a rejection", err, errlen);
+	now_text(t, sizeof(t));
+	snprintf(cap, sizeof(cap), "%d", STORE_REJECTED_MAX);
+	/* One row per uuid: a flood of refusals updates a row instead of adding one. */
+	if (exec_text(s, "INSERT INTO rejected(uuid, time, reason, count, peer) VALUES(?, ?, ?, 1, ?)"
+		      " ON CONFLICT(uuid) DO UPDATE SET time = excluded.time, reason = excluded.reason,"
+		      " count = count + 1, peer = excluded.peer", a, 4, "recording a rejection", err,
+		      errlen) != 0)
+		return -1;
+	/* And new uuids push the oldest out (rowid order is insertion order). */
+	if (sqlite3_changes(s->db) && sqlite3_last_insert_rowid(s->db) % 64 == 0)
+		return exec_text(s, "DELETE FROM rejected WHERE rowid <= (SELECT max(rowid) FROM "
+				 "rejected) - ?", b, 1, "trimming rejections", err, errlen);
+	return 0;
 }
 
 int store_last_rejection(struct store *s, const char *uuid, int64_t *t, char *reason, size_t cap,
-			 char *err, size_t errlen)
+			 int64_t *count, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
-	int ret = row_of(s, "SELECT time, reason FROM rejected WHERE uuid = ? ORDER BY rowid DESC "
-			 "LIMIT 1", uuid, "reading rejections", &st, err, errlen);
+	int ret = row_of(s, "SELECT time, reason, count FROM rejected WHERE uuid = ?", uuid,
+			 "reading rejections", &st, err, errlen);
 
 	if (ret != 1)
 		goto out;
 	*t = sqlite3_column_int64(st, 0);
-	snprintf(reason, cap, "%s", sqlite3_column_text(st, 1) ?
-		 (const char *)sqlite3_column_text(st, 1) : "");
-	ret = 1;
+	copy_text(st, 1, reason, cap);
+	if (count)
+		*count = sqlite3_column_int64(st, 2);
 out:
-	sqlite3_finalize(st);
+	unprep(s, st);
 	return ret;
 }
 
@@ -326,8 +475,7 @@ int store_each(struct store *s, int (*fn)(void *ctx, const struct store_node *n)
 	sqlite3_stmt *st = NULL;
 	int ret = -1, rc;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT " COLUMNS " FROM nodes ORDER BY uuid", -1, &st,
-			       NULL) != SQLITE_OK) {
+	if (prep(s, "SELECT " COLUMNS " FROM nodes ORDER BY uuid", &st) != SQLITE_OK) {
 		db_fail(s, "listing nodes", err, errlen);
 		goto out;
 	}
@@ -343,8 +491,83 @@ int store_each(struct store *s, int (*fn)(void *ctx, const struct store_node *n)
 	}
 	ret = 0;
 out:
-	explicit_bzero(n.v_key, sizeof(n.v_key));
-	sqlite3_finalize(st);
+	unprep(s, st);
+	return ret;
+}
+
+/* SELECT columns FROM nodes WHERE state IN (states...) ORDER BY uuid, prepared and bound. */
+static int in_states(struct store *s, const char *columns, const char *const *states,
+		     sqlite3_stmt **st, char *err, size_t errlen)
+{
+	char sql[320];
+	size_t off;
+	int k = 0;
+
+	off = (size_t)snprintf(sql, sizeof(sql), "SELECT %s FROM nodes WHERE state IN (", columns);
+	for (; states[k] && k < 8; k++)
+		off += (size_t)snprintf(sql + off, sizeof(sql) - off, "%s?", k ? "," : "");
+	snprintf(sql + off, sizeof(sql) - off, ") ORDER BY uuid");
+	/* Not a constant: never cached (unprep finalizes it). */
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+		return db_fail(s, "listing nodes by state", err, errlen);
+	for (int i = 0; i < k; i++)
+		if (sqlite3_bind_text(*st, i + 1, states[i], -1, SQLITE_STATIC) != SQLITE_OK)
+			return db_fail(s, "listing nodes by state", err, errlen);
+	return 0;
+}
+
+int store_each_contact(struct store *s, const char *const *states,
+		       int (*fn)(void *ctx, const struct store_contact *c), void *ctx, char *err,
+		       size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	struct store_contact c;
+	int ret = -1, rc;
+
+	if (in_states(s, "uuid, state, ip, port, mtls, api_version", states, &st, err, errlen) != 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		c.uuid = (const char *)sqlite3_column_text(st, 0);
+		c.state = (const char *)sqlite3_column_text(st, 1);
+		c.ip = (const char *)sqlite3_column_text(st, 2);
+		c.port = sqlite3_column_int(st, 3);
+		c.mtls = sqlite3_column_int(st, 4);
+		c.api_version = (const char *)sqlite3_column_text(st, 5);
+		if (!c.api_version)
+			c.api_version = "";
+		if (c.uuid && c.state && c.ip && fn(ctx, &c) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_fail(s, "listing nodes by state", err, errlen);
+		goto out;
+	}
+	ret = 0;
+out:
+	unprep(s, st);
+	return ret;
+}
+
+int store_each_in_state(struct store *s, const char *const *states,
+			int (*fn)(void *ctx, const char *uuid, const char *state), void *ctx,
+			char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1, rc;
+
+	if (in_states(s, "uuid, state", states, &st, err, errlen) != 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(ctx, (const char *)sqlite3_column_text(st, 0),
+		       (const char *)sqlite3_column_text(st, 1)) != 0)
+			break;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_fail(s, "listing nodes by state", err, errlen);
+		goto out;
+	}
+	ret = 0;
+out:
+	unprep(s, st);
 	return ret;
 }
 
@@ -355,8 +578,8 @@ int store_history_each(struct store *s, const char *uuid, int limit,
 	sqlite3_stmt *st = NULL;
 	int ret = -1, rc;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT time, verdict, reason FROM history WHERE uuid = ?"
-			       " ORDER BY id DESC LIMIT ?", -1, &st, NULL) != SQLITE_OK ||
+	if (prep(s, "SELECT time, verdict, reason FROM history WHERE uuid = ?"
+		 " ORDER BY id DESC LIMIT ?", &st) != SQLITE_OK ||
 	    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_int(st, 2, limit) != SQLITE_OK) {
 		db_fail(s, "reading history", err, errlen);
@@ -372,6 +595,156 @@ int store_history_each(struct store *s, const char *uuid, int limit,
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	unprep(s, st);
 	return ret;
+}
+
+/* ---- pending registrations -------------------------------------------- */
+
+#define PCOLUMNS "uuid, ek_tpm, aik_tpm, ek_hash, ip, port, mtls_cert, ek_trust, uuid_bound," \
+	" secret_b64, peer, created"
+
+int store_pending_add(struct store *s, const struct store_pending *p, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1, i = 1, ok;
+
+	if (prep(s, "INSERT INTO pending(" PCOLUMNS ") VALUES(?,?,?,?,?,?,?,?,?,"
+			       "?,?,?)", &st) != SQLITE_OK) {
+		db_fail(s, "recording a registration", err, errlen);
+		goto out;
+	}
+	ok = sqlite3_bind_text(st, i++, p->uuid, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+	     sqlite3_bind_blob(st, i++, p->ek_tpm, (int)p->ek_tpm_len, SQLITE_TRANSIENT) == SQLITE_OK &&
+	     sqlite3_bind_blob(st, i++, p->aik_tpm, (int)p->aik_tpm_len, SQLITE_TRANSIENT) == SQLITE_OK &&
+	     sqlite3_bind_text(st, i++, p->ek_hash, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+	     sqlite3_bind_text(st, i++, p->ip, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+	     sqlite3_bind_int(st, i++, p->port) == SQLITE_OK &&
+	     bind_text_or_null(st, i++, p->mtls_cert) == SQLITE_OK &&
+	     sqlite3_bind_text(st, i++, p->ek_trust, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+	     bind_text_or_null(st, i++, p->uuid_bound) == SQLITE_OK &&
+	     sqlite3_bind_text(st, i++, p->secret_b64, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+	     sqlite3_bind_text(st, i++, p->peer, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+	     sqlite3_bind_int64(st, i++, p->created) == SQLITE_OK;
+	if (!ok || sqlite3_step(st) != SQLITE_DONE) {
+		db_fail(s, "recording a registration", err, errlen);
+		goto out;
+	}
+	ret = 0;
+out:
+	unprep(s, st);
+	return ret;
+}
+
+int store_pending_expire(struct store *s, int64_t before, char *err, size_t errlen)
+{
+	char t[32];
+	const char *a[1] = { t };
+
+	snprintf(t, sizeof(t), "%lld", (long long)before);
+	return exec_text(s, "DELETE FROM pending WHERE created < ?", a, 1,
+			 "expiring registrations", err, errlen);
+}
+
+int store_pending_counts(struct store *s, const char *uuid, const char *peer, int *per_uuid,
+			 int *per_peer, int *total, char *err, size_t errlen)
+{
+	const char *a[1] = { uuid }, *b[1] = { peer };
+	int64_t u, p, t;
+
+	if ((u = query_int(s, "SELECT count(*) FROM pending WHERE uuid = ?", a, 1,
+			   "counting registrations", err, errlen)) < 0 ||
+	    (p = query_int(s, "SELECT count(*) FROM pending WHERE peer = ?", b, 1,
+			   "counting registrations", err, errlen)) < 0 ||
+	    (t = query_int(s, "SELECT count(*) FROM pending", NULL, 0, "counting registrations",
+			   err, errlen)) < 0)
+		return -1;
+	*per_uuid = (int)u;
+	*per_peer = (int)p;
+	*total = (int)t;
+	return 0;
+}
+
+int store_pending_each(struct store *s, const char *uuid,
+		       int (*fn)(void *ctx, const struct store_pending *p), void *ctx, char *err,
+		       size_t errlen)
+{
+	static __thread struct store_pending p;
+	sqlite3_stmt *st = NULL;
+	int ret = -1, rc, c;
+
+	if (prep(s, "SELECT " PCOLUMNS " FROM pending WHERE uuid = ? ORDER BY "
+			       "id DESC", &st) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC) != SQLITE_OK) {
+		db_fail(s, "reading registrations", err, errlen);
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&p, 0, sizeof(p));
+		c = 0;
+		copy_text(st, c++, p.uuid, sizeof(p.uuid));
+		if (copy_blob(st, c++, p.ek_tpm, sizeof(p.ek_tpm), &p.ek_tpm_len) != 0 ||
+		    copy_blob(st, c++, p.aik_tpm, sizeof(p.aik_tpm), &p.aik_tpm_len) != 0)
+			continue;
+		copy_text(st, c++, p.ek_hash, sizeof(p.ek_hash));
+		copy_text(st, c++, p.ip, sizeof(p.ip));
+		p.port = sqlite3_column_int(st, c++);
+		copy_text(st, c++, p.mtls_cert, sizeof(p.mtls_cert));
+		copy_text(st, c++, p.ek_trust, sizeof(p.ek_trust));
+		copy_text(st, c++, p.uuid_bound, sizeof(p.uuid_bound));
+		copy_text(st, c++, p.secret_b64, sizeof(p.secret_b64));
+		copy_text(st, c++, p.peer, sizeof(p.peer));
+		p.created = sqlite3_column_int64(st, c++);
+		if ((ret = fn(ctx, &p)) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(s, "reading registrations", err, errlen);
+		goto out;
+	}
+	ret = 0;
+out:
+	explicit_bzero(p.secret_b64, sizeof(p.secret_b64));
+	unprep(s, st);
+	return ret;
+}
+
+int store_pending_clear(struct store *s, const char *uuid, char *err, size_t errlen)
+{
+	const char *a[1] = { uuid };
+
+	return exec_text(s, "DELETE FROM pending WHERE uuid = ?", a, 1, "clearing registrations",
+			 err, errlen);
+}
+
+/* ---- pins -------------------------------------------------------------- */
+
+int store_pin_get(struct store *s, const char *uuid, char ek_hash[STORE_HASH_HEX + 1], char *err,
+		  size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = row_of(s, "SELECT ek_hash FROM pins WHERE uuid = ?", uuid, "reading a pin", &st,
+			 err, errlen);
+
+	if (ret == 1)
+		copy_text(st, 0, ek_hash, STORE_HASH_HEX + 1);
+	unprep(s, st);
+	return ret;
+}
+
+int store_pin_set(struct store *s, const char *uuid, const char *ek_hash, char *err, size_t errlen)
+{
+	char t[32];
+	const char *a[3] = { uuid, ek_hash, t };
+
+	now_text(t, sizeof(t));
+	return exec_text(s, "INSERT OR REPLACE INTO pins(uuid, ek_hash, time) VALUES(?, ?, ?)", a, 3,
+			 "writing a pin", err, errlen);
+}
+
+int store_pin_delete(struct store *s, const char *uuid, char *err, size_t errlen)
+{
+	const char *a[1] = { uuid };
+
+	return exec_text(s, "DELETE FROM pins WHERE uuid = ?", a, 1, "removing a pin", err, errlen);
 }

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The verifier's state in SQLite: registered nodes (EK, AK, contact, how
- * the EK was trusted), enrolment (policy, the pending V key, the keys/verify
- * challenge), the last quote's counters, verdicts and their history, and
- * rejected registrations. One file, mode 0600, WAL journal so the daemon's
- * threads and the CLI work on it at once; secure_delete so a delivered V is
- * overwritten on disk, not only unlinked from the b-tree.
+ * The verifier's state in SQLite: nodes whose AK was activated (EK, AK,
+ * contact, how the EK was trusted and the uuid bound to it), enrolment
+ * (policy, the keys/verify challenge, where V is), the last quote's counters,
+ * verdicts and their history; registrations waiting for activation; the
+ * tenant's uuid -> EK pins; refused registrations (one row per uuid, capped).
+ * One file, mode 0600, WAL journal so the daemon's threads and the CLI work on
+ * it at once. V itself is never in the database (vkey_file.h).
+ *
+ * The schema carries a version (PRAGMA user_version); store_open upgrades an
+ * older database in one transaction and refuses a newer one.
  *
  * Every write is one transaction. Each thread opens its own handle.
  */
@@ -18,18 +22,31 @@
 #include <sqlite3.h>
 
 #define STORE_FILE "verifier.db"
+#define STORE_SCHEMA_VERSION 2
 #define STORE_UUID_MAX 64
 #define STORE_BLOB_MAX 4096
 #define STORE_TEXT_MAX 8192
+#define STORE_HASH_HEX 64
+#define STORE_PEER_MAX 64
+
+/* Where a node's V is (docs/verifier.md, "Where secrets rest"). */
+enum store_v {
+	STORE_V_NONE = 0,    /* no V: not enrolled, or done */
+	STORE_V_PENDING = 1, /* V waits in its file for the first passing quote */
+	STORE_V_SENT = 2,    /* the agent took V; keys/verify not yet matched */
+};
 
 /*
  * Node life cycle:
- *   registered  POSTed to the registrar, credential not yet activated
- *   active      auth_tag checked: the AK is bound to the trusted EK
- *   enrolled    the tenant sent U and the payload; waiting for the first
- *               passing integrity quote to release V
- *   attesting   V delivered and keys/verify matched; polled every interval
- *   failed      a check failed; not polled again until enrolled anew
+ *   active       the AK is bound to the trusted EK (credential activated)
+ *   enrolled     the tenant sent U and the payload; V waits for the first
+ *                passing integrity quote
+ *   attesting    V delivered and keys/verify matched; polled every interval
+ *   failed       a check failed; not polled again until enrolled anew
+ *   unreachable  the agent stopped answering; polled at a slower pace
+ *   handed_off   a runtime agent took V and left for the tenant's kernel
+ * A registration that was not activated yet is not a node: it waits in the
+ * pending table (store_pending_*).
  */
 struct store_node {
 	char uuid[STORE_UUID_MAX + 1];
@@ -37,55 +54,147 @@ struct store_node {
 	size_t ek_tpm_len;
 	uint8_t aik_tpm[STORE_BLOB_MAX];
 	size_t aik_tpm_len;
+	char ek_hash[STORE_HASH_HEX + 1]; /* SHA-256 of the EK's SubjectPublicKeyInfo (ek-hash) */
 	char ip[64];
 	int port;
 	int mtls; /* the agent registered a TLS certificate */
 	char mtls_cert[STORE_BLOB_MAX]; /* its PEM: the pin for mutual TLS */
 	char ek_trust[256]; /* how the EK was accepted */
+	char uuid_bound[64]; /* how the uuid is tied to this EK, "" when it is not */
 	char state[16];
 	char api_version[8]; /* agent API version the tenant negotiated, "2.5" */
-	char secret_b64[64]; /* registrar: until activation */
+	char agent_mode[16]; /* "runtime", "host" (airlock's agent/info), "" unknown */
 	char policy[STORE_TEXT_MAX];
 	char nk_pem[2048];
-	uint8_t v_key[32]; /* pending V; wiped from the row once delivered */
-	int has_v;
+	int v_state; /* enum store_v */
+	int64_t release_reset; /* the TPM's resetCount when V went out; -1: never */
 	char challenge[32];
 	char challenge_hmac[97];
 	int have_counters;
-	int64_t reset_count, restart_count, clock;
+	int64_t reset_count, restart_count, clock, fw_version;
 	int64_t last_time;
 	char verdict[16];
 	char reason[512];
 	int64_t passes, failures;
+	/*
+	 * Bumped by every change of identity or enrolment (registration, node
+	 * add): a worker that read the node before such a change must not write
+	 * its round over it (store_put_if_gen).
+	 */
+	int64_t gen;
 };
+
+/* A registration waiting for its activation (the credential's secret). */
+struct store_pending {
+	char uuid[STORE_UUID_MAX + 1];
+	uint8_t ek_tpm[STORE_BLOB_MAX];
+	size_t ek_tpm_len;
+	uint8_t aik_tpm[STORE_BLOB_MAX];
+	size_t aik_tpm_len;
+	char ek_hash[STORE_HASH_HEX + 1];
+	char ip[64];
+	int port;
+	char mtls_cert[STORE_BLOB_MAX]; /* "" for "disabled" */
+	char ek_trust[256];
+	char uuid_bound[64];
+	char secret_b64[64];
+	char peer[STORE_PEER_MAX];
+	int64_t created;
+};
+
+#define STORE_STMT_CACHE 32
 
 struct store {
 	sqlite3 *db;
+	char dir[4096];
+	/* Prepared statements kept across calls (a round runs the same few SQL texts). */
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} cache[STORE_STMT_CACHE];
+	unsigned ncache;
 };
 
-/* Opens (creating with mode 0600 and the schema if needed) DIR/verifier.db. */
+/* Opens (creating with mode 0600, or upgrading) DIR/verifier.db. */
 int store_open(struct store *s, const char *dir, char *err, size_t errlen);
 void store_close(struct store *s);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK, for writes that go together. */
+int store_begin(struct store *s, char *err, size_t errlen);
+int store_commit(struct store *s, char *err, size_t errlen);
+void store_rollback(struct store *s);
 
 /* 1 found, 0 not found, -1 error. */
 int store_get(struct store *s, const char *uuid, struct store_node *n, char *err, size_t errlen);
 /* Inserts or replaces the whole row. */
 int store_put(struct store *s, const struct store_node *n, char *err, size_t errlen);
+/*
+ * Replaces the row only if it still has generation expect_gen (what the
+ * caller read): 0 written, 1 the node changed (or went) meanwhile and nothing
+ * was written, -1 error.
+ */
+int store_put_if_gen(struct store *s, const struct store_node *n, int64_t expect_gen, char *err,
+		     size_t errlen);
 int store_delete(struct store *s, const char *uuid, char *err, size_t errlen);
 /* Calls fn for every node, ordered by uuid; fn returning non-zero stops. */
 int store_each(struct store *s, int (*fn)(void *ctx, const struct store_node *n), void *ctx,
 	       char *err, size_t errlen);
+/*
+ * Only uuid and state of the nodes in one of states (NULL-terminated list,
+ * at most 8), ordered by uuid, through fn; cheap enough to run every second
+ * on a large fleet (an index on state).
+ */
+int store_each_in_state(struct store *s, const char *const *states,
+			int (*fn)(void *ctx, const char *uuid, const char *state), void *ctx,
+			char *err, size_t errlen);
+/* Where to reach a node: what a revocation notice needs, without the whole row. */
+struct store_contact {
+	const char *uuid, *state, *ip, *api_version;
+	int port, mtls;
+};
+/* The contact of every node in one of states (as store_each_in_state), ordered by uuid. */
+int store_each_contact(struct store *s, const char *const *states,
+		       int (*fn)(void *ctx, const struct store_contact *c), void *ctx, char *err,
+		       size_t errlen);
+/* How many nodes have this EK, not counting except_uuid; -1 on error. */
+int store_count_ek(struct store *s, const char *ek_hash, const char *except_uuid, char *err,
+		   size_t errlen);
 /* Appends to the node's attestation history. */
 int store_history(struct store *s, const char *uuid, const char *verdict, const char *reason,
 		  char *err, size_t errlen);
-/* Records a refused registration with its reason. */
-int store_reject(struct store *s, const char *uuid, const char *reason, char *err, size_t errlen);
-/* The newest refused registration of uuid: 1 found, 0 none, -1 error. */
-int store_last_rejection(struct store *s, const char *uuid, int64_t *t, char *reason, size_t cap,
-			 char *err, size_t errlen);
 /* Last n history rows of a node (newest first) through fn. */
 int store_history_each(struct store *s, const char *uuid, int n,
 		       int (*fn)(void *ctx, int64_t t, const char *verdict, const char *reason),
 		       void *ctx, char *err, size_t errlen);
+
+/*
+ * Refused registrations: one row per uuid (the newest reason, when, from
+ * whom, how many times), at most STORE_REJECTED_MAX rows (the oldest go).
+ */
+#define STORE_REJECTED_MAX 10000
+int store_reject(struct store *s, const char *uuid, const char *reason, const char *peer,
+		 char *err, size_t errlen);
+/* The newest refusal of uuid: 1 found, 0 none, -1 error. */
+int store_last_rejection(struct store *s, const char *uuid, int64_t *t, char *reason, size_t cap,
+			 int64_t *count, char *err, size_t errlen);
+
+/* Pending registrations. */
+int store_pending_add(struct store *s, const struct store_pending *p, char *err, size_t errlen);
+/* Drop those created before `before` (seconds since the epoch). */
+int store_pending_expire(struct store *s, int64_t before, char *err, size_t errlen);
+/* Live pending rows: for uuid, from peer, and in all; -1 on error. */
+int store_pending_counts(struct store *s, const char *uuid, const char *peer, int *per_uuid,
+			 int *per_peer, int *total, char *err, size_t errlen);
+/* Each pending registration of uuid, newest first; fn returning non-zero stops (and is returned). */
+int store_pending_each(struct store *s, const char *uuid,
+		       int (*fn)(void *ctx, const struct store_pending *p), void *ctx, char *err,
+		       size_t errlen);
+int store_pending_clear(struct store *s, const char *uuid, char *err, size_t errlen);
+
+/* The tenant's uuid -> EK pins: 1 found (ek_hash filled), 0 none, -1 error. */
+int store_pin_get(struct store *s, const char *uuid, char ek_hash[STORE_HASH_HEX + 1], char *err,
+		  size_t errlen);
+int store_pin_set(struct store *s, const char *uuid, const char *ek_hash, char *err, size_t errlen);
+int store_pin_delete(struct store *s, const char *uuid, char *err, size_t errlen);
 
 #endif

@@ -20,6 +20,7 @@ PCR 8 behind its log's back; the verifier fails it and signs a revocation notice
 node; node B's agent checks it and runs the action. Measured: from the extend on A to
 the tunnel gone on B, both seen on the consoles."""
 import io
+import json
 import os
 import re
 import subprocess
@@ -317,11 +318,30 @@ class IpsecTenant:
             lbl = label + n.name + ": "
             check(lbl + "the tenant's agent registered (host mode, its own uuid)",
                   ver.wait_state(n.os_uuid, "active", 180), repr(ver.node(n.os_uuid)))
-            r = ver.cli("node", "add", n.os_uuid, "--payload", self.os_payload(ver, flow, n),
+            # The node's runtime policy as it is: its PCR 8 holds the handoff, so this is
+            # what the previous tenant's OS would look like asking for a new payload.
+            r = ver.cli("node", "add", n.os_uuid, "--ek-hash", n.ek_hash,
+                        "--payload", self.os_payload(ver, flow, n),
                         "--policy", n.policy, "--agent",
                         "127.0.0.1:%d" % self.os_ports[n.agent_port])
-            check(lbl + "node add of the tenant's agent with the node's runtime policy",
-                  r.returncode == 0, (r.stdout + r.stderr).strip())
+            check(lbl + "the tenant OS under the runtime's policy is refused V: not a fresh boot",
+                  r.returncode == 0 and ver.wait_state(n.os_uuid, "failed", 120) and
+                  "not a fresh boot" in ver.node(n.os_uuid).get("reason", ""),
+                  (r.stdout + r.stderr).strip() + repr(ver.node(n.os_uuid)))
+        for n in flow:
+            lbl = label + n.name + ": "
+            # The same policy, saying it attests the OS the runtime handed off to.
+            pol = json.load(open(n.policy))
+            pol["fresh_boot"] = False
+            os_policy = os.path.join(n.work, "os.policy")
+            with open(os_policy, "w") as f:
+                json.dump(pol, f)
+            r = ver.cli("node", "add", n.os_uuid, "--ek-hash", n.ek_hash,
+                        "--payload", self.os_payload(ver, flow, n),
+                        "--policy", os_policy, "--agent",
+                        "127.0.0.1:%d" % self.os_ports[n.agent_port])
+            check(lbl + "node add of the tenant's agent with the runtime policy and "
+                  "\"fresh_boot\": false", r.returncode == 0, (r.stdout + r.stderr).strip())
         for n in flow:
             lbl = label + n.name + ": "
             check(lbl + "the tenant OS is attested (PCRs as the runtime left them)",

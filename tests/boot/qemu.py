@@ -86,10 +86,15 @@ class Swtpm:
         self.sock = os.path.join(self.dir, "ctrl.sock")
         self.log = os.path.join(self.dir, "swtpm.log")
         args = ["swtpm_setup", "--tpm2", "--tpmstate", self.state, "--pcr-banks", banks]
+        # The EK certificate as the provider publishes it (ek-hash of it: the tenant's pin).
+        self.ek_cert = None
         if ek:
             self.ca = ca or SwtpmCA(self.dir)
+            certs = os.path.join(self.dir, "ek-certs")
+            os.makedirs(certs, exist_ok=True)
             args += ["--create-ek-cert", "--create-platform-cert", "--lock-nvram",
-                     "--config", self.ca.setup_conf]
+                     "--config", self.ca.setup_conf, "--write-ek-cert-files", certs]
+            self.ek_cert = os.path.join(certs, "ek-rsa2048.crt")
         else:
             args += ["--config", "/dev/null"]
         r = subprocess.run(args, capture_output=True, text=True, timeout=60)

@@ -61,6 +61,12 @@ echo TENANT-PCRS-BEGIN
 /init pcrs 2 8 9
 echo TENANT-PCRS-END
 echo "tenant: done"
+# The next tenant's turn: a reboot into the airlock (Linux shuts the TPM down first).
+if $b grep -q tenant.reboot /proc/cmdline; then
+    echo "tenant: rebooting"
+    $b sync
+    exec $b reboot -f
+fi
 exec $b sleep 600
 """
 

@@ -22,6 +22,7 @@
    other node tears down when the verifier fails one (ipsec_tenant.py)."""
 import argparse
 import hashlib
+import http.client
 import json
 import os
 import re
@@ -406,12 +407,23 @@ class Verifier:
         return json.loads(r.stdout) if r.returncode in (0, 3) else {}  # 3: rejected
 
     def wait_state(self, uuid, state, timeout):
+        """state: one state or a tuple of them (a runtime that got V goes on from
+        attesting to handed_off within a round)."""
+        states = state if isinstance(state, tuple) else (state,)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.node(uuid).get("state") == state:
+            if self.node(uuid).get("state") in states:
                 return True
             time.sleep(0.5)
         return False
+
+    def ek_hash(self, cert):
+        """The ek-hash the tenant pins (node add --ek-hash), from the EK certificate the
+        provider publishes for the node."""
+        r = self.cli("ek-hash", cert, timeout=30)
+        if r.returncode != 0:
+            raise Failure("ek-hash %s: %s" % (cert, r.stderr))
+        return r.stdout.strip()
 
     def stop(self):
         self.proc.terminate()
@@ -545,9 +557,46 @@ def capture_check(label, pcap, nodes, kernel):
               "found: %s in %s" % (", ".join(leaks), pcap))
 
 
+def registered_ak(ver, uuid):
+    """The AK the registrar holds for uuid (what anyone can read there)."""
+    c = http.client.HTTPConnection("127.0.0.1", ver.port, timeout=10)
+    c.request("GET", "/v2.1/agents/" + uuid)
+    r = json.loads(c.getresponse().read())
+    return base64.b64decode(r.get("results", {}).get("aik_tpm", ""))
+
+
+def reboot_check(a, label, n, ver, launch, files, srv, add_args):
+    """Issue 16: the tenant reboots the node (its test initrd does, with tenant.reboot); the
+    runtime boots again on the same TPM, registers again with the same AK, gets a new
+    payload and hands off again."""
+    ak1 = registered_ak(ver, n.uuid)
+    deadline = time.monotonic() + 120
+    while n.vm.proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    check(label + "the tenant rebooted the node (QEMU exits: -no-reboot)",
+          n.vm.proc.poll() is not None and "tenant: rebooting" in n.vm.output())
+    n.vm.close()
+    n.tpm.start()  # the same TPM state: a power cycle of the same machine
+    n.vm, _ = launch(a, n.work, n.cmdline, n.agent_port, n.tpm, files, srv, [])
+    m = n.vm.expect(r"agent: registered and activated", 300)
+    check(label + "second boot: registered again", ver.wait_state(n.uuid, "active", 60),
+          repr(ver.node(n.uuid)))
+    ak2 = registered_ak(ver, n.uuid)
+    check(label + "second boot: the AK is byte-identical to the first boot's (%d bytes)"
+          % len(ak2), ak1 and ak1 == ak2)
+    n.vm.expect(r"agent: serving the Keylime agent API .*\(mutual TLS\)", 300, m.end())
+    r = ver.cli("node", "add", n.uuid, "--ek-hash", n.ek_hash, *add_args)
+    check(label + "second boot: node add (the next tenant's payload)", r.returncode == 0,
+          (r.stdout + r.stderr).strip())
+    check(label + "second boot: V released to the fresh runtime",
+          ver.wait_state(n.uuid, ("attesting", "handed_off"), 300), repr(ver.node(n.uuid)))
+    n.vm.expect(r"^tenant: up$", 300)
+    check(label + "second boot: the tenant is up again", True)
+
+
 def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-flow",
                   expect_fail=None, nodes=1, capture=False, volume="/dev/vda",
-                  kernel_mismatch=False, foreign_ek_ca=False, tenant=None):
+                  kernel_mismatch=False, foreign_ek_ca=False, tenant=None, reboot=False):
     """The product end to end: airlock-verifier as registrar, tenant and verifier for QEMU
     nodes booted at once, mutual TLS on (the agent's default, client CA by URL), a policy
     predicted from the build, a payload built from its parts (the test tenant kernel and
@@ -559,7 +608,8 @@ def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-fl
     must contain when launch itself tampers (another image). capture: record the user
     network's traffic and look for keys in it. kernel_mismatch: the provisioning server
     serves other kernel bytes than the payload's sha256 names. foreign_ek_ca: the verifier
-    trusts a CA that did not sign the node's EK certificate. tenant: another tenant OS
+    trusts a CA that did not sign the node's EK certificate. reboot: the tenant reboots the
+    node, which registers again (same AK) and gets the next payload. tenant: another tenant OS
     (debian_tenant.DebianTenant: kernel, initrd, cmdline, volume, make_disk(node),
     up_re/done_re and check(check, label, node, output, console)) instead of the test
     tenant."""
@@ -670,18 +720,21 @@ def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-fl
             r = ver.cli("predict", a.image, "--append", n.cmdline, "--out", policy,
                         *(["--rom", rom] if os.path.exists(rom) else []), timeout=60)
             check(lbl + "predict the node's policy from the build", r.returncode == 0, r.stderr)
-            r = ver.cli("node", "add", n.uuid, "--agent", "127.0.0.1:%d" % n.agent_port,
-                        "--kernel-url", "http://10.0.2.2:%d/vmlinuz" % srv.port,
-                        "--kernel", kernel,
-                        "--initrd-url", "http://10.0.2.2:%d/initrd" % srv.port,
-                        "--initrd", initrd,
-                        "--cmdline", tenant.cmdline if tenant else TENANT_CMDLINE,
-                        *([] if tenant and not tenant.deliver_key else
-                          ["--luks", "data=%s:%s" % (n.keyfile, volume)]),
-                        "--ipsec", n.ipsec,
-                        "--policy", policy,
-                        "--client-cert", os.path.join(ca_dir, "verifier.pem"),
-                        "--client-key", os.path.join(ca_dir, "verifier.key"))
+            n.ek_hash = ver.ek_hash(n.tpm.ek_cert)
+            n.add_args = ["--agent", "127.0.0.1:%d" % n.agent_port,
+                          "--kernel-url", "http://10.0.2.2:%d/vmlinuz" % srv.port,
+                          "--kernel", kernel,
+                          "--initrd-url", "http://10.0.2.2:%d/initrd" % srv.port,
+                          "--initrd", initrd,
+                          "--cmdline", tenant.cmdline if tenant else
+                          TENANT_CMDLINE + (" tenant.reboot=1" if reboot else ""),
+                          *([] if tenant and not tenant.deliver_key else
+                            ["--luks", "data=%s:%s" % (n.keyfile, volume)]),
+                          "--ipsec", n.ipsec,
+                          "--policy", policy,
+                          "--client-cert", os.path.join(ca_dir, "verifier.pem"),
+                          "--client-key", os.path.join(ca_dir, "verifier.key")]
+            r = ver.cli("node", "add", n.uuid, "--ek-hash", n.ek_hash, *n.add_args)
             check(lbl + "node add (identity quote, U, built payload) over mutual TLS",
                   r.returncode == 0, (r.stdout + r.stderr).strip())
             n.t["payload sent"] = n.vm.elapsed()
@@ -711,7 +764,8 @@ def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-fl
         for n in flow:
             lbl = label.rstrip(": ") + n.label_suffix + ": "
             check(lbl + "the daemon releases V after a quote meeting the predicted policy",
-                  ver.wait_state(n.uuid, "attesting", 300), repr(ver.node(n.uuid)))
+                  ver.wait_state(n.uuid, ("attesting", "handed_off"), 300),
+                  repr(ver.node(n.uuid)))
             m = n.vm.expect(r"agent: payload decrypted and unpacked", 300)
             n.stage("first good quote, V", m)
             kx = n.vm.expect(r"agent: tenant loaded with (kexec_file_load|kexec_load "
@@ -757,6 +811,9 @@ def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-fl
                   % (end - start), end > start)
         if tenant and hasattr(tenant, "after"):
             tenant.after(check, label, flow, ver)
+        if reboot:
+            for n in flow:
+                reboot_check(a, label, n, ver, launch, files, srv, n.add_args)
         if capture:
             for n in flow:
                 n.vm.close()  # QEMU flushes the capture when it exits
@@ -863,6 +920,7 @@ def main():
                 verifier_flow(a, work, kernel_mismatch=True)
                 verifier_flow(a, work, foreign_ek_ca=True)
                 verifier_flow(a, work, nodes=4, name="four-nodes")
+                verifier_flow(a, work, name="reboot", reboot=True)
                 debian_flows(a, work)
                 ipsec_flow(a, work)
         if not a.only:
