@@ -53,7 +53,7 @@ TEST_SUITES = $(addprefix $(TB)/unit/,$(UNIT_TESTS)) \
 	$(TB)/suite-mkcpio $(TB)/suite-fetch $(TB)/suite-buildchecks \
 	$(TB)/suite-eventlog-tpm2tools $(TB)/suite-eventlog-vectors $(TB)/suite-tpm-swtpm \
 	$(TB)/suite-credential-swtpm $(TB)/suite-tpm-agent-swtpm $(TB)/suite-agent-swtpm \
-	$(TB)/suite-verifier-swtpm $(TB)/suite-attacks-swtpm $(TB)/suite-predict $(TB)/suite-coreboot-rom $(TB)/suite-tenant-hook \
+	$(TB)/suite-verifier-swtpm $(TB)/suite-attacks-swtpm $(TB)/suite-notices $(TB)/suite-predict $(TB)/suite-coreboot-rom $(TB)/suite-tenant-hook \
 	$(addprefix $(TB)/fuzz/run-,$(FUZZERS)) \
 	$(TB)/suite-boot $(TB)/suite-boot-ovmf $(TB)/suite-boot-coreboot $(TB)/suite-residue \
 	$(TB)/suite-reproducible
@@ -76,6 +76,8 @@ SUITE_CMD_verifier-swtpm = $(TOP)/tests/host/test_verifier_swtpm.sh $(TB)/host/a
 	$(TGT)/airlock-agent $(TB)/host/tpm-measure
 SUITE_CMD_attacks-swtpm = $(TOP)/tests/host/test_attacks_swtpm.sh $(TB)/host/airlock-verifier-asan \
 	$(TGT)/airlock-agent $(TB)/host/tpm-measure
+SUITE_CMD_notices = $(TB)/bench/bench_verifier --test $(TB)/host/airlock-verifier-asan 300 1 8 \
+	$(TB)/logs/notices.verifier.log
 SUITE_CMD_predict = $(TOP)/tests/unit/test_predict.sh $(TB)/host/airlock-verifier-asan $(OUT)
 SUITE_CMD_boot = $(TOP)/tests/boot/test_boot.py --image $(OUT) --peer $(TB)/host/kl-peer \
 	--verifier $(HOSTBIN)/airlock-verifier --tenant-kernel $(TB)/tenant/bzImage --logs $(TB)/logs/boot
@@ -94,10 +96,10 @@ SUITE_CMD_reproducible = $(TOP)/reproducible/check --quick
 
 # The UEFI and coreboot boards are built too: the production-like paths (measured
 # boot); the coreboot board's ROM only with COREBOOT_ROM.
-HOST_SUITES := credential-swtpm tpm-agent-swtpm agent-swtpm verifier-swtpm attacks-swtpm
+HOST_SUITES := credential-swtpm tpm-agent-swtpm agent-swtpm verifier-swtpm attacks-swtpm notices
 test: image unit-tests fuzzers $(TB)/host/tpm-measure $(TB)/host/tpm-agent-test \
 		$(TB)/host/kl-peer $(TGT)/airlock-agent $(TB)/fill.cpio.xz $(HOSTBIN)/airlock-verifier \
-		$(TB)/host/airlock-verifier-asan $(TB)/tenant/bzImage \
+		$(TB)/host/airlock-verifier-asan $(TB)/bench/bench_verifier $(TB)/tenant/bzImage \
 		$(patsubst %,$(TB)/suite-%,mkcpio fetch buildchecks eventlog-tpm2tools \
 			eventlog-vectors tpm-swtpm $(HOST_SUITES) predict coreboot-rom tenant-hook boot boot-ovmf \
 			boot-coreboot residue reproducible)
@@ -114,16 +116,22 @@ bench: $(DEPS)/mbedtls-host.stamp
 		$(TOP)/tests/bench/bench_quote.c $(addprefix $(TOP)/src/lib/,quote.c tpm_public.c digest.c \
 		keylime_crypto.c) -L$(HOSTROOT)/lib -lmbedx509 -lmbedcrypto -lcrypto
 	$(TB)/bench/bench_quote $(TOP)/tests/vectors/quote
-	$(MAKE) $(HOSTBIN)/airlock-verifier
-	$(HOSTCC) -std=gnu11 $(WARN) -O2 -I$(TOP)/src/lib -I$(TOP)/src/verifier -I$(HOSTROOT)/include \
-		-o $(TB)/bench/bench_verifier $(TOP)/tests/bench/bench_verifier.c \
-		$(addprefix $(TOP)/src/verifier/,store.c store_migrate.c vkey_file.c ek_trust.c) \
-		$(addprefix $(TOP)/src/lib/,eventlog.c digest.c keylime_crypto.c tpm_public.c) \
-		-L$(HOSTROOT)/lib -lmbedx509 -lmbedcrypto -lcrypto -lsqlite3
+	$(MAKE) $(HOSTBIN)/airlock-verifier $(TB)/bench/bench_verifier
 	$(TB)/bench/bench_verifier $(HOSTBIN)/airlock-verifier 1000 2 16 16
 	$(TB)/bench/bench_verifier $(HOSTBIN)/airlock-verifier 5000 2 16 16
 	$(MAKE) $(TGT)/airlock-agent $(TB)/host/kl-peer $(TB)/host/tpm-measure
 	$(TOP)/tests/bench/bench_agent.sh $(TGT)/airlock-agent $(TB)/host/kl-peer $(TB)/host/tpm-measure
+
+# Simulated nodes over loopback: `make bench`'s fleet figures, and suite-notices.
+BENCH_VERIFIER_SRCS := tests/bench/bench_verifier.c \
+	$(addprefix src/verifier/,store.c store_migrate.c vkey_file.c ek_trust.c) \
+	$(addprefix src/lib/,eventlog.c digest.c keylime_crypto.c tpm_public.c)
+$(TB)/bench/bench_verifier: $(addprefix $(TOP)/,$(BENCH_VERIFIER_SRCS)) $(DEPS)/mbedtls-host.stamp \
+		$(wildcard $(TOP)/src/verifier/*.h $(TOP)/src/lib/*.h)
+	mkdir -p $(@D)
+	$(HOSTCC) -std=gnu11 $(WARN) -O2 -I$(TOP)/src/lib -I$(TOP)/src/verifier -I$(HOSTROOT)/include \
+		-o $@ $(addprefix $(TOP)/,$(BENCH_VERIFIER_SRCS)) \
+		-L$(HOSTROOT)/lib -lmbedx509 -lmbedcrypto -lcrypto -lsqlite3
 
 # The README's main job: build, then boot the image in QEMU with swtpm, with
 # airlock-verifier as registrar, tenant and verifier: registration (EK by its

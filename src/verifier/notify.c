@@ -38,7 +38,9 @@ struct recipient {
 	struct slot *q;        /* ring of cap slots */
 	unsigned cap, head, n;
 	int busy, ready;
+	int slow;              /* its last delivery met no answer: it may hold few senders */
 	int64_t not_before_ms; /* after a failed delivery: when to try again */
+	int64_t dead_until_ms; /* gave no answer twice: its notices are dropped until then */
 	struct recipient *next_ready;
 };
 
@@ -68,7 +70,7 @@ static struct {
 	struct recipient **tab;
 	size_t tab_cap, tab_n;
 	struct recipient *ready_head, *ready_tail;
-	unsigned notices;
+	unsigned notices, slow_busy;
 	/* webhook ring */
 	struct hook_post *hooks;
 	unsigned hook_head, hook_n, hook_lost;
@@ -207,8 +209,16 @@ static void notice_release(struct notice *n)
 	pthread_cond_signal(&N.fanout);
 }
 
+/* A recipient that gave no answer twice is not tried again for a while: it would hold senders. */
+static int dead(const struct recipient *r)
+{
+	return r->dead_until_ms > now_ms();
+}
+
 static int enqueue(struct recipient *r, struct notice *n)
 {
+	if (dead(r))
+		return -1;
 	if (r->n == r->cap) {
 		unsigned cap = r->cap ? r->cap * 2 : 4;
 		struct slot *q;
@@ -398,10 +408,13 @@ static struct recipient *take_ready(int64_t now, int *wait_ms)
 		if (!N.ready_head)
 			N.ready_tail = NULL;
 		r->ready = 0;
-		if (r->not_before_ms <= now)
+		/* Unanswering recipients hold at most half the senders; the others go on. */
+		if (r->not_before_ms <= now && (!r->slow || N.slow_busy < (N.nsenders + 1) / 2))
 			return r;
-		if (r->not_before_ms - now < *wait_ms)
+		if (r->not_before_ms > now && r->not_before_ms - now < *wait_ms)
 			*wait_ms = (int)(r->not_before_ms - now);
+		else if (r->not_before_ms <= now)
+			*wait_ms = 20;
 		make_ready(r);
 		if (!first)
 			first = r;
@@ -450,7 +463,7 @@ static void *sender_thread(void *arg)
 	while (!N.stop) {
 		struct recipient *r;
 		struct slot s;
-		int wait_ms, ret, found;
+		int wait_ms, ret, found, held_slow;
 
 		r = take_ready(now_ms(), &wait_ms);
 		if (!r) {
@@ -461,6 +474,8 @@ static void *sender_thread(void *arg)
 			continue;
 		}
 		r->busy = 1;
+		held_slow = r->slow;
+		N.slow_busy += (unsigned)held_slow;
 		s = r->q[r->head];
 		pthread_mutex_unlock(&N.lock);
 
@@ -472,11 +487,28 @@ static void *sender_thread(void *arg)
 
 		pthread_mutex_lock(&N.lock);
 		r->busy = 0;
+		N.slow_busy -= (unsigned)held_slow;
+		r->slow = ret == ATTEST_ERROR || ret == ATTEST_GONE;
 		if ((ret == ATTEST_ERROR || ret == ATTEST_GONE) && !s.retried) {
 			/* Once more, a little later; the node's other notices wait with it. */
 			r->q[r->head].retried = 1;
 			r->not_before_ms = now_ms() + NOTIFY_RETRY_MS;
 			N.st.retried++;
+		} else if (ret == ATTEST_ERROR || ret == ATTEST_GONE) {
+			/* No answer twice: this one and all it has waiting are not delivered. */
+			vlog("revocation notices to %s: no answer twice (%s); %u notice(s) dropped, "
+			     "none sent to it for %d s", r->uuid, why, r->n, NOTIFY_DEAD_MS / 1000);
+			r->dead_until_ms = now_ms() + NOTIFY_DEAD_MS;
+			r->not_before_ms = 0;
+			while (r->n) {
+				struct notice *n = r->q[r->head].n;
+
+				r->head = (r->head + 1) % r->cap;
+				r->n--;
+				n->dropped++;
+				N.st.dropped++;
+				notice_release(n);
+			}
 		} else {
 			r->head = (r->head + 1) % r->cap;
 			r->n--;
@@ -489,13 +521,8 @@ static void *sender_thread(void *arg)
 				N.st.refused++;
 				vlog("revocation notice for %s: %s refused it: %s", s.n->failed, r->uuid,
 				     why);
-			} else if (ret == ATTEST_SKIP) {
-				N.st.skipped++;
 			} else {
-				s.n->dropped++;
-				N.st.dropped++;
-				vlog("revocation notice for %s not delivered to %s: %s", s.n->failed,
-				     r->uuid, why);
+				N.st.skipped++;
 			}
 			notice_release(s.n);
 		}

@@ -8,7 +8,10 @@
  * one) has a small queue of notices of its own, and a pool of delivery
  * threads sends them, one connection per recipient at a time, with a short
  * timeout, every recipient in turn. A delivery that meets no answer or a busy
- * agent is tried once more; then it is dropped and counted. Memory is
+ * agent is tried once more; then it and everything else waiting for that
+ * recipient is dropped and counted, and for NOTIFY_DEAD_MS nothing more is
+ * queued for it; recipients that do not answer hold at most half the senders,
+ * so they cannot delay the notices of those that do. Memory is
  * bounded: at most NOTIFY_NOTICES_MAX notices in flight and
  * NOTIFY_PER_NODE_MAX waiting per recipient (a recipient's oldest goes when a
  * new one does not fit, and is counted). Keylime's agents get one notice per
@@ -28,6 +31,7 @@
 #define NOTIFY_WEBHOOK_MAX 1024   /* webhook posts waiting */
 #define NOTIFY_TIMEOUT_MS 3000    /* one delivery */
 #define NOTIFY_RETRY_MS 2000      /* before the one retry */
+#define NOTIFY_DEAD_MS 30000      /* no answer twice: no notices to it for this long */
 #define NOTIFY_RECIPIENTS_MAX 100000 /* nodes with notices waiting at once */
 #define NOTIFY_NICE 10            /* the notifier's threads yield the CPU to attestation */
 

@@ -16,6 +16,13 @@
  *
  * usage: bench_verifier VERIFIER NODES INTERVAL_S SECONDS [WORKERS]
  * Prints "bench verifier: ..." lines.
+ *
+ * bench_verifier --test VERIFIER NODES INTERVAL_S FAILURES LOG is a test (suite
+ * notices): FAILURES nodes change at once; each must be failed within 3
+ * intervals while the notices go out, every healthy node must get every
+ * failure's notice within 6 intervals, each failed node its own, and
+ * attestation must go on meanwhile. ok/FAIL lines, then "N passed, N failed";
+ * the verifier's log goes to LOG.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +30,7 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +58,9 @@ struct node {
 	int changed;
 	double changed_at, failed_at;
 	double notice_at; /* when it got the notice of the watched failure */
+	uint64_t got;     /* test mode: bit k set once it got the notice of failure k */
+	int fail_bit;     /* test mode: this node's failure is failure k (-1: healthy) */
+	int silent;       /* test mode: takes notices' connections and never answers */
 	uint64_t clock;
 };
 
@@ -62,6 +73,7 @@ static uint8_t log_base[512], log_changed[512], pcr8_base[32], pcr8_changed[32];
 static size_t log_base_len, log_changed_len;
 static char *log_base_b64, *log_changed_b64;
 static unsigned long served, notices;
+static int hung[8192], nhung; /* connections silent nodes hold open */
 static int watched = -1; /* the node whose failure's notice phase 2 follows */
 
 static double now_s(void)
@@ -298,9 +310,15 @@ static void serve_nodes(double until)
 			if (!strncmp(req, "POST ", 5) && strstr(req, "/notifications/revocation")) {
 				int about = notice_about(req);
 
+				if (nodes[i].silent && nhung < (int)(sizeof(hung) / sizeof(hung[0]))) {
+					hung[nhung++] = c;
+					continue;
+				}
 				notices++;
 				if (about >= 0 && about == watched && nodes[i].notice_at == 0)
 					nodes[i].notice_at = now_s();
+				if (about >= 0 && about < nnodes && nodes[about].fail_bit >= 0)
+					nodes[i].got |= 1ull << nodes[about].fail_bit;
 				blen = (size_t)snprintf(body, sizeof(body),
 							"{\"code\":200,\"status\":\"Success\",\"results\":{}}");
 			} else {
@@ -360,28 +378,27 @@ static int cmp_dbl(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int main(int argc, char **argv)
+static char dir[] = "/tmp/bench_verifier.XXXXXX";
+static struct store st;
+static pid_t pid;
+
+/*
+ * count simulated nodes, attesting, in a fresh state database; the verifier
+ * started on it, pinned to core 0 (the simulator takes core 1). log: where its
+ * stderr goes (NULL: nowhere).
+ */
+static void start(const char *verifier, int count, double interval, int workers, const char *log)
 {
 	static struct store_node n;
 	static struct kc_nk nk;
 	static struct kc_rng rng;
-	const char *verifier = argc > 1 ? argv[1] : NULL;
-	int count = argc > 2 ? atoi(argv[2]) : 0, workers = argc > 5 ? atoi(argv[5]) : 16;
-	double interval = argc > 3 ? atof(argv[3]) : 0, seconds = argc > 4 ? atof(argv[4]) : 0;
-	char dir[] = "/tmp/bench_verifier.XXXXXX", err[300], policy[256], hex[65], iv[32], wk[16];
-	struct store st;
+	char err[300], policy[256], hex[65], iv[32], wk[16];
 	uint8_t akpub[200], h[32];
 	size_t akpub_len, len;
-	pid_t pid;
 	EVP_PKEY_CTX *kctx;
-	double t0, t_change, t_end, *lat, base_rate;
-	unsigned long served_before, notices_before;
-	int nlat = 0, nchanged, undetected = 0;
 
-	if (!verifier || count < 2 || count > MAX_NODES || interval <= 0 || seconds < 4 * interval) {
-		fprintf(stderr, "usage: bench_verifier VERIFIER NODES INTERVAL_S SECONDS [WORKERS]\n");
-		return 2;
-	}
+	for (int i = 0; i < count; i++)
+		nodes[i].fail_bit = -1;
 	if (!mkdtemp(dir) || kc_rng_init(&rng, "bench", NULL, 0) || kc_nk_generate(&nk, &rng, NULL, 0))
 		die("setup");
 	/* PCR 16 = H(0 || H(NK PEM)), as the agent binds it. */
@@ -451,7 +468,7 @@ int main(int argc, char **argv)
 		CPU_ZERO(&set);
 		CPU_SET(0, &set);
 		sched_setaffinity(0, sizeof(set), &set);
-		if (!freopen("/dev/null", "w", stderr))
+		if (!freopen(log ? log : "/dev/null", "w", stderr))
 			_exit(127);
 		execv(verifier, args);
 		_exit(127);
@@ -463,6 +480,137 @@ int main(int argc, char **argv)
 		CPU_SET(1, &set);
 		sched_setaffinity(0, sizeof(set), &set);
 	}
+}
+
+static void finish(void)
+{
+	char cmd[128];
+
+	for (int i = 0; i < nhung; i++)
+		close(hung[i]);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	store_close(&st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench_verifier: could not remove %s\n", dir);
+}
+
+static int test_pass, test_fail;
+
+static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void check(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s", ok ? "ok   " : "FAIL ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	ok ? test_pass++ : test_fail++;
+}
+
+/* --test: several failures at once among a few hundred nodes. */
+static int test_main(const char *verifier, int count, double interval, int failures,
+		     const char *log)
+{
+	double t_change, t_end;
+	unsigned long served_before;
+	int late = 0, undetected = 0, missing = 0, own = 0, summaries = 0, nsilent = 0;
+	long not_delivered = 0;
+	char line[1024], *p;
+	FILE *f;
+
+	if (count < 10 || count > 2000 || failures < 1 || failures > 64 || failures * 2 > count ||
+	    interval <= 0) {
+		fprintf(stderr, "usage: bench_verifier --test VERIFIER NODES(10..2000) INTERVAL_S "
+			"FAILURES(1..64, at most half) LOG\n");
+		return 2;
+	}
+	start(verifier, count, interval, 4, log);
+	/* One node in ten takes notices and never answers (a hung or overloaded agent). */
+	for (int i = 3; i < count; i += 10)
+		if (i % (count / failures) != 0) {
+			nodes[i].silent = 1;
+			nsilent++;
+		}
+	serve_nodes(now_s() + 1.5 * interval);
+	check(served > (unsigned long)count / 2, "warm-up: %lu quotes served to %d nodes", served,
+	      count);
+	t_change = now_s();
+	for (int k = 0; k < failures; k++) {
+		int i = k * (count / failures);
+
+		nodes[i].changed = 1;
+		nodes[i].changed_at = t_change;
+		nodes[i].fail_bit = k;
+	}
+	served_before = served;
+	t_end = t_change + 6 * interval;
+	watch_failures(st.db, t_end, NULL);
+	for (int i = 0; i < count; i++) {
+		if (nodes[i].changed) {
+			undetected += !nodes[i].failed_at;
+			late += nodes[i].failed_at && nodes[i].failed_at - t_change > 3 * interval;
+			own += !(nodes[i].got >> nodes[i].fail_bit & 1);
+		} else if (!nodes[i].silent) {
+			missing += __builtin_popcountll(~nodes[i].got & (failures == 64 ? ~0ull :
+									(1ull << failures) - 1));
+		}
+	}
+	check(!undetected, "%d failures at once: %d detected within %.0f s", failures,
+	      failures - undetected, t_end - t_change);
+	check(!late, "each detected within 3 intervals while notices went out (%d later)", late);
+	check(!missing, "every answering healthy node got every failure's notice (%d of %d "
+	      "deliveries missing; %d nodes never answer notices)", missing,
+	      (count - failures - nsilent) * failures, nsilent);
+	check(!own, "each failed node got its own notice (%d did not)", own);
+	check((double)(served - served_before) >= 0.5 * (t_end - t_change) * (count - failures) /
+	      interval, "attestation went on: %lu quotes in %.0f s (%.0f asked)",
+	      served - served_before, t_end - t_change,
+	      (t_end - t_change) * (count - failures) / interval);
+	/* The silent nodes' deliveries end by timeout and retry: wait for every summary. */
+	for (double until = now_s() + 30; now_s() < until && summaries < failures;) {
+		serve_nodes(now_s() + 0.5);
+		summaries = 0;
+		not_delivered = 0;
+		f = log ? fopen(log, "r") : NULL;
+		while (f && fgets(line, sizeof(line), f))
+			if ((p = strstr(line, "signed revocation notice taken by")) != NULL) {
+				summaries++;
+				p = strstr(p, "refused, ");
+				not_delivered += p ? strtol(p + 9, NULL, 10) : 0;
+			}
+		if (f)
+			fclose(f);
+	}
+	finish();
+	check(summaries == failures, "the verifier's log has a delivery summary for each failure "
+	      "(%d of %d)", summaries, failures);
+	check(not_delivered == (long)nsilent * failures, "the summaries count every notice the "
+	      "silent nodes did not take: %ld of %d", not_delivered, nsilent * failures);
+	printf("%d passed, %d failed\n", test_pass, test_fail);
+	return test_fail ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *verifier = argc > 1 ? argv[1] : NULL;
+	int count = argc > 2 ? atoi(argv[2]) : 0, workers = argc > 5 ? atoi(argv[5]) : 16;
+	double interval = argc > 3 ? atof(argv[3]) : 0, seconds = argc > 4 ? atof(argv[4]) : 0;
+	double t0, t_change, t_end, *lat, base_rate;
+	unsigned long served_before, notices_before;
+	int nlat = 0, nchanged, undetected = 0;
+
+	if (argc == 7 && !strcmp(argv[1], "--test"))
+		return test_main(argv[2], atoi(argv[3]), atof(argv[4]), atoi(argv[5]), argv[6]);
+	if (!verifier || count < 2 || count > MAX_NODES || interval <= 0 || seconds < 4 * interval) {
+		fprintf(stderr, "usage: bench_verifier VERIFIER NODES INTERVAL_S SECONDS [WORKERS]\n"
+			"       bench_verifier --test VERIFIER NODES INTERVAL_S FAILURES LOG\n");
+		return 2;
+	}
+	start(verifier, count, interval, workers, NULL);
 	/* 1. Warm-up: one interval and a half, then measure the steady rate. */
 	t0 = now_s();
 	serve_nodes(t0 + 1.5 * interval);
@@ -534,16 +682,7 @@ int main(int argc, char **argv)
 	       lat[nlat - 1] >= t_end - t_change ? "> " : "", lat[nlat - 1],
 	       notices - notices_before, (double)(served - served_before) / (t_end - t_change),
 	       (double)(served - served_before) / (t_end - t_change) / base_rate);
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
+	finish();
 	free(lat);
-	store_close(&st);
-	{
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "bench_verifier: could not remove %s\n", dir);
-	}
 	return 0;
 }
