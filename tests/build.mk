@@ -119,6 +119,7 @@ bench: $(DEPS)/mbedtls-host.stamp
 	$(MAKE) $(HOSTBIN)/airlock-verifier $(TB)/bench/bench_verifier
 	$(TB)/bench/bench_verifier $(HOSTBIN)/airlock-verifier 1000 2 16 16
 	$(TB)/bench/bench_verifier $(HOSTBIN)/airlock-verifier 5000 2 16 16
+	$(TOP)/tests/bench/bench_registrar.py $(HOSTBIN)/airlock-verifier $(TOP)/tests/vectors/quote
 	$(MAKE) $(TGT)/airlock-agent $(TB)/host/kl-peer $(TB)/host/tpm-measure
 	$(TOP)/tests/bench/bench_agent.sh $(TGT)/airlock-agent $(TB)/host/kl-peer $(TB)/host/tpm-measure
 

@@ -614,6 +614,22 @@ void notify_webhook(const char *uuid, const char *result, const char *reason)
 
 /* ---- life cycle --------------------------------------------------------- */
 
+/* The queues' memory (the recipients themselves are freed by notify_stop). */
+static void release_queues(void)
+{
+	free(N.tab);
+	free(N.fail);
+	free(N.hooks);
+	free(N.senders);
+	N.tab = NULL;
+	N.fail = NULL;
+	N.hooks = NULL;
+	N.senders = NULL;
+	N.tab_cap = N.tab_n = 0;
+	N.ready_head = N.ready_tail = NULL;
+	N.fail_n = N.hook_n = 0;
+}
+
 int notify_start(const struct notify_opts *o, char *err, size_t errlen)
 {
 	N.o = o;
@@ -642,15 +658,7 @@ int notify_start(const struct notify_opts *o, char *err, size_t errlen)
 	N.started = 1;
 	return 0;
 fail:
-	free(N.fail);
-	free(N.hooks);
-	free(N.senders);
-	free(N.tab);
-	N.fail = NULL;
-	N.hooks = NULL;
-	N.senders = NULL;
-	N.tab = NULL;
-	N.tab_cap = N.tab_n = 0;
+	release_queues();
 	return -1;
 }
 
@@ -690,17 +698,7 @@ void notify_stop(void)
 	if (waiting || N.fail_n)
 		vlog("stopping with %u notice deliveries and %u failures not yet announced", waiting,
 		     N.fail_n);
-	free(N.tab);
-	free(N.fail);
-	free(N.hooks);
-	free(N.senders);
-	N.tab = NULL;
-	N.fail = NULL;
-	N.hooks = NULL;
-	N.senders = NULL;
-	N.tab_cap = N.tab_n = 0;
-	N.ready_head = N.ready_tail = NULL;
-	N.fail_n = N.hook_n = 0;
+	release_queues();
 	N.started = 0;
 }
 

@@ -343,22 +343,28 @@ fail:
 	return -1;
 }
 
+/* sql (a constant) prepared with its text parameters bound: 0, or -1 with err. */
+static int bound(struct store *s, const char *sql, const char *const *args, int nargs,
+		 const char *what, sqlite3_stmt **st, char *err, size_t errlen)
+{
+	*st = NULL;
+	if (prep(s, sql, st) != SQLITE_OK)
+		return db_fail(s, what, err, errlen);
+	for (int i = 0; i < nargs; i++)
+		if (sqlite3_bind_text(*st, i + 1, args[i], -1, SQLITE_TRANSIENT) != SQLITE_OK)
+			return db_fail(s, what, err, errlen);
+	return 0;
+}
+
 /* One statement with text parameters, run to completion. */
 static int exec_text(struct store *s, const char *sql, const char *const *args, int nargs,
 		     const char *what, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	int ret = -1;
 
-	if (prep(s, sql, &st) != SQLITE_OK) {
-		db_fail(s, what, err, errlen);
+	if (bound(s, sql, args, nargs, what, &st, err, errlen) != 0)
 		goto out;
-	}
-	for (int i = 0; i < nargs; i++)
-		if (sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_TRANSIENT) != SQLITE_OK) {
-			db_fail(s, what, err, errlen);
-			goto out;
-		}
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		db_fail(s, what, err, errlen);
 		goto out;
@@ -373,18 +379,11 @@ out:
 static int64_t query_int(struct store *s, const char *sql, const char *const *args, int nargs,
 			 const char *what, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	int64_t ret = -1;
 
-	if (prep(s, sql, &st) != SQLITE_OK) {
-		db_fail(s, what, err, errlen);
+	if (bound(s, sql, args, nargs, what, &st, err, errlen) != 0)
 		goto out;
-	}
-	for (int i = 0; i < nargs; i++)
-		if (sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_TRANSIENT) != SQLITE_OK) {
-			db_fail(s, what, err, errlen);
-			goto out;
-		}
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		db_fail(s, what, err, errlen);
 		goto out;
