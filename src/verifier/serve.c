@@ -4,10 +4,10 @@
  * a pool of workers that attest every polled node once per interval, and the
  * notifier (notify.h) that announces failures off the workers.
  *
- * A worker takes the node that is most overdue. A node whose rounds take
- * long (a slow or silent agent) may hold at most half of the workers at once,
- * so slow nodes cannot stretch everyone else's interval; a node that does not
- * answer is asked again with a backoff that doubles up to LOST_POLL_MAX_MS.
+ * A worker takes the node that is most overdue. Rounds that wait on a slow
+ * or silent agent do not keep the others waiting (pick()), so slow nodes
+ * cannot stretch everyone else's interval; a node that does not answer is
+ * asked again with a backoff that doubles up to LOST_POLL_MAX_MS.
  * The schedule is rebuilt from the database every second (only uuid and
  * state, sorted, merged in one pass), so nodes enrolled by `node add` (another
  * process) are picked up without a restart, and a restarted daemon resumes
@@ -46,6 +46,7 @@ struct sched {
 	int errors;  /* consecutive rounds that could not reach the agent */
 	int slow;    /* its last round took more than half an interval */
 	int held_slow; /* a worker holds it and counts it as slow */
+	int64_t started_ms; /* when the worker that holds it took it */
 };
 
 static struct {
@@ -145,23 +146,41 @@ static struct sched *find(const char *uuid)
 	return NULL;
 }
 
-/* The most overdue node a worker may take now, marked busy; NULL if none. Under S.lock. */
+/*
+ * The most overdue node a worker may take now, marked busy; NULL if none.
+ * There are twice as many worker threads as --workers: at most --workers
+ * rounds run that are younger than half an interval, so rounds waiting on
+ * slow agents (known, or new ones found slow as they wait) stop counting
+ * and other threads go on; nodes known to be slow hold at most half of
+ * them. Under S.lock.
+ */
 static struct sched *pick(int64_t now)
 {
-	unsigned slow_cap = S.o->workers > 1 ? S.o->workers / 2 : 1;
-	struct sched *best = NULL;
+	unsigned slow_cap = S.o->workers > 1 ? S.o->workers / 2 : 1, young = 0;
+	int64_t young_since = now - S.o->interval_ms / 2;
+	struct sched *best = NULL, *best_fast = NULL;
 
 	for (size_t i = 0; i < S.n; i++) {
 		struct sched *e = &S.e[i];
 
-		if (e->busy || !e->seen || e->due_ms > now || (best && e->due_ms >= best->due_ms))
+		if (e->busy) {
+			young += e->started_ms > young_since;
 			continue;
-		if (e->slow && S.slow_busy >= slow_cap)
+		}
+		if (!e->seen || e->due_ms > now)
 			continue;
-		best = e;
+		if (!best || e->due_ms < best->due_ms)
+			best = e;
+		if (!e->slow && (!best_fast || e->due_ms < best_fast->due_ms))
+			best_fast = e;
 	}
+	if (young >= S.o->workers)
+		return NULL;
+	if (best && best->slow && S.slow_busy >= slow_cap)
+		best = best_fast;
 	if (best) {
 		best->busy = 1;
+		best->started_ms = now;
 		best->held_slow = best->slow;
 		S.slow_busy += (unsigned)best->slow;
 	}
@@ -412,10 +431,10 @@ int serve(const struct serve_opts *o)
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	refresh(&st);
-	th = calloc(o->workers, sizeof(*th));
+	th = calloc(2 * o->workers, sizeof(*th));
 	if (!th)
 		goto out;
-	for (; started < o->workers; started++)
+	for (; started < 2 * o->workers; started++)
 		if (pthread_create(&th[started], NULL, worker, NULL) != 0) {
 			vlog("cannot start worker %u", started);
 			S.stop = 1;

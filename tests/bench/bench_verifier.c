@@ -18,10 +18,11 @@
  * Prints "bench verifier: ..." lines.
  *
  * bench_verifier --test VERIFIER NODES INTERVAL_S FAILURES LOG is a test (suite
- * notices): FAILURES nodes change at once; each must be failed within 3
- * intervals while the notices go out, every healthy node must get every
- * failure's notice within 6 intervals, each failed node its own, and
- * attestation must go on meanwhile. ok/FAIL lines, then "N passed, N failed";
+ * notices): one node in ten never answers notices and four answer quotes only
+ * after 5 s (as many as the verifier has workers); FAILURES nodes change at
+ * once; each must be failed within 3 intervals while the notices go out,
+ * every answering healthy node must get every failure's notice within 6
+ * intervals, each failed node its own, and attestation must go on meanwhile. ok/FAIL lines, then "N passed, N failed";
  * the verifier's log goes to LOG.
  */
 #define _GNU_SOURCE
@@ -61,6 +62,7 @@ struct node {
 	uint64_t got;     /* test mode: bit k set once it got the notice of failure k */
 	int fail_bit;     /* test mode: this node's failure is failure k (-1: healthy) */
 	int silent;       /* test mode: takes notices' connections and never answers */
+	int slow;         /* test mode: answers quotes only after SLOW_S seconds */
 	uint64_t clock;
 };
 
@@ -82,6 +84,31 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#define SLOW_S 5.0
+static struct deferred {
+	int fd;
+	double due;
+	char *resp;
+	size_t len;
+} later[256]; /* slow nodes' answers, written when due */
+static int nlater;
+
+/* Write the slow nodes' answers that are due. */
+static void flush_later(void)
+{
+	for (int k = 0; k < nlater;) {
+		if (later[k].due > now_s()) {
+			k++;
+			continue;
+		}
+		if (write(later[k].fd, later[k].resp, later[k].len) != (ssize_t)later[k].len)
+			served -= served > 0;
+		close(later[k].fd);
+		free(later[k].resp);
+		later[k] = later[--nlater];
+	}
 }
 
 static void die(const char *what)
@@ -282,6 +309,7 @@ static void serve_nodes(double until)
 	while (now_s() < until) {
 		int n = epoll_wait(ep, evs, 256, 20);
 
+		flush_later();
 		for (int k = 0; k < n; k++) {
 			int i = (int)(evs[k].data.u64 >> 32), c;
 			static char req[16384];
@@ -332,6 +360,15 @@ static void serve_nodes(double until)
 			r = snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nContent-Type: "
 				     "application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
 				     blen, body);
+			if (nodes[i].slow && strncmp(req, "POST ", 5) != 0 &&
+			    nlater < (int)(sizeof(later) / sizeof(later[0]))) {
+				later[nlater] = (struct deferred){ c, now_s() + SLOW_S, strdup(resp),
+								   (size_t)r };
+				if (later[nlater].resp) {
+					nlater++;
+					continue;
+				}
+			}
 			if (write(c, resp, (size_t)r) != r)
 				served -= served > 0;
 			close(c);
@@ -488,6 +525,10 @@ static void finish(void)
 
 	for (int i = 0; i < nhung; i++)
 		close(hung[i]);
+	for (int i = 0; i < nlater; i++) {
+		close(later[i].fd);
+		free(later[i].resp);
+	}
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	store_close(&st);
@@ -534,6 +575,12 @@ static int test_main(const char *verifier, int count, double interval, int failu
 		if (i % (count / failures) != 0) {
 			nodes[i].silent = 1;
 			nsilent++;
+		}
+	/* As many slow nodes as the verifier has workers, answering quotes after SLOW_S. */
+	for (int k = 0, i = 7; k < 4 && i < count; i += 10)
+		if (i % (count / failures) != 0 && !nodes[i].silent) {
+			nodes[i].slow = 1;
+			k++;
 		}
 	serve_nodes(now_s() + 1.5 * interval);
 	check(served > (unsigned long)count / 2, "warm-up: %lu quotes served to %d nodes", served,
