@@ -140,8 +140,9 @@ def main():
             stop.set()
             pt.join()
             db = sqlite3.connect(os.path.join(state, "verifier.db"))
+            have = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             rows = {tb: db.execute("SELECT count(*) FROM %s" % tb).fetchone()[0]
-                    for tb in ("rejected", "pending", "nodes")}
+                    if tb in have else 0 for tb in ("rejected", "pending", "nodes")}
             db.close()
             total = sum(v for k, v in counts.items() if k != "error")
             print("bench registrar: %s: %.0f requests/s from one address for %.0f s (%s); "
