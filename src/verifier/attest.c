@@ -299,8 +299,9 @@ static int check_binding(struct store *s, const struct store_node *n, const char
 	if (want_hash && strcmp(want_hash, n->ek_hash) != 0)
 		return say(ATTEST_FAIL, why, whylen, "uuid %s is registered by EK %s, not by the EK "
 			   "you named (%s): another machine holds this uuid. `node delete %s` lets "
-			   "your node register it; the pin keeps others out", n->uuid, n->ek_hash,
-			   want_hash, n->uuid);
+			   "your node register it, and the pin now keeps others out (if the hash you "
+			   "gave is wrong, `node unpin %s`)", n->uuid, n->ek_hash, want_hash, n->uuid,
+			   n->uuid);
 	rc = store_pin_get(s, n->uuid, pin, err, sizeof(err));
 	if (rc < 0)
 		return say(ATTEST_ERROR, why, whylen, "%s", err);
