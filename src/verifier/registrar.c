@@ -51,28 +51,14 @@ static void peer_host(const char *peer, char *out, size_t cap)
 	snprintf(out, cap, "%.*s", (int)n, peer ? peer : "");
 }
 
-/*
- * Refusals are logged, but a flood of them must not flood the log: at most
- * REFUSALS_LOGGED a second, then one line saying how many were not.
- */
+/* Refusals are logged, at most REFUSALS_LOGGED a second (vlog_budget). */
 #define REFUSALS_LOGGED 20
 static void log_refusal(const char *uuid, const char *peer, int status, const char *why)
 {
-	static time_t second;
-	static unsigned logged, quiet;
-	time_t now = time(NULL);
+	static struct vlog_budget refusals = { .who = "registrar", .what = "refusals" };
 
-	if (now != second) {
-		if (quiet)
-			vlog("registrar: %u more refusals in the last second (not logged one by one)",
-			     quiet);
-		second = now;
-		logged = quiet = 0;
-	}
-	if (logged++ < REFUSALS_LOGGED)
+	if (vlog_budget_take(&refusals, REFUSALS_LOGGED))
 		vlog("registrar: refused %s from %s (%d): %s", uuid, peer, status, why);
-	else
-		quiet++;
 }
 
 static int refuse(struct registrar *g, struct http_reply *r, int status, const char *uuid,

@@ -95,31 +95,19 @@ static void announce(const char *uuid, const char *result, const char *reason)
 
 /*
  * The registrar's server says what it refuses (a connection over a peer's
- * share, a malformed request), at most HTTP_LOGGED lines a second: a flood
- * of connections must not become a flood of log lines.
+ * share, a malformed request), at most HTTP_LOGGED lines a second (vlog_budget).
  */
 #define HTTP_LOGGED 20
 static void http_log(void *ctx, int level, const char *fmt, ...)
 {
-	static time_t second;
-	static unsigned logged, quiet;
-	time_t now = time(NULL);
+	static struct vlog_budget warnings = { .who = "registrar",
+						    .what = "connection warnings" };
 	char msg[512];
 	va_list ap;
 
 	(void)ctx;
-	if (level > HTTP_LOG_WARNING)
+	if (level > HTTP_LOG_WARNING || !vlog_budget_take(&warnings, HTTP_LOGGED))
 		return;
-	if (now != second) {
-		if (quiet)
-			vlog("registrar: %u more connection warnings in the last second", quiet);
-		second = now;
-		logged = quiet = 0;
-	}
-	if (logged++ >= HTTP_LOGGED) {
-		quiet++;
-		return;
-	}
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);

@@ -20,3 +20,22 @@ void vlog(const char *fmt, ...)
 	/* One fprintf: stdio locks the stream, so threads' lines never interleave. */
 	fprintf(stderr, "%s airlock-verifier: %s\n", ts, line);
 }
+
+int vlog_budget_take(struct vlog_budget *b, unsigned per_second)
+{
+	time_t now = time(NULL);
+
+	if (now != b->second) {
+		if (b->quiet)
+			vlog("%s: %u more %s in the last second (not logged one by one)", b->who,
+			     b->quiet, b->what);
+		b->second = now;
+		b->logged = b->quiet = 0;
+	}
+	if (b->logged < per_second) {
+		b->logged++;
+		return 1;
+	}
+	b->quiet++;
+	return 0;
+}
