@@ -167,19 +167,25 @@ static int spki_der(mbedtls_pk_context *pk, uint8_t *buf, size_t cap, const uint
 	return 0;
 }
 
-int ek_pubkey_hash(const struct tpm_public *ek, uint8_t out[32], char *err, size_t errlen)
+int ek_pk_hash(mbedtls_pk_context *pk, uint8_t out[32])
 {
-	mbedtls_pk_context pk;
 	uint8_t buf[1200];
 	const uint8_t *der;
 	size_t len;
+
+	return spki_der(pk, buf, sizeof(buf), &der, &len) != 0 ||
+	       mbedtls_sha256(der, len, out, 0) != 0 ? -1 : 0;
+}
+
+int ek_pubkey_hash(const struct tpm_public *ek, uint8_t out[32], char *err, size_t errlen)
+{
+	mbedtls_pk_context pk;
 	int ret = -1;
 
 	mbedtls_pk_init(&pk);
 	if (tpm_public_to_pk(ek, &pk, err, errlen) != 0)
 		goto out;
-	if (spki_der(&pk, buf, sizeof(buf), &der, &len) != 0 ||
-	    mbedtls_sha256(der, len, out, 0) != 0) {
+	if (ek_pk_hash(&pk, out) != 0) {
 		snprintf(err, errlen, "cannot encode the EK public key");
 		goto out;
 	}

@@ -40,7 +40,8 @@ int ek_trust_load(struct ek_trust *t, const char *ca_dir, const char *list_file,
 		  size_t errlen);
 void ek_trust_free(struct ek_trust *t);
 
-/* SHA-256 of the public key's DER SubjectPublicKeyInfo. */
+/* SHA-256 of the public key's DER SubjectPublicKeyInfo: the ek-hash. */
+int ek_pk_hash(mbedtls_pk_context *pk, uint8_t out[32]);
 int ek_pubkey_hash(const struct tpm_public *ek, uint8_t out[32], char *err, size_t errlen);
 
 /*

@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
 
 #include "attest.h"
@@ -807,8 +806,7 @@ static int ek_file_hash(const uint8_t *b, size_t len, uint8_t h[32], char *err, 
 {
 	mbedtls_x509_crt crt;
 	struct tpm_public ek;
-	uint8_t der[1200];
-	int n, ret = -1;
+	int ret = -1;
 
 	if (tpm_public_parse(b, len, &ek, err, errlen) == 0)
 		return ek_pubkey_hash(&ek, h, err, errlen);
@@ -817,8 +815,7 @@ static int ek_file_hash(const uint8_t *b, size_t len, uint8_t h[32], char *err, 
 		snprintf(err, errlen, "neither a TPM2B_PUBLIC nor an X.509 certificate");
 		goto out;
 	}
-	n = mbedtls_pk_write_pubkey_der(&crt.pk, der, sizeof(der));
-	if (n <= 0 || mbedtls_sha256(der + sizeof(der) - n, (size_t)n, h, 0) != 0) {
+	if (ek_pk_hash(&crt.pk, h) != 0) {
 		snprintf(err, errlen, "cannot encode the certificate's public key");
 		goto out;
 	}
