@@ -264,28 +264,29 @@ struct fan_ctx {
 	unsigned lost;
 };
 
-static void remember_contact(struct recipient *r, const char *ip, int port, int mtls,
-			     const char *api_version)
+/* Queue c's notice for the node at sc, remembering where it is. Under N.lock. */
+static void queue_for(struct fan_ctx *c, const struct store_contact *sc)
 {
-	snprintf(r->ip, sizeof(r->ip), "%s", ip);
-	snprintf(r->api_version, sizeof(r->api_version), "%s", api_version);
-	r->port = port;
-	r->mtls = mtls;
+	struct recipient *r = recipient(sc->uuid);
+
+	if (r) {
+		snprintf(r->ip, sizeof(r->ip), "%s", sc->ip);
+		snprintf(r->api_version, sizeof(r->api_version), "%s", sc->api_version);
+		r->port = sc->port;
+		r->mtls = sc->mtls;
+	}
+	if (!r || enqueue(r, c->n) != 0)
+		c->lost++;
 }
 
 static int fan_one(void *ctx, const struct store_contact *sc)
 {
 	struct fan_ctx *c = ctx;
-	struct recipient *r;
 
 	if (!strcmp(sc->uuid, c->n->failed))
 		return 0;
 	pthread_mutex_lock(&N.lock);
-	r = recipient(sc->uuid);
-	if (r)
-		remember_contact(r, sc->ip, sc->port, sc->mtls, sc->api_version);
-	if (!r || enqueue(r, c->n) != 0)
-		c->lost++;
+	queue_for(c, sc);
 	pthread_mutex_unlock(&N.lock);
 	return 0;
 }
@@ -295,13 +296,16 @@ static void fan_out(struct store *st, struct kc_rng *rng, const struct failure *
 	static const char *const states[] = { "enrolled", "attesting", NULL };
 	static struct store_node n;
 	struct fan_ctx c = { 0 };
-	struct recipient *r;
+	struct store_contact failed;
 	char err[300];
 
 	if (store_get(st, f->uuid, &n, err, sizeof(err)) != 1) {
 		vlog("revocation notice for %s: the node is gone", f->uuid);
 		return;
 	}
+	failed = (struct store_contact){ .uuid = n.uuid, .state = n.state, .ip = n.ip,
+					 .api_version = n.api_version, .port = n.port,
+					 .mtls = n.mtls };
 	c.n = calloc(1, sizeof(*c.n));
 	if (!c.n)
 		goto nomem;
@@ -318,11 +322,7 @@ static void fan_out(struct store *st, struct kc_rng *rng, const struct failure *
 	N.st.notices++;
 	/* Held by the fan-out until every recipient is queued. */
 	c.n->refs = 1;
-	r = recipient(f->uuid);
-	if (r)
-		remember_contact(r, n.ip, n.port, n.mtls, n.api_version);
-	if (!r || enqueue(r, c.n) != 0)
-		c.lost++;
+	queue_for(&c, &failed);
 	pthread_mutex_unlock(&N.lock);
 	if (store_each_contact(st, states, fan_one, &c, err, sizeof(err)) != 0)
 		vlog("revocation notice for %s: listing the nodes failed (%s)", f->uuid, err);
