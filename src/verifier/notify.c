@@ -425,23 +425,19 @@ static struct recipient *take_ready(int64_t now, int *wait_ms)
 }
 
 /*
- * The node to post to: from the recipient's remembered contact when the agent
- * speaks plain HTTP (no database read per delivery), from its row when mutual
- * TLS needs its pinned certificate. 1, 0 when it is gone, -1 on error.
+ * The node to post to, copied under N.lock (the fan-out rewrites a
+ * recipient's contact): enough for plain HTTP, so no database read per
+ * delivery; with mutual TLS the caller reads the row for the pinned
+ * certificate.
  */
-static int contact_of(struct store *st, const struct recipient *r, struct store_node *n,
-		      char *err, size_t errlen)
+static void contact_copy(const struct recipient *r, struct store_node *n)
 {
-	if (r->mtls)
-		return store_get(st, r->uuid, n, err, errlen);
 	snprintf(n->uuid, sizeof(n->uuid), "%s", r->uuid);
 	snprintf(n->ip, sizeof(n->ip), "%s", r->ip);
 	snprintf(n->api_version, sizeof(n->api_version), "%s", r->api_version);
 	n->port = r->port;
-	n->mtls = 0;
-	return 1;
+	n->mtls = r->mtls;
 }
-
 
 static void *sender_thread(void *arg)
 {
@@ -477,9 +473,11 @@ static void *sender_thread(void *arg)
 		held_slow = r->slow;
 		N.slow_busy += (unsigned)held_slow;
 		s = r->q[r->head];
+		contact_copy(r, &node);
 		pthread_mutex_unlock(&N.lock);
 
-		found = contact_of(&st, r, &node, err, sizeof(err));
+		/* r->uuid never changes, and r is not freed while busy. */
+		found = node.mtls ? store_get(&st, r->uuid, &node, err, sizeof(err)) : 1;
 		if (found == 1)
 			ret = attest_post_revocation(&node, &ao, &rng, s.n->body, why, sizeof(why));
 		else
