@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +56,8 @@ static struct {
 	size_t n;
 	unsigned slow_busy;
 	const struct serve_opts *o;
-	volatile sig_atomic_t stop;
+	/* Set by a signal, read by every thread: a lock-free atomic, not sig_atomic_t. */
+	atomic_int stop;
 } S = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static int64_t now_ms(void)
@@ -65,6 +67,8 @@ static int64_t now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler may only store to a lock-free atomic");
 
 static void on_signal(int sig)
 {
