@@ -53,7 +53,7 @@ TEST_SUITES = $(addprefix $(TB)/unit/,$(UNIT_TESTS)) \
 	$(TB)/suite-mkcpio $(TB)/suite-fetch $(TB)/suite-buildchecks \
 	$(TB)/suite-eventlog-tpm2tools $(TB)/suite-eventlog-vectors $(TB)/suite-tpm-swtpm \
 	$(TB)/suite-credential-swtpm $(TB)/suite-tpm-agent-swtpm $(TB)/suite-agent-swtpm \
-	$(TB)/suite-verifier-swtpm $(TB)/suite-attacks-swtpm $(TB)/suite-notices $(TB)/suite-predict $(TB)/suite-coreboot-rom $(TB)/suite-tenant-hook \
+	$(TB)/suite-verifier-swtpm $(TB)/suite-attacks-swtpm $(TB)/suite-notices $(TB)/suite-notices-tsan $(TB)/suite-predict $(TB)/suite-coreboot-rom $(TB)/suite-tenant-hook \
 	$(addprefix $(TB)/fuzz/run-,$(FUZZERS)) \
 	$(TB)/suite-boot $(TB)/suite-boot-ovmf $(TB)/suite-boot-coreboot $(TB)/suite-residue \
 	$(TB)/suite-reproducible
@@ -78,6 +78,8 @@ SUITE_CMD_attacks-swtpm = $(TOP)/tests/host/test_attacks_swtpm.sh $(TB)/host/air
 	$(TGT)/airlock-agent $(TB)/host/tpm-measure
 SUITE_CMD_notices = $(TB)/bench/bench_verifier --test $(TB)/host/airlock-verifier-asan 300 1 8 \
 	$(TB)/logs/notices.verifier.log
+SUITE_CMD_notices-tsan = $(TOP)/tests/host/test_notices_tsan.sh $(TB)/bench/bench_verifier \
+	$(TB)/host/airlock-verifier-tsan $(TB)/logs/notices-tsan.verifier.log
 SUITE_CMD_predict = $(TOP)/tests/unit/test_predict.sh $(TB)/host/airlock-verifier-asan $(OUT)
 SUITE_CMD_boot = $(TOP)/tests/boot/test_boot.py --image $(OUT) --peer $(TB)/host/kl-peer \
 	--verifier $(HOSTBIN)/airlock-verifier --tenant-kernel $(TB)/tenant/bzImage --logs $(TB)/logs/boot
@@ -96,10 +98,11 @@ SUITE_CMD_reproducible = $(TOP)/reproducible/check --quick
 
 # The UEFI and coreboot boards are built too: the production-like paths (measured
 # boot); the coreboot board's ROM only with COREBOOT_ROM.
-HOST_SUITES := credential-swtpm tpm-agent-swtpm agent-swtpm verifier-swtpm attacks-swtpm notices
+HOST_SUITES := credential-swtpm tpm-agent-swtpm agent-swtpm verifier-swtpm attacks-swtpm notices notices-tsan
 test: image unit-tests fuzzers $(TB)/host/tpm-measure $(TB)/host/tpm-agent-test \
 		$(TB)/host/kl-peer $(TGT)/airlock-agent $(TB)/fill.cpio.xz $(HOSTBIN)/airlock-verifier \
-		$(TB)/host/airlock-verifier-asan $(TB)/bench/bench_verifier $(TB)/tenant/bzImage \
+		$(TB)/host/airlock-verifier-asan $(TB)/host/airlock-verifier-tsan $(TB)/bench/bench_verifier \
+		$(TB)/tenant/bzImage \
 		$(patsubst %,$(TB)/suite-%,mkcpio fetch buildchecks eventlog-tpm2tools \
 			eventlog-vectors tpm-swtpm $(HOST_SUITES) predict coreboot-rom tenant-hook boot boot-ovmf \
 			boot-coreboot residue reproducible)
@@ -185,6 +188,17 @@ $(TB)/host/airlock-verifier-asan: $(VERIFIER_SRCS) \
 	mkdir -p $(@D)
 	$(HOSTCC) $(UNIT_CFLAGS) -pthread -I$(DEPS)/cjson -o $@ $(VERIFIER_SRCS) $(CJSON_SRC) \
 		-L$(HOSTROOT)/lib -lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -lsqlite3
+
+# The verifier under ThreadSanitizer (suite-notices-tsan): its threads share
+# schedules and notice queues.
+$(TB)/host/airlock-verifier-tsan: $(VERIFIER_SRCS) \
+		$(wildcard $(TOP)/src/verifier/*.h $(TOP)/src/lib/*.h $(TOP)/src/init/config.h) \
+		$(DEPS)/mbedtls-host.stamp $(DEPS)/cjson.stamp
+	mkdir -p $(@D)
+	$(HOSTCC) -std=gnu11 $(WARN) -O1 -g -fsanitize=thread -pthread -I$(TOP)/src/lib \
+		-I$(TOP)/src/init -I$(TOP)/src/verifier -I$(HOSTROOT)/include -I$(DEPS)/cjson -o $@ \
+		$(VERIFIER_SRCS) $(CJSON_SRC) -L$(HOSTROOT)/lib -lmbedtls -lmbedx509 -lmbedcrypto \
+		-lcrypto -lsqlite3
 
 # The test tenant's kernel (tests/tenant/kernel.config): what the boot tests and
 # the demo kexec into; no embedded initramfs (the payload carries the initrd).
