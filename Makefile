@@ -99,7 +99,7 @@ include $(TOP)/tests/build.mk
 include $(TOP)/reproducible/image.mk
 
 clean:
-	rm -rf $(O)/target $(O)/host $(O)/tests $(foreach b,$(BOARDS),$(O)/$(b))
+	rm -rf $(O)/obj $(O)/target $(O)/host $(O)/tests $(foreach b,$(BOARDS),$(O)/$(b))
 
 distclean:
 	rm -rf $(O)

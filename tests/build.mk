@@ -2,7 +2,6 @@
 # is "N passed, N failed, N skipped". Suites: tests/README.md.
 
 TB := $(O)/tests
-SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 UNIT_CFLAGS := -std=gnu11 $(WARN) -O1 -g $(SAN) -I$(TOP)/src/lib -I$(TOP)/src/init -I$(TOP)/src/agent -I$(TOP)/src/verifier \
 	-I$(HOSTROOT)/include
 UNIT_LIBS := -L$(HOSTROOT)/lib -lmbedcrypto -lcmocka
@@ -10,13 +9,14 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -I$(TOP)/sr
 	-I$(TOP)/src/init -I$(TOP)/src/agent -I$(TOP)/src/verifier -I$(HOSTROOT)/include
 FUZZ_SECONDS ?= 15
 
-# Which sources each unit test and fuzz harness exercises.
-test_config_SRCS := src/init/config.c src/lib/url.c
+# Which sources each unit test and fuzz harness exercises; whatever else of
+# src/lib they call comes from the asan (tests) or fuzz (harnesses) archive.
+test_config_SRCS := src/lib/config.c src/lib/url.c
 test_eventlog_SRCS := src/lib/eventlog.c src/lib/digest.c
 test_eventlog_LIBS := -lcrypto
 test_scrub_SRCS := src/init/scrub.c
 test_supervise_SRCS := src/init/supervise.c
-fuzz_config_SRCS := src/init/config.c src/lib/url.c
+fuzz_config_SRCS := src/lib/config.c src/lib/url.c
 fuzz_eventlog_SRCS := src/lib/eventlog.c src/lib/digest.c
 
 # Each module may describe its own test and fuzz sources in tests/unit/<name>.mk
@@ -27,17 +27,19 @@ include $(sort $(wildcard $(TOP)/tests/unit/*.mk))
 UNIT_TESTS := $(patsubst $(TOP)/tests/unit/%.c,%,$(wildcard $(TOP)/tests/unit/test_*.c))
 FUZZERS := $(patsubst $(TOP)/tests/fuzz/%.c,%,$(wildcard $(TOP)/tests/fuzz/fuzz_*.c))
 
+# The sources a test names are compiled into it; the rest of src/lib comes from
+# the ASan archive.
 $(TB)/unit/%: $(TOP)/tests/unit/%.c $(DEPS)/mbedtls-host.stamp $(DEPS)/zlib-host.stamp $(DEPS)/cjson.stamp \
-		$(wildcard $(TOP)/src/*/*.[ch])
+		$(wildcard $(TOP)/src/*/*.[ch]) $(call lib,asan)
 	mkdir -p $(@D)
 	$(HOSTCC) $(UNIT_CFLAGS) -I$(DEPS)/cjson -o $@ $< $(addprefix $(TOP)/,$($*_SRCS)) $($*_EXTRA) \
-		-L$(HOSTROOT)/lib $($*_LIBS) $(UNIT_LIBS)
+		$(call lib,asan) -L$(HOSTROOT)/lib $($*_LIBS) $(UNIT_LIBS)
 
 $(TB)/fuzz/%: $(TOP)/tests/fuzz/%.c $(DEPS)/mbedtls-host.stamp $(DEPS)/zlib-host.stamp $(DEPS)/cjson.stamp \
-		$(wildcard $(TOP)/src/*/*.[ch])
+		$(wildcard $(TOP)/src/*/*.[ch]) $(call lib,fuzz)
 	mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -I$(DEPS)/cjson -o $@ $< $(addprefix $(TOP)/,$($*_SRCS)) $($*_EXTRA) \
-		-L$(HOSTROOT)/lib $($*_LIBS) -lmbedcrypto
+		$(call lib,fuzz) -L$(HOSTROOT)/lib $($*_LIBS) -lmbedcrypto
 
 # A fuzz suite: the harness over its seed corpus plus FUZZ_SECONDS of new inputs.
 $(TB)/fuzz/run-%: $(TB)/fuzz/%
@@ -102,6 +104,7 @@ HOST_SUITES := credential-swtpm tpm-agent-swtpm agent-swtpm verifier-swtpm attac
 test: image unit-tests fuzzers $(TB)/host/tpm-measure $(TB)/host/tpm-agent-test \
 		$(TB)/host/kl-peer $(TGT)/airlock-agent $(TB)/fill.cpio.xz $(HOSTBIN)/airlock-verifier \
 		$(TB)/host/airlock-verifier-asan $(TB)/host/airlock-verifier-tsan $(TB)/bench/bench_verifier \
+		$(call lib,asan) \
 		$(TB)/tenant/bzImage \
 		$(patsubst %,$(TB)/suite-%,mkcpio fetch buildchecks eventlog-tpm2tools \
 			eventlog-vectors tpm-swtpm $(HOST_SUITES) predict coreboot-rom tenant-hook boot boot-ovmf \
@@ -127,15 +130,13 @@ bench: $(DEPS)/mbedtls-host.stamp
 	$(TOP)/tests/bench/bench_agent.sh $(TGT)/airlock-agent $(TB)/host/kl-peer $(TB)/host/tpm-measure
 
 # Simulated nodes over loopback: `make bench`'s fleet figures, and suite-notices.
-BENCH_VERIFIER_SRCS := tests/bench/bench_verifier.c \
-	$(addprefix src/verifier/,store.c store_migrate.c vkey_file.c ek_trust.c) \
-	$(addprefix src/lib/,eventlog.c digest.c keylime_crypto.c tpm_public.c)
-$(TB)/bench/bench_verifier: $(addprefix $(TOP)/,$(BENCH_VERIFIER_SRCS)) $(DEPS)/mbedtls-host.stamp \
-		$(wildcard $(TOP)/src/verifier/*.h $(TOP)/src/lib/*.h)
+# It writes the simulated nodes into a state directory with the verifier's own store.
+$(TB)/bench/bench_verifier: $(TOP)/tests/bench/bench_verifier.c \
+		$(addprefix $(O)/obj/host/verifier/,store.o store_migrate.o vkey_file.o ek_trust.o) \
+		$(call lib,host) $(wildcard $(TOP)/src/verifier/*.h $(TOP)/src/lib/*.h)
 	mkdir -p $(@D)
 	$(HOSTCC) -std=gnu11 $(WARN) -O2 -I$(TOP)/src/lib -I$(TOP)/src/verifier -I$(HOSTROOT)/include \
-		-o $@ $(addprefix $(TOP)/,$(BENCH_VERIFIER_SRCS)) \
-		-L$(HOSTROOT)/lib -lmbedx509 -lmbedcrypto -lcrypto -lsqlite3
+		-o $@ $(filter %.c %.o %.a,$^) -L$(HOSTROOT)/lib -lmbedx509 -lmbedcrypto -lcrypto -lsqlite3
 
 # The README's main job: build, then boot the image in QEMU with swtpm, with
 # airlock-verifier as registrar, tenant and verifier: registration (EK by its
@@ -156,49 +157,34 @@ $(TB)/fill.cpio.xz: $(TOP)/tests/boot/fill.c $(DEPS)/musl.stamp $(HOSTBIN)/mkcpi
 	xz --check=crc32 --threads=1 -c $(TB)/fill.cpio >$@.tmp && mv $@.tmp $@
 
 # Host integration of the agent's TPM layer against swtpm.
-$(TB)/host/tpm-agent-test: $(TOP)/tests/host/tpm_agent_test.c $(TOP)/src/agent/tpm_agent.c \
-		$(TOP)/src/lib/digest.c $(TOP)/src/agent/tpm_agent.h $(DEPS)/tpm2-tss.stamp \
-		$(DEPS)/mbedtls-musl.stamp
+$(TB)/host/tpm-agent-test: $(TOP)/tests/host/tpm_agent_test.c $(O)/obj/target/agent/tpm_agent.o \
+		$(call lib,target) $(TOP)/src/agent/tpm_agent.h
 	mkdir -p $(@D)
-	$(MUSL_GCC) $(TARGET_CFLAGS) -I$(TOP)/src/agent -o $@ $(filter %.c,$^) \
+	$(MUSL_GCC) $(TARGET_CFLAGS) -I$(TOP)/src/agent -o $@ $(filter %.c %.o %.a,$^) \
 		$(TARGET_LDFLAGS) $(TSS_LIBS) $(MBED_LIBS)
 
 # Host integration of /init's measurement path against swtpm.
-$(TB)/host/tpm-measure: $(TOP)/tests/host/tpm_measure.c $(TOP)/src/lib/measure.c \
-		$(TOP)/src/lib/tpm_pcr.c $(TOP)/src/lib/eventlog.c $(TOP)/src/lib/digest.c \
-		$(DEPS)/tpm2-tss.stamp
+$(TB)/host/tpm-measure: $(TOP)/tests/host/tpm_measure.c $(call lib,target)
 	mkdir -p $(@D)
-	$(MUSL_GCC) $(TARGET_CFLAGS) -I$(TOP)/src/init -o $@ $(filter %.c,$^) \
-		$(TARGET_LDFLAGS) $(TSS_LIBS) $(MBED_LIBS)
+	$(MUSL_GCC) $(TARGET_CFLAGS) -o $@ $^ $(TARGET_LDFLAGS) $(TSS_LIBS) $(MBED_LIBS)
 
 # The Keylime side for the agent's host tests (registrar, tenant, verifier roles).
-KL_PEER_SRCS := tests/host/kl_peer.c src/lib/credential.c src/lib/tpm_public.c \
-	src/lib/digest.c src/lib/keylime_crypto.c src/lib/http.c src/lib/http_server.c \
-	src/lib/http_client.c
-$(TB)/host/kl-peer: $(addprefix $(TOP)/,$(KL_PEER_SRCS)) $(DEPS)/mbedtls-host.stamp \
-		$(DEPS)/cjson.stamp $(wildcard $(TOP)/src/lib/*.h)
+$(TB)/host/kl-peer: $(TOP)/tests/host/kl_peer.c $(call cjson,asan) $(call lib,asan) \
+		$(wildcard $(TOP)/src/lib/*.h)
 	mkdir -p $(@D)
-	$(HOSTCC) $(UNIT_CFLAGS) -I$(DEPS)/cjson -o $@ $(addprefix $(TOP)/,$(KL_PEER_SRCS)) \
-		$(DEPS)/cjson/cJSON.c -L$(HOSTROOT)/lib -lmbedtls -lmbedx509 -lmbedcrypto
+	$(HOSTCC) $(UNIT_CFLAGS) -I$(DEPS)/cjson -o $@ $(filter %.c %.o %.a,$^) \
+		-L$(HOSTROOT)/lib -lmbedtls -lmbedx509 -lmbedcrypto
 
 # The verifier as the host integration test runs it: ASan and UBSan on.
-$(TB)/host/airlock-verifier-asan: $(VERIFIER_SRCS) \
-		$(wildcard $(TOP)/src/verifier/*.h $(TOP)/src/lib/*.h $(TOP)/src/init/config.h) \
-		$(DEPS)/mbedtls-host.stamp $(DEPS)/cjson.stamp
+$(TB)/host/airlock-verifier-asan: $(call objs,asan,verifier) $(call cjson,asan) $(call lib,asan)
 	mkdir -p $(@D)
-	$(HOSTCC) $(UNIT_CFLAGS) -pthread -I$(DEPS)/cjson -o $@ $(VERIFIER_SRCS) $(CJSON_SRC) \
-		-L$(HOSTROOT)/lib -lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -lsqlite3
+	$(call verifier_link,asan)
 
 # The verifier under ThreadSanitizer (suite-notices-tsan): its threads share
 # schedules and notice queues.
-$(TB)/host/airlock-verifier-tsan: $(VERIFIER_SRCS) \
-		$(wildcard $(TOP)/src/verifier/*.h $(TOP)/src/lib/*.h $(TOP)/src/init/config.h) \
-		$(DEPS)/mbedtls-host.stamp $(DEPS)/cjson.stamp
+$(TB)/host/airlock-verifier-tsan: $(call objs,tsan,verifier) $(call cjson,tsan) $(call lib,tsan)
 	mkdir -p $(@D)
-	$(HOSTCC) -std=gnu11 $(WARN) -O1 -g -fsanitize=thread -pthread -I$(TOP)/src/lib \
-		-I$(TOP)/src/init -I$(TOP)/src/verifier -I$(HOSTROOT)/include -I$(DEPS)/cjson -o $@ \
-		$(VERIFIER_SRCS) $(CJSON_SRC) -L$(HOSTROOT)/lib -lmbedtls -lmbedx509 -lmbedcrypto \
-		-lcrypto -lsqlite3
+	$(call verifier_link,tsan)
 
 # The test tenant's kernel (tests/tenant/kernel.config): what the boot tests and
 # the demo kexec into; no embedded initramfs (the payload carries the initrd).

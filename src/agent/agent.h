@@ -23,9 +23,6 @@
 #define AGENT_CERT_PEM_MAX 4096
 #define AGENT_EK_CERT_MAX 4096
 
-/* Keylime API versions this agent answers; the first is the one it registers with. */
-#define AGENT_API_REGISTER "2.1"
-
 enum agent_mode {
 	AGENT_MODE_RUNTIME = 0, /* LinuxBoot runtime: payload -> handoff -> kexec */
 	AGENT_MODE_HOST,        /* ordinary Keylime agent on a booted host */
@@ -88,8 +85,5 @@ struct agent {
 	double t_start;
 	char last_error[256];
 };
-
-/* Seconds on CLOCK_MONOTONIC, for timing lines. */
-double agent_now(void);
 
 #endif

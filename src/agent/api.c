@@ -10,22 +10,17 @@
 #include <unistd.h>
 
 #include "cJSON.h"
+#include "clock.h"
 #include "digest.h"
+#include "keylime_api.h"
 #include "log.h"
-#include "read_file.h"
+#include "file_read.h"
 
 #define NONCE_MAX 64
 #define CHALLENGE_MAX 128
 #define LOG_FILE_MAX (8u << 20)
 #define IDENTITY_MASK (1u << 16)
 
-/*
- * 2.6 changes only the qualifying data of an IAK-certified AK at registration
- * (../shared/keylime-protocol.md); this agent registers no IAK, so its 2.6 is
- * its 2.5.
- */
-static const char *const api_versions[] = { "2.1", "2.2", "2.3", "2.4", "2.5", "2.6" };
-#define API_NVERSIONS (sizeof(api_versions) / sizeof(api_versions[0]))
 
 size_t api_body_max(const struct agent *a)
 {
@@ -144,18 +139,6 @@ static int parse_mask(const char *s, uint32_t *mask)
 	return 0;
 }
 
-static char *b64_dup(const uint8_t *d, size_t n)
-{
-	size_t cap = 4u * ((n + 2u) / 3u) + 1u, len;
-	char *s = malloc(cap);
-
-	if (s && kc_b64_encode(d, n, s, cap, &len) != 0) {
-		free(s);
-		s = NULL;
-	}
-	return s;
-}
-
 static const char *enc_alg(const struct agent *a, unsigned minor)
 {
 	/* API 2.5 names the key size; older verifiers know only "rsa" and "ecc". */
@@ -175,7 +158,7 @@ static void quote(struct agent *a, const struct http_request *req, unsigned mino
 	bool partial = false;
 	unsigned long ima_entry = 0;
 	cJSON *res = NULL;
-	double t0 = agent_now(), t_tpm;
+	double t0 = mono_s(), t_tpm;
 	int rc;
 
 	if (get_nonce(req, nonce, ans) != 0)
@@ -211,17 +194,17 @@ static void quote(struct agent *a, const struct http_request *req, unsigned mino
 			}
 		}
 	}
-	t_tpm = agent_now();
+	t_tpm = mono_s();
 	if (ta_quote(a->tpm, mask, TPM_ALG_SHA256, (const uint8_t *)nonce, strlen(nonce), attest,
 		     sizeof(attest), &attest_len, sig, sizeof(sig), &sig_len, blob, sizeof(blob),
 		     &blob_len, err, sizeof(err)) != 0) {
 		fail(ans, 500, "quote failed: %s", err);
 		return;
 	}
-	t_tpm = agent_now() - t_tpm;
-	qa = b64_dup(attest, attest_len);
-	qs = b64_dup(sig, sig_len);
-	qb = b64_dup(blob, blob_len);
+	t_tpm = mono_s() - t_tpm;
+	qa = b64_encode_alloc(attest, attest_len);
+	qs = b64_encode_alloc(sig, sig_len);
+	qb = b64_encode_alloc(blob, blob_len);
 	res = cJSON_CreateObject();
 	if (!qa || !qs || !qb || !res)
 		goto nomem;
@@ -239,13 +222,12 @@ static void quote(struct agent *a, const struct http_request *req, unsigned mino
 	if (integrity) {
 		uint8_t *log = NULL;
 		size_t len = 0;
-		bool too_big = false;
 		char *b = NULL;
 
 		if (!cJSON_AddNumberToObject(res, "boottime", a->boot_time))
 			goto nomem;
 		/* The firmware's log answers PCRs 0-7; Keylime asks for it with PCR 0. */
-		if ((mask & 1u) && a->fw_log.data && !(b = b64_dup(a->fw_log.data, a->fw_log.len)))
+		if ((mask & 1u) && a->fw_log.data && !(b = b64_encode_alloc(a->fw_log.data, a->fw_log.len)))
 			goto nomem;
 		if (b ? !cJSON_AddStringToObject(res, "mb_measurement_list", b) :
 			!cJSON_AddNullToObject(res, "mb_measurement_list")) {
@@ -257,8 +239,8 @@ static void quote(struct agent *a, const struct http_request *req, unsigned mino
 		/* The runtime's own log replays PCRs 8 and 9 (docs/eventlog.md). */
 		log = NULL;
 		if (mask & ((1u << 8) | (1u << 9)))
-			log = read_file(a->opt.eventlog, LOG_FILE_MAX, &len, &too_big);
-		if (log && !(b = b64_dup(log, len))) {
+			log = file_read(a->opt.eventlog, LOG_FILE_MAX, &len, NULL, 0);
+		if (log && !(b = b64_encode_alloc(log, len))) {
 			free(log);
 			goto nomem;
 		}
@@ -271,7 +253,7 @@ static void quote(struct agent *a, const struct http_request *req, unsigned mino
 		free(b);
 		log = NULL;
 		if (mask & (1u << 10))
-			log = read_file(a->opt.ima_log, LOG_FILE_MAX, &len, &too_big);
+			log = file_read(a->opt.ima_log, LOG_FILE_MAX, &len, NULL, 0);
 		if (log) {
 			/* Lines from entry ima_entry on. */
 			size_t off = 0, line = 0;
@@ -307,7 +289,7 @@ static void quote(struct agent *a, const struct http_request *req, unsigned mino
 	res = NULL;
 	/* What `make bench` reads: the TPM's share and ours, per quote. */
 	log_debug("agent: quote timing: mask 0x%06x tpm %.2f ms agent %.2f ms", mask,
-		  t_tpm * 1000.0, (agent_now() - t0 - t_tpm) * 1000.0);
+		  t_tpm * 1000.0, (mono_s() - t0 - t_tpm) * 1000.0);
 	goto out;
 nomem:
 	fail(ans, 500, "out of memory building the quote answer");
@@ -346,7 +328,7 @@ static int decrypt_half(struct agent *a, cJSON *j, uint8_t out[KC_KEY_LEN],
 	size_t len;
 
 	if (!cJSON_IsString(item) ||
-	    kc_b64_decode(item->valuestring, strlen(item->valuestring), enc, sizeof(enc), &len) !=
+	    b64_decode(item->valuestring, strlen(item->valuestring), enc, sizeof(enc), &len) !=
 		    0) {
 		fail(ans, 400, "encrypted_key must be base64 of at most %d bytes", KC_RSA_MAX_BYTES);
 		return -1;
@@ -389,7 +371,7 @@ static void ukey(struct agent *a, const struct http_request *req, struct api_ans
 			fail(ans, 500, "out of memory for the payload");
 			goto out;
 		}
-		if (kc_b64_decode(pl->valuestring, slen, payload, slen / 4u * 3u + 1u,
+		if (b64_decode(pl->valuestring, slen, payload, slen / 4u * 3u + 1u,
 				  &payload_len) != 0 || payload_len > a->cfg.payload_max) {
 			free(payload);
 			payload = NULL;
@@ -503,14 +485,14 @@ static void version(struct api_answer *ans)
 
 	if (!res || !list)
 		goto nomem;
-	for (i = 0; i < API_NVERSIONS; i++) {
-		cJSON *s = cJSON_CreateString(api_versions[i]);
+	for (i = 0; i < keylime_api_nversions; i++) {
+		cJSON *s = cJSON_CreateString(keylime_api_versions[i]);
 
 		if (!s)
 			goto nomem;
 		cJSON_AddItemToArray(list, s);
 	}
-	if (!cJSON_AddStringToObject(res, "supported_version", api_versions[API_NVERSIONS - 1]))
+	if (!cJSON_AddStringToObject(res, "supported_version", keylime_api_versions[keylime_api_nversions - 1]))
 		goto nomem;
 	cJSON_AddItemToObject(res, "supported_versions", list);
 	answer(ans, 200, "Success", res);
@@ -604,9 +586,9 @@ void api_handle(struct agent *a, const struct http_request *req, struct api_answ
 		return;
 	}
 	snprintf(v, sizeof(v), "%u.%u", major, minor);
-	for (i = 0; i < API_NVERSIONS && strcmp(v, api_versions[i]) != 0; i++)
+	for (i = 0; i < keylime_api_nversions && strcmp(v, keylime_api_versions[i]) != 0; i++)
 		;
-	if (i == API_NVERSIONS) {
+	if (i == keylime_api_nversions) {
 		/* Keylime's verifier negotiates again only on this text (rust-keylime's words). */
 		fail(ans, 400, "API version not supported: v%s (2.1 to 2.6 are)", v);
 		return;

@@ -72,7 +72,7 @@ enum client_ca_result client_ca_fetch(const struct airlock_config *cfg, const ch
 		goto out;
 	}
 	if (digest(TPM_ALG_SHA256, r.body, r.body_len, got) != 0 ||
-	    kc_hex_encode(got, sizeof(got), got_hex, sizeof(got_hex), NULL) != 0) {
+	    hex_encode(got, sizeof(got), got_hex, sizeof(got_hex), NULL) != 0) {
 		log_err("agent: cannot hash the client CA");
 		goto out;
 	}

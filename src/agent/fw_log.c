@@ -1,24 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include "fw_log.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "eventlog.h"
+#include "file_read.h"
 #include "log.h"
-#include "read_file.h"
 
 /* 1 and log filled if path holds a log with events (or any bytes, when !need_events). */
 static int try_load(const char *path, bool need_events, struct fw_log *log)
 {
 	size_t len = 0, used = 0, n = 0;
-	bool too_big = false;
-	uint8_t *b = read_file(path, FW_LOG_MAX, &len, &too_big);
+	uint8_t *b = file_read(path, FW_LOG_MAX, &len, NULL, 0);
 	int rc;
 
 	if (!b) {
-		if (too_big)
+		if (errno == EFBIG)
 			log_warn("agent: firmware event log %s is larger than %u bytes; not sent",
 				 path, FW_LOG_MAX);
 		return 0;

@@ -15,10 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cpio_newc.h"
 #include "digest.h"
+#include "encoding.h"
 #include "eventlog.h"
 #include "measure.h"
+#include "runtime_events.h"
 #include "tpm_pcr.h"
 
 #define IO_CHUNK 65536u
@@ -28,18 +31,6 @@
 #ifndef KEXEC_FILE_NO_INITRAMFS
 #define KEXEC_FILE_NO_INITRAMFS 0x00000004
 #endif
-
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 int handoff_file_sha256(const char *path, uint64_t max, uint8_t out[32], uint64_t *size,
 			char *err, size_t errlen)
@@ -121,15 +112,15 @@ int handoff_measure(const struct handoff_plan *p, struct handoff_result *r, char
 	if (measure_event(&m, AIRLOCK_PCR_RUNTIME, AIRLOCK_EV_PHASE, AIRLOCK_EV_TEXT_HANDOFF,
 			  strlen(AIRLOCK_EV_TEXT_HANDOFF), err, errlen) != 0)
 		goto out;
-	hex(r->kernel_sha256, 32, digest_hex);
-	snprintf(line, sizeof(line), "airlock kernel: sha256=%s size=%llu", digest_hex,
+	hex_encode(r->kernel_sha256, 32, digest_hex, sizeof(digest_hex), NULL);
+	snprintf(line, sizeof(line), AIRLOCK_EV_FMT_KERNEL, digest_hex,
 		 (unsigned long long)r->kernel_size);
 	if (measure_event(&m, AIRLOCK_PCR_PAYLOAD, AIRLOCK_EV_PAYLOAD, line, strlen(line), err,
 			  errlen) != 0)
 		goto out;
 	if (r->has_initrd) {
-		hex(r->initrd_sha256, 32, digest_hex);
-		snprintf(line, sizeof(line), "airlock initrd: sha256=%s size=%llu", digest_hex,
+		hex_encode(r->initrd_sha256, 32, digest_hex, sizeof(digest_hex), NULL);
+		snprintf(line, sizeof(line), AIRLOCK_EV_FMT_INITRD, digest_hex,
 			 (unsigned long long)r->initrd_size);
 		if (measure_event(&m, AIRLOCK_PCR_PAYLOAD, AIRLOCK_EV_PAYLOAD, line, strlen(line),
 				  err, errlen) != 0)
@@ -520,8 +511,7 @@ static int run_kexec_tool(const char *tool, const struct handoff_plan *p,
 {
 	char initrd_arg[PATH_MAX + 16];
 	char *cmdline_arg = NULL;
-	struct timespec t0, now;
-	pid_t pid, w;
+	pid_t pid;
 	int status = 0, ret = -1;
 	size_t alen = strlen(p->cmdline) + sizeof("--command-line=");
 
@@ -546,24 +536,16 @@ static int run_kexec_tool(const char *tool, const struct handoff_plan *p,
 			_exit(127);
 		}
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		w = waitpid(pid, &status, WNOHANG);
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			snprintf(err, errlen, "waiting for %s: %s", tool, strerror(errno));
-			goto out;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - t0.tv_sec > KEXEC_TOOL_TIMEOUT_S) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			snprintf(err, errlen, "%s did not finish within %d s", tool,
-				 KEXEC_TOOL_TIMEOUT_S);
-			goto out;
-		}
-		usleep(50000);
+	switch (child_wait(pid, KEXEC_TOOL_TIMEOUT_S * 1000, &status)) {
+	case CHILD_EXITED:
+		break;
+	case CHILD_TIMEOUT:
+		child_kill(pid, NULL);
+		snprintf(err, errlen, "%s did not finish within %d s", tool, KEXEC_TOOL_TIMEOUT_S);
+		goto out;
+	default:
+		snprintf(err, errlen, "waiting for %s: %s", tool, strerror(errno));
+		goto out;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		snprintf(err, errlen, "%s -c -l failed (%s %d)", tool,

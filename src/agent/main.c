@@ -28,6 +28,7 @@
 #include "agent_exit.h"
 #include "api.h"
 #include "client_ca.h"
+#include "clock.h"
 #include "config.h"
 #include "digest.h"
 #include "ek_uuid.h"
@@ -45,14 +46,6 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig)
 {
 	stop_signal = sig;
-}
-
-double agent_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void usage(FILE *f)
@@ -193,17 +186,17 @@ static int agent_setup(struct agent *a)
 		log_err("agent: random generator: %s", err);
 		return -1;
 	}
-	t0 = agent_now();
+	t0 = mono_s();
 	if (kc_nk_generate(&a->nk, &a->rng, err, sizeof(err)) != 0) {
 		log_err("agent: cannot generate the agent key (NK): %s", err);
 		return -1;
 	}
-	log_info("agent: NK (RSA 2048) generated in %.2f s", agent_now() - t0);
+	log_info("agent: NK (RSA 2048) generated in %.2f s", mono_s() - t0);
 	if (ta_open(&a->tpm, tpm, err, sizeof(err)) != 0) {
 		log_err("agent: %s", err);
 		return -1;
 	}
-	t0 = agent_now();
+	t0 = mono_s();
 	if (ta_ek_create(a->tpm, a->opt.ek_type, a->ek_pub, sizeof(a->ek_pub), &a->ek_pub_len,
 			 a->ek_cert, sizeof(a->ek_cert), &a->ek_cert_len, &a->ek_type, err,
 			 sizeof(err)) != 0) {
@@ -224,7 +217,7 @@ static int agent_setup(struct agent *a)
 	log_info("agent: TPM %s: EK %s%s, AK %s, PCR 16 bound to the NK (%.2f s)",
 		 ta_spec(a->tpm), ta_key_type_name(a->ek_type),
 		 a->ek_cert_len ? " with certificate" : " without certificate",
-		 ta_sign_alg_name(a->ak_type), agent_now() - t0);
+		 ta_sign_alg_name(a->ak_type), mono_s() - t0);
 	if (a->cfg.uuid[0])
 		snprintf(a->uuid, sizeof(a->uuid), "%s", a->cfg.uuid);
 	else if (ek_uuid(a->ek_pub, a->ek_pub_len, a->uuid) != 0) {
@@ -367,7 +360,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
-	a.t_start = agent_now();
+	a.t_start = mono_s();
 	if (load_config(a.opt.config_path, &a.cfg) != 0)
 		return AGENT_EXIT_FATAL;
 	log_set_level((enum log_level)a.cfg.loglevel);
@@ -440,7 +433,7 @@ int main(int argc, char **argv)
 		}
 		if (a.phase == AGENT_SERVING && api_key_ready(&a)) {
 			a.phase = AGENT_KEY_DERIVED;
-			a.t_key = agent_now();
+			a.t_key = mono_s();
 			if (payload_prepare(&a) != 0) {
 				/* Fail safe and say so: no kexec, the refusal in the next quote. */
 				payload_measure_refusal(&a);
@@ -465,7 +458,7 @@ int main(int argc, char **argv)
 		 * (for a bounded time) before the runtime stops serving for good.
 		 */
 		if (a.phase == AGENT_KEY_DERIVED &&
-		    (a.verified || agent_now() - a.t_key > a.opt.verify_grace_s)) {
+		    (a.verified || mono_s() - a.t_key > a.opt.verify_grace_s)) {
 			if (!a.verified)
 				log_warn("agent: nobody asked keys/verify within %d s; handing off",
 					 a.opt.verify_grace_s);
@@ -477,11 +470,11 @@ int main(int argc, char **argv)
 			ret = payload_handoff(&a) == 0 ? 0 : 1;
 			goto out;
 		}
-		if (deadline > 0 && agent_now() > deadline && a.phase == AGENT_FAILED) {
+		if (deadline > 0 && mono_s() > deadline && a.phase == AGENT_FAILED) {
 			log_err("agent: payload refused; stopping (--exit-after)");
 			goto out;
 		}
-		if (deadline > 0 && agent_now() > deadline && a.phase != AGENT_DONE) {
+		if (deadline > 0 && mono_s() > deadline && a.phase != AGENT_DONE) {
 			log_err("agent: no payload key within %d s (--exit-after)",
 				a.opt.exit_after_s);
 			goto out;

@@ -2,6 +2,7 @@
 /* The payload manifest, airlock.json layout version 1; see manifest.h and docs/payload.md. */
 #define _GNU_SOURCE /* O_PATH */
 #include "manifest.h"
+#include "encoding.h"
 #include "url.h"
 
 #include <errno.h>
@@ -212,22 +213,6 @@ static int need_file(const struct ctx *c, const char *where, const char *key, co
 
 /* ---- values ----------------------------------------------------------------- */
 
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-static bool is_alnum(int ch)
-{
-	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
-}
-
 static int parse_url(const struct ctx *c, const char *url, const char *where, struct manifest_blob *b)
 {
 	struct http_url u;
@@ -305,15 +290,9 @@ static int parse_blob(const struct ctx *c, const cJSON *v, const char *where, st
 	if (strlen(sha->valuestring) != 64)
 		return fail(c, MANIFEST_E_SCHEMA, "%s.sha256 must be 64 lowercase hex digits, not %zu characters",
 			    where, strlen(sha->valuestring));
-	for (size_t i = 0; i < 32; i++) {
-		const char *h = sha->valuestring + 2 * i;
-
-		if (hexval(h[0]) < 0 || hexval(h[1]) < 0 || (h[0] >= 'A' && h[0] <= 'F') ||
-		    (h[1] >= 'A' && h[1] <= 'F'))
-			return fail(c, MANIFEST_E_SCHEMA, "%s.sha256 \"%s\" must be 64 lowercase hex digits", where,
-				    shown(sha->valuestring, sb));
-		b->sha256[i] = (uint8_t)(hexval(h[0]) << 4 | hexval(h[1]));
-	}
+	if (hex_decode(sha->valuestring, 64, b->sha256, 32, HEX_LOWER) != ENC_OK)
+		return fail(c, MANIFEST_E_SCHEMA, "%s.sha256 \"%s\" must be 64 lowercase hex digits", where,
+			    shown(sha->valuestring, sb));
 	ret = get_count(c, size, where, "size", MANIFEST_SIZE_MAX, &b->size);
 	if (ret == MANIFEST_OK)
 		b->src = MANIFEST_SRC_URL;
@@ -345,7 +324,7 @@ static int parse_cmdline(const struct ctx *c, const cJSON *v, struct manifest *m
 /* One of [A-Za-z0-9._:+-], the characters of a label that needs no quoting anywhere. */
 static bool label_char(int ch)
 {
-	return is_alnum(ch) || ch == '.' || ch == '_' || ch == ':' || ch == '+' || ch == '-';
+	return enc_is_alnum(ch) || ch == '.' || ch == '_' || ch == ':' || ch == '+' || ch == '-';
 }
 
 /* Lowercase hex digits in form's x places, as blkid prints them and /dev/disk/by-*uuid names them. */
@@ -354,7 +333,7 @@ static bool hex_form(const char *s, const char *form)
 	if (strlen(s) != strlen(form))
 		return false;
 	for (size_t i = 0; form[i] != '\0'; i++)
-		if (form[i] == 'x' ? !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')) : s[i] != form[i])
+		if (form[i] == 'x' ? !enc_is_hex_lower((unsigned char)s[i]) : s[i] != form[i])
 			return false;
 	return true;
 }
@@ -435,7 +414,7 @@ static int parse_luks(const struct ctx *c, const cJSON *arr, struct manifest *m)
 			return ret;
 		n = strlen(name->valuestring);
 		for (size_t k = 0; k < n; k++)
-			if (!is_alnum(name->valuestring[k]) && name->valuestring[k] != '_' &&
+			if (!enc_is_alnum(name->valuestring[k]) && name->valuestring[k] != '_' &&
 			    name->valuestring[k] != '-')
 				n = 0;
 		if (n == 0 || n > MANIFEST_LUKS_NAME_MAX)

@@ -14,12 +14,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
+#include "clock.h"
 #include "digest.h"
+#include "encoding.h"
 #include "handoff.h"
 #include "http_client.h"
 #include "log.h"
 #include "manifest.h"
 #include "measure.h"
+#include "runtime_events.h"
 #include "tpm_agent.h"
 #include "tpm_pcr.h"
 #include "zip.h"
@@ -96,25 +100,13 @@ static int join(char *out, size_t cap, const char *dir, const char *name)
 	return 0;
 }
 
-static void hex(const uint8_t *b, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* GET a kernel or initrd named by URL; keep it only if size and sha256 match. */
 static int fetch(const struct manifest_blob *b, const char *what, const char *dest)
 {
 	struct http_client_response r = { 0 };
 	uint8_t got[32];
 	char err[512], want_hex[65], got_hex[65];
-	double t0 = agent_now();
+	double t0 = mono_s();
 	int fd = -1, ret = -1;
 	size_t off = 0;
 
@@ -137,8 +129,8 @@ static int fetch(const struct manifest_blob *b, const char *what, const char *de
 	}
 	if (digest(TPM_ALG_SHA256, r.body, r.body_len, got) != 0 ||
 	    memcmp(got, b->sha256, sizeof(got)) != 0) {
-		hex(b->sha256, 32, want_hex);
-		hex(got, 32, got_hex);
+		hex_encode(b->sha256, 32, want_hex, sizeof(want_hex), NULL);
+		hex_encode(got, 32, got_hex, sizeof(got_hex), NULL);
 		log_err("agent: the %s from %s has sha256 %s, the manifest says %s: refused", what,
 			b->url, got_hex, want_hex);
 		goto out;
@@ -159,7 +151,7 @@ static int fetch(const struct manifest_blob *b, const char *what, const char *de
 		}
 		off += (size_t)n;
 	}
-	log_info("agent: %s fetched and verified in %.2f s", what, agent_now() - t0);
+	log_info("agent: %s fetched and verified in %.2f s", what, mono_s() - t0);
 	ret = 0;
 out:
 	if (fd >= 0)
@@ -192,7 +184,7 @@ int payload_prepare(struct agent *a)
 	uint8_t *zip = NULL;
 	size_t zip_len = 0;
 	char err[512];
-	double t0 = agent_now();
+	double t0 = mono_s();
 	int dirfd = -1, rc, ret = -1;
 	size_t i;
 
@@ -247,7 +239,7 @@ int payload_prepare(struct agent *a)
 	log_info("agent: payload decrypted and unpacked: %zu files, %llu bytes, %s (%.2f s)",
 		 st.files, (unsigned long long)st.total_size,
 		 p->m.mode == MANIFEST_MODE_KEYLIME_COMPAT ? "Keylime autorun.sh" : "airlock.json",
-		 agent_now() - t0);
+		 mono_s() - t0);
 	if (p->m.mode == MANIFEST_MODE_KEYLIME_COMPAT) {
 		a->refusal = NULL;
 		ret = 0;
@@ -293,7 +285,7 @@ int payload_measure_refusal(struct agent *a)
 	bool open = false;
 	int ret = -1;
 
-	snprintf(event, sizeof(event), "airlock failure: stage=payload reason=%s",
+	snprintf(event, sizeof(event), AIRLOCK_EV_FMT_FAILURE, "payload",
 		 a->refusal ? a->refusal : "internal");
 	if (tpm_pcr_attach(&tpm, ta_tcti(a->tpm), err, sizeof(err)) != 0)
 		goto out;
@@ -326,8 +318,8 @@ int payload_handoff(struct agent *a)
 	struct handoff_result r = { 0 };
 	char err[512], kh[65], ih[65];
 	const char *tpm = a->opt.tpm ? a->opt.tpm : a->cfg.tpm[0] ? a->cfg.tpm :
-			  access("/dev/tpmrm0", F_OK) == 0 ? "/dev/tpmrm0" : "/dev/tpm0";
-	double t0 = agent_now();
+			  tpm_device_default();
+	double t0 = mono_s();
 
 	if (!p)
 		return -1;
@@ -347,8 +339,8 @@ int payload_handoff(struct agent *a)
 		log_err("agent: measuring the tenant's boot failed: %s", err);
 		return -1;
 	}
-	hex(r.kernel_sha256, 32, kh);
-	hex(r.initrd_sha256, 32, ih);
+	hex_encode(r.kernel_sha256, 32, kh, sizeof(kh), NULL);
+	hex_encode(r.initrd_sha256, 32, ih, sizeof(ih), NULL);
 	log_info("agent: measured into PCR 9: kernel sha256=%s size=%llu", kh,
 		 (unsigned long long)r.kernel_size);
 	if (r.has_initrd)
@@ -368,7 +360,7 @@ int payload_handoff(struct agent *a)
 		printf("dry-run: initrd=%s (tenant initrd %s, archive %zu bytes)\n",
 		       r.combined_initrd, r.has_initrd ? ih : "none", r.archive_len);
 		printf("dry-run: cmdline=\"%s\"\n", plan.cmdline);
-		printf("dry-run: handoff in %.2f s\n", agent_now() - t0);
+		printf("dry-run: handoff in %.2f s\n", mono_s() - t0);
 		fflush(stdout);
 		return 0;
 	}
@@ -377,7 +369,7 @@ int payload_handoff(struct agent *a)
 		return -1;
 	}
 	log_info("agent: tenant loaded with %s in %.2f s; booting it", r.kexec_path,
-		 agent_now() - t0);
+		 mono_s() - t0);
 	/* The loaded image holds its own copy; the unpacked keys go now. */
 	remove_tree(p->dir);
 	remove_tree(p->fetched);
@@ -392,9 +384,8 @@ int payload_handoff(struct agent *a)
 int payload_run_autorun(struct agent *a)
 {
 	struct payload *p = a->payload;
-	time_t start = time(NULL);
 	int status = 0;
-	pid_t pid, w;
+	pid_t pid;
 
 	if (!p)
 		return -1;
@@ -410,19 +401,16 @@ int payload_run_autorun(struct agent *a)
 		execl("/bin/sh", "sh", "autorun.sh", (char *)NULL);
 		_exit(127);
 	}
-	for (;;) {
-		w = waitpid(pid, &status, WNOHANG);
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR)
-			return -1;
-		if (time(NULL) - start > AUTORUN_TIMEOUT_S) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			log_err("agent: autorun.sh ran longer than %d s; killed", AUTORUN_TIMEOUT_S);
-			return -1;
-		}
-		usleep(100000);
+	switch (child_wait(pid, AUTORUN_TIMEOUT_S * 1000, &status)) {
+	case CHILD_EXITED:
+		break;
+	case CHILD_TIMEOUT:
+		child_kill(pid, NULL);
+		log_err("agent: autorun.sh ran longer than %d s; killed", AUTORUN_TIMEOUT_S);
+		return -1;
+	default:
+		log_err("agent: waiting for autorun.sh: %s", strerror(errno));
+		return -1;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		log_err("agent: autorun.sh failed (%s %d)", WIFEXITED(status) ? "exit status" :

@@ -7,26 +7,15 @@
 #include <unistd.h>
 
 #include "cJSON.h"
+#include "clock.h"
 #include "http_client.h"
+#include "keylime_api.h"
 #include "log.h"
 
 #define REG_TIMEOUT_MS 30000
 #define REG_BODY_MAX 65536
 #define REG_BACKOFF_MAX_S 30
 #define REG_SECRET_MAX 256
-
-/* A b64 field for cJSON; the caller frees. */
-static char *b64(const uint8_t *data, size_t len)
-{
-	size_t cap = 4u * ((len + 2u) / 3u) + 1u, n;
-	char *out = malloc(cap);
-
-	if (out && kc_b64_encode(data, len, out, cap, &n) != 0) {
-		free(out);
-		out = NULL;
-	}
-	return out;
-}
 
 /* Answer's "results" object, or NULL with why in err. */
 static cJSON *results_of(const struct http_client_response *r, cJSON **root, char *err,
@@ -59,15 +48,15 @@ static int post_registration(struct agent *a, uint8_t *blob, size_t cap, size_t 
 	req = cJSON_CreateObject();
 	if (!req)
 		goto nomem;
-	if (!(s = b64(a->ek_pub, a->ek_pub_len)) || !cJSON_AddStringToObject(req, "ek_tpm", s))
+	if (!(s = b64_encode_alloc(a->ek_pub, a->ek_pub_len)) || !cJSON_AddStringToObject(req, "ek_tpm", s))
 		goto nomem;
 	free(s);
-	if (!(s = b64(a->ak_pub, a->ak_pub_len)) || !cJSON_AddStringToObject(req, "aik_tpm", s))
+	if (!(s = b64_encode_alloc(a->ak_pub, a->ak_pub_len)) || !cJSON_AddStringToObject(req, "aik_tpm", s))
 		goto nomem;
 	free(s);
 	s = NULL;
 	if (a->ek_cert_len) {
-		if (!(s = b64(a->ek_cert, a->ek_cert_len)) ||
+		if (!(s = b64_encode_alloc(a->ek_cert, a->ek_cert_len)) ||
 		    !cJSON_AddStringToObject(req, "ekcert", s))
 			goto nomem;
 		free(s);
@@ -80,7 +69,7 @@ static int post_registration(struct agent *a, uint8_t *blob, size_t cap, size_t 
 	body = cJSON_PrintUnformatted(req);
 	if (!body)
 		goto nomem;
-	snprintf(path, sizeof(path), "/v%s/agents/%s", AGENT_API_REGISTER, a->uuid);
+	snprintf(path, sizeof(path), "/v%s/agents/%s", KEYLIME_API_REGISTER, a->uuid);
 	if (http_client_request(a->cfg.registrar.host, a->cfg.registrar.port, "POST", path,
 				"application/json", body, strlen(body), REG_TIMEOUT_MS,
 				REG_BODY_MAX, &resp, err, errlen) != 0) {
@@ -104,7 +93,7 @@ static int post_registration(struct agent *a, uint8_t *blob, size_t cap, size_t 
 		goto out;
 	item = cJSON_GetObjectItemCaseSensitive(res, "blob");
 	if (!cJSON_IsString(item) ||
-	    kc_b64_decode(item->valuestring, strlen(item->valuestring), blob, cap, blob_len) != 0) {
+	    b64_decode(item->valuestring, strlen(item->valuestring), blob, cap, blob_len) != 0) {
 		snprintf(err, errlen, "registrar's answer has no valid base64 \"blob\"");
 		goto out;
 	}
@@ -128,7 +117,7 @@ static int put_activation(struct agent *a, const char *tag, char *err, size_t er
 	int ret = -1;
 
 	snprintf(body, sizeof(body), "{\"auth_tag\":\"%s\"}", tag);
-	snprintf(path, sizeof(path), "/v%s/agents/%s", AGENT_API_REGISTER, a->uuid);
+	snprintf(path, sizeof(path), "/v%s/agents/%s", KEYLIME_API_REGISTER, a->uuid);
 	if (http_client_request(a->cfg.registrar.host, a->cfg.registrar.port, "PUT", path,
 				"application/json", body, strlen(body), REG_TIMEOUT_MS,
 				REG_BODY_MAX, &resp, err, errlen) != 0) {
@@ -170,7 +159,7 @@ static int enroll_once(struct agent *a, char *err, size_t errlen)
 		goto out;
 	}
 	/* Keylime keys the tag with the base64 text of the secret, not the secret. */
-	if (kc_b64_encode(secret, secret_len, secret_b64, sizeof(secret_b64), &b64_len) != 0 ||
+	if (b64_encode(secret, secret_len, secret_b64, sizeof(secret_b64), &b64_len) != 0 ||
 	    kc_auth_tag((const uint8_t *)secret_b64, b64_len, (const uint8_t *)a->uuid,
 			strlen(a->uuid), tag) != 0) {
 		snprintf(err, errlen, "cannot compute the activation tag");
@@ -188,19 +177,19 @@ out:
 int registrar_enroll(struct agent *a, int give_up_s)
 {
 	char err[512];
-	double start = agent_now();
+	double start = mono_s();
 	unsigned delay = 1;
 	int rc;
 
 	for (;;) {
-		double t0 = agent_now();
+		double t0 = mono_s();
 
 		err[0] = '\0';
 		rc = enroll_once(a, err, sizeof(err));
 		if (rc == 0) {
 			log_info("agent: registered and activated %s at %s:%u (%.0f ms)", a->uuid,
 				 a->cfg.registrar.host, a->cfg.registrar.port,
-				 (agent_now() - t0) * 1000.0);
+				 (mono_s() - t0) * 1000.0);
 			return 0;
 		}
 		if (rc < 0) {
@@ -208,7 +197,7 @@ int registrar_enroll(struct agent *a, int give_up_s)
 			snprintf(a->last_error, sizeof(a->last_error), "%.200s", err);
 			return REGISTRAR_REFUSED;
 		}
-		if (give_up_s > 0 && agent_now() - start + delay > give_up_s) {
+		if (give_up_s > 0 && mono_s() - start + delay > give_up_s) {
 			log_err("agent: registrar unreachable, giving up after %d s: %s", give_up_s,
 				err);
 			return -1;

@@ -16,8 +16,10 @@
 
 #include "agent.h"
 #include "cJSON.h"
+#include "child.h"
+#include "clock.h"
 #include "log.h"
-#include "read_file.h"
+#include "file_read.h"
 #include "revocation_sig.h"
 
 #define ACTION_LIST_MAX 4096
@@ -32,7 +34,6 @@ static bool regular_file(const char *path)
 void revocation_arm(struct revocation *r, const char *payload_dir, const char *work_dir)
 {
 	char path[PATH_MAX], dir[PATH_MAX], work[PATH_MAX], err[256];
-	bool too_big = false;
 	uint8_t *pem;
 	size_t len = 0;
 
@@ -55,10 +56,10 @@ void revocation_arm(struct revocation *r, const char *payload_dir, const char *w
 			 REVOCATION_CERT_FILE);
 		return;
 	}
-	pem = read_file(path, RS_CERT_MAX, &len, &too_big);
+	pem = file_read(path, RS_CERT_MAX, &len, err, sizeof(err));
 	if (!pem) {
-		log_warn("agent: cannot read the payload's %s%s: revocation notices will be "
-			 "refused", REVOCATION_CERT_FILE, too_big ? " (over 8 KiB)" : "");
+		log_warn("agent: cannot read the payload's %s (%s): revocation notices will be "
+			 "refused", REVOCATION_CERT_FILE, err);
 		return;
 	}
 	if (rs_cert_check((const char *)pem, len, err, sizeof(err)) != KC_OK) {
@@ -82,8 +83,7 @@ static bool is_separator(uint8_t c)
 static int action_names(const struct revocation *r, char names[][REVOCATION_ACTION_NAME_MAX + 1],
 			unsigned *n, char *why, size_t whylen)
 {
-	char path[PATH_MAX];
-	bool too_big = false;
+	char path[PATH_MAX], err[PATH_MAX + 64];
 	uint8_t *b = NULL;
 	size_t len = 0, i = 0;
 	int ret = -1;
@@ -92,10 +92,9 @@ static int action_names(const struct revocation *r, char names[][REVOCATION_ACTI
 	snprintf(path, sizeof(path), "%s/%s", r->dir, REVOCATION_ACTION_LIST);
 	if (!regular_file(path))
 		return 0;
-	b = read_file(path, ACTION_LIST_MAX, &len, &too_big);
+	b = file_read(path, ACTION_LIST_MAX, &len, err, sizeof(err));
 	if (!b) {
-		snprintf(why, whylen, "cannot read the payload's %s%s", REVOCATION_ACTION_LIST,
-			 too_big ? " (over 4 KiB)" : "");
+		snprintf(why, whylen, "cannot read the payload's %s: %s", REVOCATION_ACTION_LIST, err);
 		goto out;
 	}
 	while (i < len) {
@@ -143,14 +142,6 @@ out:
 	return ret;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* The runner keeps nothing of the agent's: no listening socket, no client connection. */
 static void close_inherited_fds(void)
 {
@@ -170,9 +161,8 @@ static void run_actions(const char *dir, const char *json, char names[][REVOCATI
 {
 	close_inherited_fds();
 	for (unsigned i = 0; i < n; i++) {
-		double deadline = now_s() + REVOCATION_ACTION_TIMEOUT_S;
 		int status = 0;
-		pid_t pid = fork(), w;
+		pid_t pid = fork();
 
 		if (pid < 0)
 			_exit(100);
@@ -182,18 +172,12 @@ static void run_actions(const char *dir, const char *json, char names[][REVOCATI
 			execl("/bin/sh", "sh", names[i], json, (char *)NULL);
 			_exit(127);
 		}
-		for (;;) {
-			w = waitpid(pid, &status, WNOHANG);
-			if (w == pid)
-				break;
-			if ((w < 0 && errno != EINTR) || now_s() > deadline) {
-				log_err("agent: revocation action %s ran longer than %d s; killed with "
-					"what it started, the rest skipped", names[i],
-					REVOCATION_ACTION_TIMEOUT_S);
-				kill(0, SIGKILL);
-				_exit(101);
-			}
-			usleep(20000);
+		if (child_wait(pid, REVOCATION_ACTION_TIMEOUT_S * 1000, &status) != CHILD_EXITED) {
+			log_err("agent: revocation action %s ran longer than %d s; killed with "
+				"what it started, the rest skipped", names[i],
+				REVOCATION_ACTION_TIMEOUT_S);
+			kill(0, SIGKILL);
+			_exit(101);
 		}
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			log_err("agent: revocation action %s failed (%s %d); the rest skipped",
@@ -306,7 +290,7 @@ int revocation_receive(struct revocation *r, const char *msg, size_t msg_len, co
 	}
 	setpgid(pid, pid);
 	slot->pid = pid;
-	slot->deadline = now_s() + (double)n * REVOCATION_ACTION_TIMEOUT_S + 5;
+	slot->deadline = mono_s() + (double)n * REVOCATION_ACTION_TIMEOUT_S + 5;
 	snprintf(why, whylen, "revocation notice accepted; running %u action(s)", n);
 	status = 200;
 out:
@@ -324,7 +308,7 @@ void revocation_poll(struct revocation *r)
 		if (!s->pid)
 			continue;
 		w = waitpid(s->pid, &status, WNOHANG);
-		if (w == 0 && now_s() > s->deadline && !s->killed) {
+		if (w == 0 && mono_s() > s->deadline && !s->killed) {
 			/* Reaped on a later call: a process stuck in the kernel must not stall the API. */
 			kill(-s->pid, SIGKILL);
 			s->killed = 1;

@@ -14,7 +14,10 @@
 #include <tss2/tss2_tcti_device.h>
 #include <tss2/tss2_tcti_swtpm.h>
 
+#include "clock.h"
+#include "credblob.h"
 #include "digest.h"
+#include "tpm_pcr.h"
 
 /* A TPM that is busy or still self-testing asks to be asked again. */
 #define TA_RETRIES 40
@@ -58,14 +61,6 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static int tpm_should_retry(TSS2_RC rc)
 {
 	return rc == TPM2_RC_RETRY || rc == TPM2_RC_YIELDED || rc == TPM2_RC_TESTING;
@@ -92,9 +87,9 @@ static int tss_try_again(TSS2_RC rc)
 			}                                                            \
 			(rc) = (async_call);                                         \
 			if ((rc) == TSS2_RC_SUCCESS) {                               \
-				uint64_t end_ = now_ms() + TA_CMD_TIMEOUT_MS;        \
+				int64_t end_ = mono_ms() + TA_CMD_TIMEOUT_MS;         \
 				while (tss_try_again((rc) = (finish_call))) {        \
-					if (now_ms() > end_) {                       \
+					if (mono_ms() > end_) {                       \
 						(c)->stuck = 1;                      \
 						break;                               \
 					}                                            \
@@ -245,7 +240,7 @@ int ta_open(struct ta_ctx **out, const char *spec, char *err, size_t errlen)
 
 	*out = NULL;
 	if (spec == NULL || spec[0] == '\0')
-		spec = access("/dev/tpmrm0", F_OK) == 0 ? "/dev/tpmrm0" : "/dev/tpm0";
+		spec = tpm_device_default();
 	swtpm = strncmp(spec, "swtpm:", 6) == 0;
 	if (!swtpm && spec[0] != '/') {
 		snprintf(err, errlen, "TPM '%s': expected a device path or swtpm:host=H,port=P", spec);
@@ -726,46 +721,32 @@ out:
 	return ret;
 }
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
+/* tpm2-tools / Keylime credential blob: src/lib/credential.h. */
 
-/* tpm2-tools / Keylime credential blob: BE32 magic | BE32 version | TPM2B_ID_OBJECT | TPM2B_ENCRYPTED_SECRET */
-#define TA_CRED_MAGIC 0xbadcc0deu
-#define TA_CRED_VERSION 1u
-
+/*
+ * The blob's layout is checked once, by the parser the verifier's
+ * make_credential pairs with; the TSS then copies each TPM2B into its struct.
+ */
 static int parse_blob(const uint8_t *blob, size_t n, TPM2B_ID_OBJECT *cred,
 		      TPM2B_ENCRYPTED_SECRET *secret, char *err, size_t errlen)
 {
-	size_t off = 8;
+	const uint8_t *id, *es;
+	size_t id_len, es_len, off = 0;
 	TSS2_RC rc;
 
-	if (blob == NULL || n < 8) {
-		snprintf(err, errlen, "credential blob: %zu bytes, shorter than its 8-byte header", n);
+	if (credblob_parse(blob, n, &id, &id_len, &es, &es_len, err, errlen) != 0)
+		return -1;
+	rc = Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(id, id_len, &off, cred);
+	if (rc != TSS2_RC_SUCCESS || off != id_len) {
+		snprintf(err, errlen, "credential blob: TPM2B_ID_OBJECT the TSS cannot take (0x%x %s)",
+			 (unsigned)rc, Tss2_RC_Decode(rc));
 		return -1;
 	}
-	if (be32(blob) != TA_CRED_MAGIC || be32(blob + 4) != TA_CRED_VERSION) {
-		snprintf(err, errlen, "credential blob: header %08x %08x, want %08x %08x",
-			 (unsigned)be32(blob), (unsigned)be32(blob + 4), TA_CRED_MAGIC, TA_CRED_VERSION);
-		return -1;
-	}
-	rc = Tss2_MU_TPM2B_ID_OBJECT_Unmarshal(blob, n, &off, cred);
-	if (rc != TSS2_RC_SUCCESS || cred->size == 0) {
-		snprintf(err, errlen, "credential blob: bad TPM2B_ID_OBJECT at offset 8 of %zu bytes "
-			 "(0x%x %s)", n, (unsigned)rc, rc ? Tss2_RC_Decode(rc) : "empty");
-		return -1;
-	}
-	rc = Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(blob, n, &off, secret);
-	if (rc != TSS2_RC_SUCCESS || secret->size == 0) {
-		snprintf(err, errlen, "credential blob: bad TPM2B_ENCRYPTED_SECRET at offset %u of %zu "
-			 "bytes (0x%x %s)", 10u + cred->size, n, (unsigned)rc,
-			 rc ? Tss2_RC_Decode(rc) : "empty");
-		return -1;
-	}
-	if (off != n) {
-		snprintf(err, errlen, "credential blob: %zu trailing bytes after the encrypted secret",
-			 n - off);
+	off = 0;
+	rc = Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal(es, es_len, &off, secret);
+	if (rc != TSS2_RC_SUCCESS || off != es_len) {
+		snprintf(err, errlen, "credential blob: TPM2B_ENCRYPTED_SECRET the TSS cannot take "
+			 "(0x%x %s)", (unsigned)rc, Tss2_RC_Decode(rc));
 		return -1;
 	}
 	return 0;

@@ -30,12 +30,14 @@
 #include <linux/input.h>
 
 #include "agent_exit.h"
+#include "clock.h"
 #include "config.h"
 #include "eventlog.h"
 #include "log.h"
 #include "measure.h"
 #include "net.h"
 #include "proc.h"
+#include "runtime_events.h"
 #include "scrub.h"
 #include "supervise.h"
 #include "tpm_pcr.h"
@@ -159,7 +161,7 @@ static void wait_event(int timeout_ms)
 			sig = SIGPWR;
 	if (shutdown_request(sig, &how)) {
 		log_info("shutdown requested (%s)", sig == SIGPWR ? "power key or SIGPWR" : strsignal(sig));
-		measure_phase("airlock shutdown: reason=request");
+		measure_phase(AIRLOCK_EV_TEXT_SHUTDOWN);
 		reboot_now(how);
 	}
 }
@@ -180,14 +182,14 @@ static void fail_boot(const char *stage, const char *token, const char *fmt, ...
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
 	log_err("boot failed (%s): %s", stage, reason);
-	snprintf(event, sizeof(event), "airlock failure: stage=%s reason=%s", stage, token);
+	snprintf(event, sizeof(event), AIRLOCK_EV_FMT_FAILURE, stage, token);
 	measure_phase(event);
 
 	if (cfg.shell) {
 		char *sh[] = { "/bin/sh", NULL };
 		pid_t pid;
 
-		measure_phase("airlock debug-shell: state=started");
+		measure_phase(AIRLOCK_EV_TEXT_DEBUG_SHELL);
 		log_warn("debug shell allowed by airlock.shell=1 (measured); exit it to reboot");
 		pid = proc_spawn(sh);
 		while (pid > 0) {
@@ -202,8 +204,8 @@ static void fail_boot(const char *stage, const char *token, const char *fmt, ...
 		reboot_now(RB_AUTOBOOT);
 	}
 	log_err("rebooting in %d s", FAIL_REBOOT_DELAY_S);
-	until = log_now() + FAIL_REBOOT_DELAY_S;
-	while (log_now() < until) {
+	until = mono_s() + FAIL_REBOOT_DELAY_S;
+	while (mono_s() < until) {
 		wait_event(1000);
 		reap();
 	}
@@ -330,16 +332,15 @@ static void parse_config(void)
 static void open_tpm(void)
 {
 	char spec[CONFIG_TPM_PATH_MAX + 1], err[256];
-	double deadline = log_now() + TPM_WAIT_S;
+	double deadline = mono_s() + TPM_WAIT_S;
 
 	/* The TPM driver may still be probing when we start: wait, bounded. */
 	for (;;) {
 		if (cfg.tpm[0])
 			snprintf(spec, sizeof(spec), "%s", cfg.tpm);
 		else
-			snprintf(spec, sizeof(spec), "%s",
-				 access("/dev/tpmrm0", F_OK) == 0 ? "/dev/tpmrm0" : "/dev/tpm0");
-		if (access(spec, F_OK) == 0 || log_now() > deadline)
+			snprintf(spec, sizeof(spec), "%s", tpm_device_default());
+		if (access(spec, F_OK) == 0 || mono_s() > deadline)
 			break;
 		usleep(100 * 1000);
 	}
@@ -411,18 +412,18 @@ static void memtest_status(char *out, size_t cap)
 
 	if (rc != 0) {
 		log_warn("early memtest: cannot read its result from /proc/meminfo: %s", strerror(-rc));
-		snprintf(out, cap, "memtest=unknown");
+		snprintf(out, cap, AIRLOCK_EV_MEMTEST_UNKNOWN);
 	} else if (!ran) {
 		log_warn("early memtest did not run (no memtest=1, or a kernel without CONFIG_MEMTEST): "
 			 "free parts of early kernel pages may keep a previous tenant's bytes");
-		snprintf(out, cap, "memtest=off");
+		snprintf(out, cap, AIRLOCK_EV_MEMTEST_OFF);
 	} else {
 		if (bad != 0)
 			log_warn("early memtest: %llu kB of RAM failed and were reserved",
 				 (unsigned long long)(bad >> 10));
 		else
 			log_info("early memtest: ran, no bad RAM");
-		snprintf(out, cap, "memtest=ran memtest_bad=%llu", (unsigned long long)bad);
+		snprintf(out, cap, AIRLOCK_EV_MEMTEST_RAN " memtest_bad=%llu", (unsigned long long)bad);
 	}
 }
 
@@ -438,7 +439,7 @@ static void scrub(void)
 	memtest_status(memtest, sizeof(memtest));
 	if (!cfg.scrub) {
 		log_warn("memory scrub disabled by airlock.scrub=off (measured)");
-		snprintf(event, sizeof(event), "airlock scrub: %s result=skipped", memtest);
+		snprintf(event, sizeof(event), AIRLOCK_EV_TEXT_SCRUB "%s " AIRLOCK_EV_RESULT_SKIPPED, memtest);
 		measure_phase(event);
 		return;
 	}
@@ -454,11 +455,11 @@ static void scrub(void)
 		 (unsigned long long)(r.mem_total > r.bytes_scrubbed ?
 					      (r.mem_total - r.bytes_scrubbed) >> 20 : 0));
 	snprintf(event, sizeof(event),
-		 "airlock scrub: bytes=%llu mem_total=%llu coverage_permille=%u min_permille=%u "
-		 "verify_failures=%llu %s result=%s",
+		 AIRLOCK_EV_TEXT_SCRUB "bytes=%llu mem_total=%llu coverage_permille=%u "
+		 "min_permille=%u verify_failures=%llu %s %s",
 		 (unsigned long long)r.bytes_scrubbed, (unsigned long long)r.mem_total,
 		 r.coverage_permille, p.min_permille, (unsigned long long)r.verify_failures, memtest,
-		 rc == SCRUB_OK ? "pass" : "fail");
+		 rc == SCRUB_OK ? AIRLOCK_EV_RESULT_PASS : AIRLOCK_EV_RESULT_FAIL);
 	measure_phase(event);
 	if (rc != SCRUB_OK)
 		fail_boot("scrub", scrub_token(rc), "memory scrub: %s (coverage %.1f%%, required %u%%)", scrub_strerror(rc),
@@ -470,7 +471,7 @@ static void start_agent(struct supervisor *s)
 	char *argv[] = { AGENT_PATH, "--config", RUN_DIR "/config", NULL };
 
 	s->pid = proc_spawn(argv);
-	s->started_at = log_now();
+	s->started_at = mono_s();
 	if (s->pid > 0)
 		log_info("agent: started (pid %d)", (int)s->pid);
 }
@@ -499,19 +500,19 @@ static void __attribute__((noreturn)) main_loop(void)
 				log_warn("agent exited with status %d", WEXITSTATUS(status));
 			else
 				log_warn("agent killed by signal %d", WTERMSIG(status));
-			delay = sup_exited(&sup, log_now());
+			delay = sup_exited(&sup, mono_s());
 			if (delay < 0)
 				fail_boot("agent", "crash-loop", "agent failed %d times in a row; giving up", SUP_MAX_FAILURES);
 			log_info("agent: restarting in %.0f s", delay);
 		}
-		if (sup.pid == 0 && log_now() >= sup.next_start)
+		if (sup.pid == 0 && mono_s() >= sup.next_start)
 			start_agent(&sup);
 	}
 }
 
 static int cli_pcrs(int argc, char **argv)
 {
-	const char *spec = access("/dev/tpmrm0", F_OK) == 0 ? "/dev/tpmrm0" : "/dev/tpm0";
+	const char *spec = tpm_device_default();
 	unsigned pcrs[24], npcr = 0;
 	char err[256];
 	int ret = 1;
@@ -588,18 +589,18 @@ int main(int argc, char **argv)
 	parse_config();
 	setup_power_key();
 
-	t = log_now();
+	t = mono_s();
 	open_tpm();
 	measure_config();
-	log_info("measure %.2f s", log_now() - t);
+	log_info("measure %.2f s", mono_s() - t);
 
 	scrub();
 
-	t = log_now();
+	t = mono_s();
 	if (net_up(&cfg, iface, sizeof(iface), err, sizeof(err)) != 0)
 		fail_boot("network", "no-network", "network: %s", err);
-	log_info("network %.2f s, %s up", log_now() - t, iface);
-	measure_phase("airlock runtime: state=ready");
+	log_info("network %.2f s, %s up", mono_s() - t, iface);
+	measure_phase(AIRLOCK_EV_TEXT_READY);
 
 	main_loop();
 }

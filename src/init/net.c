@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "proc.h"
 
@@ -69,7 +70,7 @@ static int pick_iface(const struct airlock_config *cfg, char *out, size_t outlen
 {
 	char names[16][CONFIG_IFACE_MAX + 1];
 	unsigned n = 0;
-	double deadline = log_now() + cfg->net_timeout;
+	double deadline = mono_s() + cfg->net_timeout;
 	const struct timespec tick = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
 
 	if (cfg->iface[0]) {
@@ -107,7 +108,7 @@ static int pick_iface(const struct airlock_config *cfg, char *out, size_t outlen
 	for (unsigned i = 0; i < n; i++)
 		if (link_up(names[i]) != 0)
 			log_warn("network: cannot set %s up", names[i]);
-	while (log_now() < deadline) {
+	while (mono_s() < deadline) {
 		for (unsigned i = 0; i < n; i++)
 			if (read_flag(names[i], "carrier")) {
 				snprintf(out, outlen, "%s", names[i]);

@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
+#include "clock.h"
 #include "log.h"
 
 pid_t proc_spawn(char *const argv[])
@@ -34,29 +36,21 @@ pid_t proc_spawn(char *const argv[])
 
 int proc_run(char *const argv[], unsigned timeout_s)
 {
-	const struct timespec tick = { .tv_sec = 0, .tv_nsec = 50 * 1000 * 1000 };
-	double deadline = log_now() + timeout_s;
 	pid_t pid = proc_spawn(argv);
 	int status;
 
 	if (pid < 0)
 		return -1;
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			break;
-		if (r < 0 && errno != EINTR) {
-			log_err("waiting for %s: %s", argv[0], strerror(errno));
-			return -1;
-		}
-		if (log_now() > deadline) {
-			log_warn("%s did not finish within %u s; killing it", argv[0], timeout_s);
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return -1;
-		}
-		nanosleep(&tick, NULL);
+	switch (child_wait(pid, (int64_t)timeout_s * 1000, &status)) {
+	case CHILD_EXITED:
+		break;
+	case CHILD_TIMEOUT:
+		log_warn("%s did not finish within %u s; killing it", argv[0], timeout_s);
+		child_kill(pid, NULL);
+		return -1;
+	default:
+		log_err("waiting for %s: %s", argv[0], strerror(errno));
+		return -1;
 	}
 	if (!WIFEXITED(status)) {
 		log_warn("%s was killed by signal %d", argv[0], WTERMSIG(status));

@@ -18,7 +18,7 @@
 struct supervisor {
 	pid_t pid;          /* 0: not running */
 	unsigned failures;  /* consecutive short runs */
-	double started_at;  /* log_now() when started */
+	double started_at;  /* mono_s() when started */
 	double next_start;  /* when to start again; 0: now */
 };
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Software TPM2_MakeCredential and the credential file; see credential.h. */
 #include "credential.h"
+#include "bytes.h"
 #include "lib_err.h"
 
 #include <stdarg.h>
@@ -45,22 +46,6 @@ static void put32(uint8_t *p, uint32_t v)
 	p[1] = (uint8_t)(v >> 16);
 	p[2] = (uint8_t)(v >> 8);
 	p[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static size_t get16(const uint8_t *p)
-{
-	return (size_t)p[0] << 8 | p[1];
-}
-
-/* An HMAC in a credential is as long as one of the digests we know. */
-static int hmac_size_ok(size_t n)
-{
-	return n == 20 || n == 32 || n == 48 || n == 64;
 }
 
 /* One KDF: hmac != 0 for KDFa (keyed, trailing [bits]32), 0 for KDFe. */
@@ -340,7 +325,7 @@ int make_credential(const struct tpm_public *ek, const uint8_t *ak_name, size_t 
 	info = md_of(ek->name_alg);
 	hlen = digest_size(ek->name_alg);
 	if (ak_name_len < 2 || ak_name_len > TPM_NAME_MAX_SIZE ||
-	    digest_size((uint16_t)get16(ak_name)) != ak_name_len - 2) {
+	    digest_size(load_be16(ak_name)) != ak_name_len - 2) {
 		lib_err(err, errlen,
 		     "MakeCredential: AK Name of %zu bytes is not a hash algorithm id and its digest",
 		     ak_name_len);
@@ -415,100 +400,6 @@ out:
 	explicit_bzero(hmac_key, sizeof(hmac_key));
 	explicit_bzero(plain, sizeof(plain));
 	mbedtls_aes_free(&aes);
-	return ret;
-}
-
-int credblob_parse(const uint8_t *b, size_t len, const uint8_t **id_object, size_t *id_len,
-		   const uint8_t **enc_secret, size_t *es_len, char *err, size_t errlen)
-{
-	size_t pos = 8, idn, macn, encn, esn;
-	uint32_t v;
-	int ret = CREDENTIAL_E_ARG;
-
-	if (err && errlen)
-		err[0] = '\0';
-	if (!id_object || !id_len || !enc_secret || !es_len || (!b && len)) {
-		lib_err(err, errlen, "credential blob: missing argument");
-		goto out;
-	}
-	*id_object = *enc_secret = NULL;
-	*id_len = *es_len = 0;
-	ret = CREDENTIAL_E_FORMAT;
-	if (len < 8) {
-		lib_err(err, errlen, "credential blob: %zu bytes, shorter than its 8-byte header", len);
-		goto out;
-	}
-	if (len > CREDBLOB_MAX_SIZE) {
-		lib_err(err, errlen, "credential blob: %zu bytes, more than the %d a blob may have", len,
-		     CREDBLOB_MAX_SIZE);
-		goto out;
-	}
-	v = get32(b);
-	if (v != CREDBLOB_MAGIC) {
-		lib_err(err, errlen, "credential blob: magic 0x%08x, expected 0x%08x", v, CREDBLOB_MAGIC);
-		ret = CREDENTIAL_E_MAGIC;
-		goto out;
-	}
-	v = get32(b + 4);
-	if (v != CREDBLOB_VERSION) {
-		lib_err(err, errlen, "credential blob: version %u, expected %u", v, CREDBLOB_VERSION);
-		ret = CREDENTIAL_E_VERSION;
-		goto out;
-	}
-	if (2 > len - pos) {
-		lib_err(err, errlen, "credential blob: truncated before TPM2B_ID_OBJECT size at offset %zu",
-		     pos);
-		goto out;
-	}
-	idn = get16(b + pos);
-	if (idn > CREDBLOB_MAX_ID_OBJECT || idn > len - pos - 2) {
-		lib_err(err, errlen,
-		     "credential blob: TPM2B_ID_OBJECT at offset %zu claims %zu bytes (max %d, %zu left)",
-		     pos, idn, CREDBLOB_MAX_ID_OBJECT, len - pos - 2);
-		goto out;
-	}
-	/* Inside: TPM2B_DIGEST integrityHMAC, then encIdentity (an encrypted TPM2B_DIGEST). */
-	if (idn < 2 || (macn = get16(b + pos + 2)) > idn - 2 || !hmac_size_ok(macn)) {
-		lib_err(err, errlen,
-		     "credential blob: integrity HMAC in TPM2B_ID_OBJECT at offset %zu is malformed",
-		     pos);
-		goto out;
-	}
-	encn = idn - 2 - macn;
-	if (encn < 2 || encn > 2 + DIGEST_MAX_SIZE) {
-		lib_err(err, errlen,
-		     "credential blob: encrypted identity of %zu bytes at offset %zu, must be 2..%d",
-		     encn, pos + 4 + macn, 2 + DIGEST_MAX_SIZE);
-		goto out;
-	}
-	*id_object = b + pos;
-	*id_len = 2 + idn;
-	pos += 2 + idn;
-	if (2 > len - pos) {
-		lib_err(err, errlen,
-		     "credential blob: truncated before TPM2B_ENCRYPTED_SECRET size at offset %zu", pos);
-		goto out;
-	}
-	esn = get16(b + pos);
-	if (esn < 1 || esn > CREDBLOB_MAX_ENC_SECRET || esn > len - pos - 2) {
-		lib_err(err, errlen,
-		     "credential blob: TPM2B_ENCRYPTED_SECRET at offset %zu claims %zu bytes (1..%d, %zu left)",
-		     pos, esn, CREDBLOB_MAX_ENC_SECRET, len - pos - 2);
-		goto out;
-	}
-	*enc_secret = b + pos;
-	*es_len = 2 + esn;
-	pos += 2 + esn;
-	if (pos != len) {
-		lib_err(err, errlen, "credential blob: %zu trailing bytes after offset %zu", len - pos, pos);
-		goto out;
-	}
-	ret = CREDENTIAL_OK;
-out:
-	if (ret && id_object && id_len && enc_secret && es_len) {
-		*id_object = *enc_secret = NULL;
-		*id_len = *es_len = 0;
-	}
 	return ret;
 }
 

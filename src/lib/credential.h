@@ -37,32 +37,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "credblob.h"
 #include "tpm_public.h"
-
-#define CREDBLOB_MAGIC   0xBADCC0DEu
-#define CREDBLOB_VERSION 1u
-
-/* sizeof(TPMS_ID_OBJECT) in the TSS: two TPM2B_DIGESTs. */
-#define CREDBLOB_MAX_ID_OBJECT (2 * (2 + DIGEST_MAX_SIZE))
-/* sizeof(TPMU_ENCRYPTED_SECRET) in the TSS: an RSA-4096 ciphertext. */
-#define CREDBLOB_MAX_ENC_SECRET 512
-/* Largest blob make_credential writes or credblob_parse accepts. */
-#define CREDBLOB_MAX_SIZE (8 + 2 + CREDBLOB_MAX_ID_OBJECT + 2 + CREDBLOB_MAX_ENC_SECRET)
 
 /* Longest KDF output the functions below produce (bits / 8). */
 #define TPM_KDF_MAX_BYTES 1024
-
-enum credential_err {
-	CREDENTIAL_OK = 0,
-	CREDENTIAL_E_ARG = -1,     /* NULL pointer, bad length, output too small */
-	CREDENTIAL_E_EK = -2,      /* EK unusable: not a restricted decryption key, no AES-CFB */
-	CREDENTIAL_E_NAME = -3,    /* AK Name is not alg || digest of that alg */
-	CREDENTIAL_E_SECRET = -4,  /* secret empty or longer than the nameAlg digest */
-	CREDENTIAL_E_CRYPTO = -5,  /* mbedtls or the random generator failed */
-	CREDENTIAL_E_FORMAT = -6,  /* blob malformed (sizes, truncation, trailing bytes) */
-	CREDENTIAL_E_MAGIC = -7,   /* blob does not start with 0xBADCC0DE */
-	CREDENTIAL_E_VERSION = -8, /* blob version is not 1 */
-};
 
 /*
  * KDFa (TPM 2.0 Part 1, 11.4.10.2; SP 800-108 counter mode with HMAC):
@@ -97,17 +76,6 @@ int make_credential(const struct tpm_public *ek, const uint8_t *ak_name, size_t 
 		    const uint8_t *secret, size_t secret_len,
 		    int (*f_rng)(void *, unsigned char *, size_t), void *p_rng,
 		    uint8_t *blob, size_t cap, size_t *blob_len, char *err, size_t errlen);
-
-/*
- * Split a credential file (as make_credential writes it) into the two
- * TPM2Bs TPM2_ActivateCredential takes. Each pointer points into b at the
- * TPM2B's size field, and each length includes those 2 bytes. Checks the
- * magic, the version, that TPM2B_ID_OBJECT holds a TPM2B_DIGEST of a known
- * digest size followed by an encrypted TPM2B_DIGEST, the TSS size limits,
- * and that nothing follows the encrypted secret.
- */
-int credblob_parse(const uint8_t *b, size_t len, const uint8_t **id_object, size_t *id_len,
-		   const uint8_t **enc_secret, size_t *es_len, char *err, size_t errlen);
 
 /* Short description of a CREDENTIAL_E_* code. */
 const char *credential_strerror(int err);

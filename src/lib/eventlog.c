@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* TCG crypto-agile event log writer, reader and replay; see eventlog.h. */
 #include "eventlog.h"
+#include "bytes.h"
 
 #include <string.h>
 
@@ -13,53 +14,27 @@ static const uint8_t spec_id_sig[16] = "Spec ID Event03";
 static const uint8_t locality_sig[16] = "StartupLocality";
 #define LOCALITY_EVENT_SIZE 17
 
-/* ---- bounded little-endian cursor ---------------------------------------- */
+/* ---- reading: src/lib/bytes.h's cursor, with eventlog's error code ------- */
 
-struct cur {
-	const uint8_t *p;
-	size_t len;
-	size_t pos; /* invariant: pos <= len */
-};
-
-/* Written as n > len - pos, which is pos + n > len without the overflow. */
-static int take(struct cur *c, size_t n, const uint8_t **out)
+static int take(struct bytes *c, size_t n, const uint8_t **out)
 {
-	if (n > c->len - c->pos)
-		return EVENTLOG_E_TRUNCATED;
-	*out = c->p + c->pos;
-	c->pos += n;
-	return EVENTLOG_OK;
+	*out = bytes_take(c, n);
+	return *out ? EVENTLOG_OK : EVENTLOG_E_TRUNCATED;
 }
 
-static int get_u8(struct cur *c, uint8_t *v)
+static int get_u8(struct bytes *c, uint8_t *v)
 {
-	const uint8_t *b;
-	int ret = take(c, 1, &b);
-
-	if (ret == EVENTLOG_OK)
-		*v = b[0];
-	return ret;
+	return bytes_u8(c, v) ? EVENTLOG_OK : EVENTLOG_E_TRUNCATED;
 }
 
-static int get_u16(struct cur *c, uint16_t *v)
+static int get_u16(struct bytes *c, uint16_t *v)
 {
-	const uint8_t *b;
-	int ret = take(c, 2, &b);
-
-	if (ret == EVENTLOG_OK)
-		*v = (uint16_t)(b[0] | b[1] << 8);
-	return ret;
+	return bytes_le16(c, v) ? EVENTLOG_OK : EVENTLOG_E_TRUNCATED;
 }
 
-static int get_u32(struct cur *c, uint32_t *v)
+static int get_u32(struct bytes *c, uint32_t *v)
 {
-	const uint8_t *b;
-	int ret = take(c, 4, &b);
-
-	if (ret == EVENTLOG_OK)
-		*v = (uint32_t)b[0] | (uint32_t)b[1] << 8 |
-		     (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-	return ret;
+	return bytes_le32(c, v) ? EVENTLOG_OK : EVENTLOG_E_TRUNCATED;
 }
 
 static uint8_t *put_u16(uint8_t *p, uint16_t v)
@@ -122,7 +97,7 @@ static int bank_index(const struct eventlog_header *h, uint16_t alg)
 }
 
 /* Declared list: known algs must carry their real size, none repeated. */
-static int parse_banks(struct cur *c, struct eventlog_header *h, uint32_t n)
+static int parse_banks(struct bytes *c, struct eventlog_header *h, uint32_t n)
 {
 	int ret = EVENTLOG_E_HEADER;
 
@@ -163,11 +138,11 @@ out:
 
 static int parse_header(struct eventlog_reader *r)
 {
-	struct cur c = { r->buf, r->len, 0 };
+	struct bytes c = bytes_of(r->buf, r->len);
 	struct eventlog_header *h = &r->hdr;
 	const uint8_t *digest, *sig, *body;
 	uint32_t pcr, type, size, nalgs;
-	struct cur e;
+	struct bytes e;
 	int ret;
 
 	ret = get_u32(&c, &pcr);
@@ -187,13 +162,13 @@ static int parse_header(struct eventlog_reader *r)
 	if (pcr != 0 || type != TCG_EV_NO_ACTION)
 		goto out;
 	ret = EVENTLOG_E_EVENT_SIZE;
-	if (size > c.len - c.pos)
+	if (size > bytes_left(&c))
 		goto out;
 	ret = take(&c, size, &body);
 	if (ret != EVENTLOG_OK)
 		goto out;
 	/* Parse the event inside its own bounds, so it cannot read past size. */
-	e = (struct cur){ body, size, 0 };
+	e = bytes_of(body, size);
 	ret = take(&e, sizeof(spec_id_sig), &sig);
 	if (ret != EVENTLOG_OK || memcmp(sig, spec_id_sig, sizeof(spec_id_sig))) {
 		ret = EVENTLOG_E_NOT_AGILE;
@@ -231,7 +206,7 @@ static int parse_header(struct eventlog_reader *r)
 	if (ret == EVENTLOG_OK)
 		ret = take(&e, h->vendor_info_size, &h->vendor_info);
 	/* The list and vendor info must fill EventSize exactly. */
-	if (ret != EVENTLOG_OK || e.pos != e.len) {
+	if (ret != EVENTLOG_OK || bytes_left(&e) != 0) {
 		ret = EVENTLOG_E_HEADER;
 		goto out;
 	}
@@ -290,16 +265,17 @@ int eventlog_used_length(const void *buf, size_t len, size_t *used, size_t *neve
 
 int eventlog_reader_next(struct eventlog_reader *r, struct eventlog_event *ev)
 {
-	struct cur c;
+	struct bytes c;
 	uint32_t count, size;
 	unsigned seen = 0;
 	int ret = EVENTLOG_E_ARG;
 
 	if (!r || !ev || !r->hdr.nbanks)
 		goto out;
-	c = (struct cur){ r->buf, r->len, r->pos };
+	c = bytes_of(r->buf, r->len);
+	c.pos = r->pos;
 	ret = 0;
-	if (c.pos == c.len)
+	if (bytes_left(&c) == 0)
 		goto out;
 	memset(ev, 0, sizeof(*ev));
 	ev->offset = c.pos;
@@ -343,7 +319,7 @@ int eventlog_reader_next(struct eventlog_reader *r, struct eventlog_event *ev)
 	if (ret != EVENTLOG_OK)
 		goto fail;
 	ret = EVENTLOG_E_EVENT_SIZE;
-	if (size > c.len - c.pos)
+	if (size > bytes_left(&c))
 		goto fail;
 	ret = take(&c, size, &ev->data);
 	if (ret != EVENTLOG_OK)

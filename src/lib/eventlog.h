@@ -43,35 +43,6 @@
 #define TCG_EV_S_CRTM_VERSION 0x00000008u
 #define TCG_EV_IPL            0x0000000Du
 
-/*
- * Runtime events (docs/eventlog.md, "Runtime events", says exactly what the
- * data bytes are). Every one of them has digest == H(data) in every bank.
- */
-#define AIRLOCK_PCR_RUNTIME 8 /* command line, configuration, phases */
-#define AIRLOCK_PCR_PAYLOAD 9 /* tenant kernel, initrd, command line */
-
-#define AIRLOCK_EV_CMDLINE   TCG_EV_IPL       /* /proc/cmdline, PCR 8 */
-#define AIRLOCK_EV_CONFIG    TCG_EV_EVENT_TAG /* tagged config text, PCR 8 */
-#define AIRLOCK_EV_PHASE     TCG_EV_ACTION    /* "airlock <phase>: ...", PCR 8 */
-#define AIRLOCK_EV_SEPARATOR TCG_EV_SEPARATOR /* 4 zero bytes, PCR 8 and 9 */
-#define AIRLOCK_EV_PAYLOAD   TCG_EV_IPL       /* kernel, initrd, cmdline, PCR 9 */
-
-/*
- * The first event of the handoff (PCR 8, AIRLOCK_EV_PHASE): the agent
- * measures it, then the tenant's kernel, initrd and command line (PCR 9) and
- * the separators, before it kexecs. PCR 8 cannot be reset without resetting
- * the TPM, so a quote whose PCR 8 replays to a log holding this event (or a
- * separator) comes from a node whose runtime already handed off since the
- * TPM's last reset; the verifier releases V only to one that has not.
- */
-#define AIRLOCK_EV_TEXT_HANDOFF "airlock attest: result=pass"
-
-/* taggedEventID of the AIRLOCK_EV_CONFIG event ("AIRC" read as bytes). */
-#define AIRLOCK_TAG_CONFIG 0x43524941u
-
-/* The EV_SEPARATOR data TCG uses for "no error". */
-#define AIRLOCK_SEPARATOR_SIZE 4
-
 enum eventlog_err {
 	EVENTLOG_OK = 0,
 	EVENTLOG_E_ARG = -1,       /* NULL pointer, bad bank list, len > cap */

@@ -3,46 +3,22 @@
  * HTTP/1.1 parsing and encoding; see http.h for what is accepted and why.
  */
 #include "http.h"
+#include "lib_err.h"
 
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "encoding.h"
+
 /* Interim (1xx) answers skipped before a final one; a server never needs many. */
 #define HTTP_INTERIM_MAX 8
-
-__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static bool is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* RFC 9110 5.6.2 tchar. */
 static bool is_tchar(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c))
+	if (enc_is_alnum(c))
 		return true;
 	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
@@ -50,7 +26,7 @@ static bool is_tchar(unsigned char c)
 /* RFC 3986 characters of an origin-form target: unreserved, sub-delims, ":@/?%". */
 static bool is_target_char(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c))
+	if (enc_is_alnum(c))
 		return true;
 	return c != '\0' && strchr("-._~!$&'()*+,;=:@/?%", c) != NULL;
 }
@@ -179,7 +155,7 @@ static enum content_length_result parse_content_length(const char *v, size_t n, 
 	for (size_t i = 0; i < n; i++) {
 		unsigned d;
 
-		if (!is_digit((unsigned char)v[i]))
+		if (!enc_is_digit((unsigned char)v[i]))
 			return CL_BAD;
 		d = (unsigned)(v[i] - '0');
 		if (over || val > (SIZE_MAX - d) / 10) {
@@ -212,10 +188,10 @@ static int parse_header_lines(const char *buf, size_t len, size_t *pos, size_t l
 		case LINE_INCOMPLETE:
 			return 1;
 		case LINE_TOO_LONG:
-			seterr(err, errlen, "header section over the %d-byte limit", HTTP_HEADER_MAX);
+			lib_err(err, errlen, "header section over the %d-byte limit", HTTP_HEADER_MAX);
 			return -2;
 		case LINE_BAD:
-			seterr(err, errlen, "header line %zu: bare CR or LF (lines must end in CRLF)", *nh + 1);
+			lib_err(err, errlen, "header line %zu: bare CR or LF (lines must end in CRLF)", *nh + 1);
 			return -1;
 		case LINE_FOUND:
 			break;
@@ -225,23 +201,23 @@ static int parse_header_lines(const char *buf, size_t len, size_t *pos, size_t l
 			return 0;
 		}
 		if (is_ows((unsigned char)buf[p])) {
-			seterr(err, errlen, "header line %zu starts with whitespace (obs-fold is not accepted)",
+			lib_err(err, errlen, "header line %zu starts with whitespace (obs-fold is not accepted)",
 			       *nh + 1);
 			return -1;
 		}
 		if (*nh >= HTTP_HEADERS_MAX) {
-			seterr(err, errlen, "more than %d header lines", HTTP_HEADERS_MAX);
+			lib_err(err, errlen, "more than %d header lines", HTTP_HEADERS_MAX);
 			return -2;
 		}
 		for (colon = p; colon < eol && buf[colon] != ':'; colon++) {
 			if (!is_tchar((unsigned char)buf[colon])) {
-				seterr(err, errlen, "header line %zu: invalid byte 0x%02x in the field name",
+				lib_err(err, errlen, "header line %zu: invalid byte 0x%02x in the field name",
 				       *nh + 1, (unsigned char)buf[colon]);
 				return -1;
 			}
 		}
 		if (colon == eol || colon == p) {
-			seterr(err, errlen, "header line %zu: %s", *nh + 1,
+			lib_err(err, errlen, "header line %zu: %s", *nh + 1,
 			       colon == p ? "empty field name" : "no ':' after the field name");
 			return -1;
 		}
@@ -253,7 +229,7 @@ static int parse_header_lines(const char *buf, size_t len, size_t *pos, size_t l
 			ve--;
 		for (size_t i = vs; i < ve; i++) {
 			if (!is_field_char((unsigned char)buf[i])) {
-				seterr(err, errlen, "header '%.*s': control byte 0x%02x in the value",
+				lib_err(err, errlen, "header '%.*s': control byte 0x%02x in the value",
 				       (int)(colon - p > 40 ? 40 : colon - p), buf + p, (unsigned char)buf[i]);
 				return -1;
 			}
@@ -275,7 +251,7 @@ static bool escapes_valid(const char *s, size_t n)
 			continue;
 		if (n - i < 3)
 			return false;
-		if (hex_value((unsigned char)s[i + 1]) < 0 || hex_value((unsigned char)s[i + 2]) < 0)
+		if (hex_digit((unsigned char)s[i + 1]) < 0 || hex_digit((unsigned char)s[i + 2]) < 0)
 			return false;
 		i += 2;
 	}
@@ -319,8 +295,8 @@ const char *http_method_name(enum http_method m)
 /* "HTTP/d.d" (RFC 9112 2.3, case-sensitive). Returns 0, or -1 when the text is not a version at all. */
 static int parse_version(const char *v, size_t n, unsigned *major, unsigned *minor)
 {
-	if (n != 8 || memcmp(v, "HTTP/", 5) != 0 || !is_digit((unsigned char)v[5]) || v[6] != '.' ||
-	    !is_digit((unsigned char)v[7]))
+	if (n != 8 || memcmp(v, "HTTP/", 5) != 0 || !enc_is_digit((unsigned char)v[5]) || v[6] != '.' ||
+	    !enc_is_digit((unsigned char)v[7]))
 		return -1;
 	*major = (unsigned)(v[5] - '0');
 	*minor = (unsigned)(v[7] - '0');
@@ -336,32 +312,32 @@ static int parse_request_line(const char *buf, size_t p, size_t eol, struct http
 
 	for (m_end = p; m_end < eol && buf[m_end] != ' '; m_end++) {
 		if (!is_tchar((unsigned char)buf[m_end])) {
-			seterr(err, errlen, "request line: invalid byte 0x%02x in the method",
+			lib_err(err, errlen, "request line: invalid byte 0x%02x in the method",
 			       (unsigned char)buf[m_end]);
 			return 400;
 		}
 	}
 	if (m_end == p || m_end == eol) {
-		seterr(err, errlen, "request line: expected 'METHOD SP target SP HTTP/1.1'");
+		lib_err(err, errlen, "request line: expected 'METHOD SP target SP HTTP/1.1'");
 		return 400;
 	}
 	for (t_end = m_end + 1; t_end < eol && buf[t_end] != ' '; t_end++) {
 		if (!is_target_char((unsigned char)buf[t_end])) {
-			seterr(err, errlen, "request target: invalid byte 0x%02x at offset %zu",
+			lib_err(err, errlen, "request target: invalid byte 0x%02x at offset %zu",
 			       (unsigned char)buf[t_end], t_end - m_end - 1);
 			return 400;
 		}
 	}
 	if (t_end == m_end + 1 || t_end == eol) {
-		seterr(err, errlen, "request line: expected 'METHOD SP target SP HTTP/1.1'");
+		lib_err(err, errlen, "request line: expected 'METHOD SP target SP HTTP/1.1'");
 		return 400;
 	}
 	if (parse_version(buf + t_end + 1, eol - t_end - 1, &major, &minor) != 0) {
-		seterr(err, errlen, "request line: protocol is not 'HTTP/<digit>.<digit>'");
+		lib_err(err, errlen, "request line: protocol is not 'HTTP/<digit>.<digit>'");
 		return 400;
 	}
 	if (major != 1) {
-		seterr(err, errlen, "HTTP/%u.%u is not supported (only HTTP/1.x)", major, minor);
+		lib_err(err, errlen, "HTTP/%u.%u is not supported (only HTTP/1.x)", major, minor);
 		return 505;
 	}
 	/* RFC 9112 2.3: a higher minor version of a major we speak is handled as our highest. */
@@ -369,7 +345,7 @@ static int parse_request_line(const char *buf, size_t p, size_t eol, struct http
 
 	req->method = method_from(buf + p, m_end - p);
 	if (req->method == HTTP_METHOD_NONE) {
-		seterr(err, errlen, "method '%.*s' is not implemented (GET, POST, PUT, DELETE are)",
+		lib_err(err, errlen, "method '%.*s' is not implemented (GET, POST, PUT, DELETE are)",
 		       (int)(m_end - p > 32 ? 32 : m_end - p), buf + p);
 		return 501;
 	}
@@ -377,11 +353,11 @@ static int parse_request_line(const char *buf, size_t p, size_t eol, struct http
 	req->target = buf + m_end + 1;
 	req->target_len = t_end - m_end - 1;
 	if (req->target[0] != '/') {
-		seterr(err, errlen, "request target must start with '/' (origin-form)");
+		lib_err(err, errlen, "request target must start with '/' (origin-form)");
 		return 400;
 	}
 	if (!escapes_valid(req->target, req->target_len)) {
-		seterr(err, errlen, "request target: '%%' not followed by two hex digits");
+		lib_err(err, errlen, "request target: '%%' not followed by two hex digits");
 		return 400;
 	}
 	req->path = req->target;
@@ -405,16 +381,16 @@ static int check_request_head(struct http_request *req, size_t body_max, char *e
 
 	n = header_count(req->headers, req->nheaders, "Host");
 	if (n > 1 || (n == 0 && req->version_minor >= 1)) {
-		seterr(err, errlen, "%s", n > 1 ? "more than one Host header" : "HTTP/1.1 request without Host");
+		lib_err(err, errlen, "%s", n > 1 ? "more than one Host header" : "HTTP/1.1 request without Host");
 		return 400;
 	}
 	if (header_count(req->headers, req->nheaders, "Transfer-Encoding") > 0) {
-		seterr(err, errlen, "Transfer-Encoding in a request is not implemented; send Content-Length");
+		lib_err(err, errlen, "Transfer-Encoding in a request is not implemented; send Content-Length");
 		return 501;
 	}
 	n = header_count(req->headers, req->nheaders, "Content-Length");
 	if (n > 1) {
-		seterr(err, errlen, "more than one Content-Length header");
+		lib_err(err, errlen, "more than one Content-Length header");
 		return 400;
 	}
 	if (n == 1) {
@@ -423,14 +399,14 @@ static int check_request_head(struct http_request *req, size_t body_max, char *e
 		case CL_OK:
 			break;
 		case CL_BAD:
-			seterr(err, errlen, "Content-Length is not a decimal number");
+			lib_err(err, errlen, "Content-Length is not a decimal number");
 			return 400;
 		case CL_TOO_LARGE:
-			seterr(err, errlen, "Content-Length over the %zu-byte limit", body_max);
+			lib_err(err, errlen, "Content-Length over the %zu-byte limit", body_max);
 			return 413;
 		}
 	} else if (req->method == HTTP_METHOD_POST || req->method == HTTP_METHOD_PUT) {
-		seterr(err, errlen, "%s without Content-Length", http_method_name(req->method));
+		lib_err(err, errlen, "%s without Content-Length", http_method_name(req->method));
 		return 411;
 	}
 
@@ -463,7 +439,7 @@ int http_request_parse(const char *buf, size_t len, size_t body_max, struct http
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (req == NULL || (buf == NULL && len > 0)) {
-		seterr(err, errlen, "http_request_parse: NULL argument");
+		lib_err(err, errlen, "http_request_parse: NULL argument");
 		return 400;
 	}
 	memset(req, 0, sizeof(*req));
@@ -477,17 +453,17 @@ int http_request_parse(const char *buf, size_t len, size_t body_max, struct http
 		/* Refuse what is not HTTP (a TLS ClientHello, binary junk) without waiting for a line end. */
 		for (size_t i = p; i < len && buf[i] != ' '; i++) {
 			if (!is_tchar((unsigned char)buf[i]) && !(buf[i] == '\r' && i + 1 == len)) {
-				seterr(err, errlen, "request line: invalid byte 0x%02x in the method",
+				lib_err(err, errlen, "request line: invalid byte 0x%02x in the method",
 				       (unsigned char)buf[i]);
 				return 400;
 			}
 		}
 		return HTTP_PARSE_INCOMPLETE;
 	case LINE_TOO_LONG:
-		seterr(err, errlen, "request line longer than %d bytes", HTTP_HEADER_MAX);
+		lib_err(err, errlen, "request line longer than %d bytes", HTTP_HEADER_MAX);
 		return 414;
 	case LINE_BAD:
-		seterr(err, errlen, "request line: bare CR or LF (lines must end in CRLF)");
+		lib_err(err, errlen, "request line: bare CR or LF (lines must end in CRLF)");
 		return 400;
 	case LINE_FOUND:
 		break;
@@ -536,8 +512,8 @@ static long query_decode(const char *s, size_t n, char *out, size_t cap)
 
 			if (n - i < 3)
 				return -1;
-			hi = hex_value((unsigned char)s[i + 1]);
-			lo = hex_value((unsigned char)s[i + 2]);
+			hi = hex_digit((unsigned char)s[i + 1]);
+			lo = hex_digit((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (unsigned char)(hi * 16 + lo);
@@ -624,7 +600,7 @@ static size_t parse_small_uint(const char *s, size_t n, unsigned *out)
 	size_t i = 0;
 	unsigned v = 0;
 
-	while (i < n && i < 5 && is_digit((unsigned char)s[i])) {
+	while (i < n && i < 5 && enc_is_digit((unsigned char)s[i])) {
 		v = v * 10 + (unsigned)(s[i] - '0');
 		i++;
 	}
@@ -823,26 +799,26 @@ static int parse_status_line(const char *buf, size_t p, size_t eol, struct http_
 	size_t n = eol - p;
 
 	if (n < 12 || parse_version(buf + p, 8, &major, &minor) != 0 || buf[p + 8] != ' ' ||
-	    !is_digit((unsigned char)buf[p + 9]) || !is_digit((unsigned char)buf[p + 10]) ||
-	    !is_digit((unsigned char)buf[p + 11]) || (n > 12 && buf[p + 12] != ' ')) {
-		seterr(err, errlen, "status line is not 'HTTP/1.x NNN reason'");
+	    !enc_is_digit((unsigned char)buf[p + 9]) || !enc_is_digit((unsigned char)buf[p + 10]) ||
+	    !enc_is_digit((unsigned char)buf[p + 11]) || (n > 12 && buf[p + 12] != ' ')) {
+		lib_err(err, errlen, "status line is not 'HTTP/1.x NNN reason'");
 		return -1;
 	}
 	if (major != 1) {
-		seterr(err, errlen, "answer is HTTP/%u.%u, not HTTP/1.x", major, minor);
+		lib_err(err, errlen, "answer is HTTP/%u.%u, not HTTP/1.x", major, minor);
 		return -1;
 	}
 	resp->version_minor = minor > 1 ? 1 : minor;
 	resp->status = (buf[p + 9] - '0') * 100 + (buf[p + 10] - '0') * 10 + (buf[p + 11] - '0');
 	if (resp->status < 100 || resp->status > 599) {
-		seterr(err, errlen, "status code %d outside 100..599", resp->status);
+		lib_err(err, errlen, "status code %d outside 100..599", resp->status);
 		return -1;
 	}
 	resp->reason = buf + p + (n > 12 ? 13 : 12);
 	resp->reason_len = n > 12 ? n - 13 : 0;
 	for (size_t i = 0; i < resp->reason_len; i++) {
 		if (!is_field_char((unsigned char)resp->reason[i])) {
-			seterr(err, errlen, "control byte in the reason phrase");
+			lib_err(err, errlen, "control byte in the reason phrase");
 			return -1;
 		}
 	}
@@ -868,36 +844,36 @@ static int parse_chunked(const char *buf, size_t len, size_t p, size_t body_max,
 		case LINE_INCOMPLETE:
 			return HTTP_PARSE_INCOMPLETE;
 		case LINE_TOO_LONG:
-			seterr(err, errlen, "chunk-size line longer than %d bytes", HTTP_CHUNK_LINE_MAX);
+			lib_err(err, errlen, "chunk-size line longer than %d bytes", HTTP_CHUNK_LINE_MAX);
 			return HTTP_PARSE_MALFORMED;
 		case LINE_BAD:
-			seterr(err, errlen, "chunk-size line: bare CR or LF");
+			lib_err(err, errlen, "chunk-size line: bare CR or LF");
 			return HTTP_PARSE_MALFORMED;
 		case LINE_FOUND:
 			break;
 		}
-		for (i = p; i < eol && hex_value((unsigned char)buf[i]) >= 0; i++) {
-			size_t d = (size_t)hex_value((unsigned char)buf[i]);
+		for (i = p; i < eol && hex_digit((unsigned char)buf[i]) >= 0; i++) {
+			size_t d = (size_t)hex_digit((unsigned char)buf[i]);
 
 			if (size > (SIZE_MAX - d) / 16 || size * 16 + d > cap - total) {
-				seterr(err, errlen, "chunked body over the %zu-byte limit", cap);
+				lib_err(err, errlen, "chunked body over the %zu-byte limit", cap);
 				return HTTP_PARSE_TOO_LARGE;
 			}
 			size = size * 16 + d;
 		}
 		if (i == p) {
-			seterr(err, errlen, "chunk size is not hexadecimal");
+			lib_err(err, errlen, "chunk size is not hexadecimal");
 			return HTTP_PARSE_MALFORMED;
 		}
 		while (i < eol && is_ows((unsigned char)buf[i]))
 			i++;
 		if (i < eol && buf[i] != ';') {
-			seterr(err, errlen, "junk after the chunk size");
+			lib_err(err, errlen, "junk after the chunk size");
 			return HTTP_PARSE_MALFORMED;
 		}
 		for (; i < eol; i++) {
 			if (!is_field_char((unsigned char)buf[i])) {
-				seterr(err, errlen, "control byte in a chunk extension");
+				lib_err(err, errlen, "control byte in a chunk extension");
 				return HTTP_PARSE_MALFORMED;
 			}
 		}
@@ -907,7 +883,7 @@ static int parse_chunked(const char *buf, size_t len, size_t p, size_t body_max,
 		if (len - p < size || len - p - size < 2)
 			return HTTP_PARSE_INCOMPLETE;
 		if (buf[p + size] != '\r' || buf[p + size + 1] != '\n') {
-			seterr(err, errlen, "chunk data not followed by CRLF");
+			lib_err(err, errlen, "chunk data not followed by CRLF");
 			return HTTP_PARSE_MALFORMED;
 		}
 		if (dec != NULL)
@@ -922,7 +898,7 @@ static int parse_chunked(const char *buf, size_t len, size_t p, size_t body_max,
 		return HTTP_PARSE_INCOMPLETE;
 	if (rc < 0) {
 		if (rc == -2)
-			seterr(err, errlen, "chunked trailer section too large");
+			lib_err(err, errlen, "chunked trailer section too large");
 		return rc == -2 ? HTTP_PARSE_TOO_LARGE : HTTP_PARSE_MALFORMED;
 	}
 	resp->body = dec;
@@ -967,18 +943,18 @@ static int parse_response_body(const char *buf, size_t len, size_t p, bool eof, 
 	}
 	if (n_te > 0) {
 		if (n_cl > 0) {
-			seterr(err, errlen, "answer has both Transfer-Encoding and Content-Length");
+			lib_err(err, errlen, "answer has both Transfer-Encoding and Content-Length");
 			return HTTP_PARSE_MALFORMED;
 		}
 		v = http_headers_find(resp->headers, resp->nheaders, "Transfer-Encoding", &vlen);
 		if (n_te > 1 || !ci_equal(v, vlen, "chunked")) {
-			seterr(err, errlen, "Transfer-Encoding other than a single 'chunked' is not supported");
+			lib_err(err, errlen, "Transfer-Encoding other than a single 'chunked' is not supported");
 			return HTTP_PARSE_MALFORMED;
 		}
 		resp->chunked = true;
 		rc = parse_chunked(buf, len, p, body_max, dec, dec_cap, resp, &end, err, errlen);
 		if (rc == HTTP_PARSE_INCOMPLETE && eof) {
-			seterr(err, errlen, "connection closed inside the chunked body");
+			lib_err(err, errlen, "connection closed inside the chunked body");
 			return HTTP_PARSE_MALFORMED;
 		}
 		if (rc != HTTP_PARSE_OK)
@@ -987,7 +963,7 @@ static int parse_response_body(const char *buf, size_t len, size_t p, bool eof, 
 		return HTTP_PARSE_OK;
 	}
 	if (n_cl > 1) {
-		seterr(err, errlen, "answer has more than one Content-Length");
+		lib_err(err, errlen, "answer has more than one Content-Length");
 		return HTTP_PARSE_MALFORMED;
 	}
 	if (n_cl == 1) {
@@ -996,16 +972,16 @@ static int parse_response_body(const char *buf, size_t len, size_t p, bool eof, 
 		case CL_OK:
 			break;
 		case CL_BAD:
-			seterr(err, errlen, "Content-Length of the answer is not a decimal number");
+			lib_err(err, errlen, "Content-Length of the answer is not a decimal number");
 			return HTTP_PARSE_MALFORMED;
 		case CL_TOO_LARGE:
-			seterr(err, errlen, "answer body (Content-Length) over the %zu-byte limit", body_max);
+			lib_err(err, errlen, "answer body (Content-Length) over the %zu-byte limit", body_max);
 			return HTTP_PARSE_TOO_LARGE;
 		}
 		if (len - p < cl) {
 			if (!eof)
 				return HTTP_PARSE_INCOMPLETE;
-			seterr(err, errlen, "connection closed after %zu of %zu body bytes", len - p, cl);
+			lib_err(err, errlen, "connection closed after %zu of %zu body bytes", len - p, cl);
 			return HTTP_PARSE_MALFORMED;
 		}
 		resp->body = buf + p;
@@ -1016,7 +992,7 @@ static int parse_response_body(const char *buf, size_t len, size_t p, bool eof, 
 	/* Neither: the body runs to the end of the connection. */
 	resp->keep_alive = false;
 	if (len - p > body_max) {
-		seterr(err, errlen, "answer body over the %zu-byte limit", body_max);
+		lib_err(err, errlen, "answer body over the %zu-byte limit", body_max);
 		return HTTP_PARSE_TOO_LARGE;
 	}
 	if (!eof)
@@ -1036,7 +1012,7 @@ int http_response_parse(const char *buf, size_t len, bool eof, size_t body_max, 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (resp == NULL || (buf == NULL && len > 0)) {
-		seterr(err, errlen, "http_response_parse: NULL argument");
+		lib_err(err, errlen, "http_response_parse: NULL argument");
 		return HTTP_PARSE_MALFORMED;
 	}
 	for (unsigned interim = 0;; interim++) {
@@ -1047,11 +1023,11 @@ int http_response_parse(const char *buf, size_t len, bool eof, size_t body_max, 
 			rc = HTTP_PARSE_INCOMPLETE;
 			goto incomplete;
 		case LINE_TOO_LONG:
-			seterr(err, errlen, "status line longer than %d bytes", HTTP_HEADER_MAX);
+			lib_err(err, errlen, "status line longer than %d bytes", HTTP_HEADER_MAX);
 			rc = HTTP_PARSE_TOO_LARGE;
 			goto out;
 		case LINE_BAD:
-			seterr(err, errlen, "status line: bare CR or LF");
+			lib_err(err, errlen, "status line: bare CR or LF");
 			rc = HTTP_PARSE_MALFORMED;
 			goto out;
 		case LINE_FOUND:
@@ -1075,7 +1051,7 @@ int http_response_parse(const char *buf, size_t len, bool eof, size_t body_max, 
 		if (resp->status >= 200)
 			break;
 		if (resp->status == 101 || interim + 1 >= HTTP_INTERIM_MAX) {
-			seterr(err, errlen, "%s", resp->status == 101 ? "unexpected 101 Switching Protocols" :
+			lib_err(err, errlen, "%s", resp->status == 101 ? "unexpected 101 Switching Protocols" :
 					    "too many interim 1xx answers");
 			rc = HTTP_PARSE_MALFORMED;
 			goto out;
@@ -1087,7 +1063,7 @@ int http_response_parse(const char *buf, size_t len, bool eof, size_t body_max, 
 	goto out;
 incomplete:
 	if (eof) {
-		seterr(err, errlen, "connection closed after %zu bytes, inside the answer's head", len);
+		lib_err(err, errlen, "connection closed after %zu bytes, inside the answer's head", len);
 		rc = HTTP_PARSE_MALFORMED;
 	}
 out:

@@ -5,6 +5,7 @@
  * wait on the socket like EAGAIN does).
  */
 #include "http_client.h"
+#include "lib_err.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -22,33 +23,15 @@
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/x509_crt.h>
 
+#include "clock.h"
 #include "http.h"
 
 #define RESP_BODY_MAX_LIMIT ((size_t)1 << 30)
 #define RECV_CHUNK 16384
 
-__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int left_ms(int64_t deadline)
 {
-	int64_t l = deadline - now_ms();
+	int64_t l = deadline - mono_ms();
 
 	return l > 0 ? (int)l : 0;
 }
@@ -174,7 +157,7 @@ static int tls_handshake(mbedtls_ssl_context *ssl, int fd, int64_t deadline, con
 		if (w == 1)
 			continue;
 		if (w == 0) {
-			seterr(err, errlen, "https to %s: no TLS handshake within %d ms", where, timeout_ms);
+			lib_err(err, errlen, "https to %s: no TLS handshake within %d ms", where, timeout_ms);
 			return HTTP_CLIENT_E_TIMEOUT;
 		}
 		mbedtls_strerror(rc, why, sizeof(why));
@@ -184,7 +167,7 @@ static int tls_handshake(mbedtls_ssl_context *ssl, int fd, int64_t deadline, con
 			mbedtls_x509_crt_verify_info(info, sizeof(info), "", flags);
 			info[strcspn(info, "\n")] = '\0';
 		}
-		seterr(err, errlen, "https to %s: TLS handshake failed: %s%s%s", where, why,
+		lib_err(err, errlen, "https to %s: TLS handshake failed: %s%s%s", where, why,
 		       info[0] ? ": " : "", info);
 		return HTTP_CLIENT_E_TLS;
 	}
@@ -197,6 +180,428 @@ void http_client_response_free(struct http_client_response *r)
 		return;
 	free(r->body);
 	memset(r, 0, sizeof(*r));
+}
+
+/* One request in flight: what was asked, and what the steps have built. */
+struct call {
+	const struct http_client_req *rq;
+	char host[256], where[300];
+	int64_t deadline;
+	int fd;
+	mbedtls_ssl_context ssl;
+	bool ssl_ready;
+	char *req, *in;
+	size_t req_len, req_size, in_len, in_cap;
+	bool eof;
+	int send_errno;
+	char *err;
+	size_t errlen;
+};
+
+/* The request's fields are safe to put on the wire; host split from its brackets. */
+static int check_request(struct call *c)
+{
+	const struct http_client_req *rq = c->rq;
+	const char *host = rq->host;
+	size_t hlen = strlen(host);
+	bool v6;
+
+	if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
+		host++;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen >= sizeof(c->host)) {
+		lib_err(c->err, c->errlen, "http request: host name empty or longer than %zu bytes",
+			sizeof(c->host) - 1);
+		return HTTP_CLIENT_E_ARG;
+	}
+	memcpy(c->host, host, hlen);
+	c->host[hlen] = '\0';
+	v6 = strchr(c->host, ':') != NULL;
+	snprintf(c->where, sizeof(c->where), "%s%s%s:%u", v6 ? "[" : "", c->host, v6 ? "]" : "",
+		 rq->port);
+	if (!text_ok(c->host, false) || strpbrk(c->host, "/?#@[]") != NULL || rq->port == 0) {
+		lib_err(c->err, c->errlen, "http request to %.64s: host or port not usable", c->where);
+		return HTTP_CLIENT_E_ARG;
+	}
+	if (!is_token(rq->method) || rq->path[0] != '/' || !text_ok(rq->path, false) ||
+	    (rq->content_type != NULL && (!text_ok(rq->content_type, true) || rq->content_type[0] == '\0'))) {
+		lib_err(c->err, c->errlen, "http request to %s: method, path or content type has a forbidden byte",
+			c->where);
+		return HTTP_CLIENT_E_ARG;
+	}
+	if (rq->timeout_ms <= 0 || rq->resp_body_max > RESP_BODY_MAX_LIMIT) {
+		lib_err(c->err, c->errlen, "http request to %s: timeout must be > 0 and the body cap <= 1 GiB",
+			c->where);
+		return HTTP_CLIENT_E_ARG;
+	}
+	return HTTP_CLIENT_OK;
+}
+
+/* Head and body in one buffer and one send: no Nagle stall between them. */
+static int build_request(struct call *c)
+{
+	const struct http_client_req *rq = c->rq;
+	size_t cap = strlen(rq->method) + strlen(rq->path) + strlen(c->where) +
+		     (rq->content_type ? strlen(rq->content_type) : 0) + 160, len = 0;
+	int n;
+
+	if (rq->body_len > SIZE_MAX - cap) {
+		lib_err(c->err, c->errlen, "http request to %s: body too large", c->where);
+		return HTTP_CLIENT_E_ARG;
+	}
+	c->req_size = cap + rq->body_len;
+	c->req = malloc(c->req_size);
+	if (c->req == NULL) {
+		lib_err(c->err, c->errlen, "http request to %s: no memory for a %zu-byte request", c->where,
+			c->req_size);
+		return HTTP_CLIENT_E_NOMEM;
+	}
+	n = snprintf(c->req, cap, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", rq->method,
+		     rq->path, c->where);
+	if (n > 0 && (size_t)n < cap)
+		len = (size_t)n;
+	if (rq->body != NULL && rq->content_type != NULL && len > 0) {
+		n = snprintf(c->req + len, cap - len, "Content-Type: %s\r\n", rq->content_type);
+		len = n > 0 && (size_t)n < cap - len ? len + (size_t)n : 0;
+	}
+	/* A POST or PUT without a body still says so: servers may answer 411 otherwise. */
+	if ((rq->body != NULL || strcmp(rq->method, "POST") == 0 || strcmp(rq->method, "PUT") == 0) &&
+	    len > 0) {
+		n = snprintf(c->req + len, cap - len, "Content-Length: %zu\r\n", rq->body_len);
+		len = n > 0 && (size_t)n < cap - len ? len + (size_t)n : 0;
+	}
+	if (len == 0 || cap - len < 3) {
+		lib_err(c->err, c->errlen, "http request to %s: request head did not fit", c->where);
+		return HTTP_CLIENT_E_ARG;
+	}
+	memcpy(c->req + len, "\r\n", 2);
+	len += 2;
+	if (rq->body_len > 0)
+		memcpy(c->req + len, rq->body, rq->body_len);
+	c->req_len = len + rq->body_len;
+	return HTTP_CLIENT_OK;
+}
+
+/* Resolves the host and connects to the first address that answers. */
+static int open_connection(struct call *c)
+{
+	const struct http_client_req *rq = c->rq;
+	struct addrinfo hints, *res = NULL;
+	char portstr[8];
+	bool timed_out = false;
+	int rc = HTTP_CLIENT_E_CONNECT, g;
+
+	snprintf(portstr, sizeof(portstr), "%u", rq->port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	g = getaddrinfo(c->host, portstr, &hints, &res);
+	if (g != 0 || res == NULL) {
+		lib_err(c->err, c->errlen, "http request to %s: cannot resolve '%s': %s", c->where, c->host,
+			g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
+		rc = HTTP_CLIENT_E_RESOLVE;
+		goto out;
+	}
+	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+		char addr[NI_MAXHOST] = "?";
+
+		c->fd = connect_one(ai, c->deadline, &timed_out);
+		if (c->fd >= 0) {
+			rc = HTTP_CLIENT_OK;
+			break;
+		}
+		g = errno;
+		(void)getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr), NULL, 0, NI_NUMERICHOST);
+		if (timed_out) {
+			lib_err(c->err, c->errlen, "http %s %s to %s (%s): no connection within %d ms",
+				rq->method, rq->path, c->where, addr, rq->timeout_ms);
+			rc = HTTP_CLIENT_E_TIMEOUT;
+			break;
+		}
+		lib_err(c->err, c->errlen, "http %s %s to %s (%s): connect: %s", rq->method, rq->path,
+			c->where, addr, strerror(g));
+	}
+out:
+	if (res != NULL)
+		freeaddrinfo(res);
+	return rc;
+}
+
+static int start_tls(struct call *c)
+{
+	const struct http_client_tls *tls = c->rq->tls;
+	int g;
+
+	mbedtls_ssl_init(&c->ssl);
+	c->ssl_ready = true;
+	g = mbedtls_ssl_setup(&c->ssl, tls->conf);
+	if (g == 0)
+		g = mbedtls_ssl_set_hostname(&c->ssl, tls->server_name);
+	if (g != 0) {
+		lib_err(c->err, c->errlen, "https to %s: TLS setup failed (mbedtls -0x%04x)", c->where,
+			(unsigned)-g);
+		return HTTP_CLIENT_E_TLS;
+	}
+	mbedtls_ssl_set_bio(&c->ssl, &c->fd, bio_send, bio_recv, NULL);
+	return tls_handshake(&c->ssl, c->fd, c->deadline, c->where, c->rq->timeout_ms, c->err,
+			     c->errlen);
+}
+
+static int send_request(struct call *c)
+{
+	const struct http_client_req *rq = c->rq;
+	size_t sent = 0;
+
+	while (sent < c->req_len && rq->tls != NULL) {
+		int n = mbedtls_ssl_write(&c->ssl, (const unsigned char *)c->req + sent, c->req_len - sent);
+		int w;
+
+		if (n > 0) {
+			sent += (size_t)n;
+			continue;
+		}
+		w = tls_wait(c->fd, n, c->deadline);
+		if (w == 1)
+			continue;
+		if (w == 0) {
+			lib_err(c->err, c->errlen, "https %s %s to %s: request not sent within %d ms",
+				rq->method, rq->path, c->where, rq->timeout_ms);
+			return HTTP_CLIENT_E_TIMEOUT;
+		}
+		lib_err(c->err, c->errlen, "https %s %s to %s: TLS write failed (mbedtls -0x%04x)",
+			rq->method, rq->path, c->where, (unsigned)-n);
+		return HTTP_CLIENT_E_IO;
+	}
+	while (sent < c->req_len) {
+		ssize_t n = send(c->fd, c->req + sent, c->req_len - sent, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			sent += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			int w = wait_fd(c->fd, POLLOUT, c->deadline);
+
+			if (w > 0)
+				continue;
+			if (w == 0) {
+				lib_err(c->err, c->errlen, "http %s %s to %s: request not sent within %d ms",
+					rq->method, rq->path, c->where, rq->timeout_ms);
+				return HTTP_CLIENT_E_TIMEOUT;
+			}
+		}
+		/* The server may have answered early (413, say) and closed: read that answer. */
+		c->send_errno = errno;
+		break;
+	}
+	return HTTP_CLIENT_OK;
+}
+
+/* Room for the next read, within the bound; chunk framing can be several times the body. */
+static int make_room(struct call *c)
+{
+	const struct http_client_req *rq = c->rq;
+	size_t raw_cap = HTTP_HEADER_MAX + 2 * rq->resp_body_max + 4096, ncap;
+	char *nb;
+
+	if (c->in_len < c->in_cap)
+		return HTTP_CLIENT_OK;
+	if (c->in_cap >= raw_cap) {
+		lib_err(c->err, c->errlen, "http %s %s to %s: answer larger than %zu bytes (body cap %zu)",
+			rq->method, rq->path, c->where, raw_cap, rq->resp_body_max);
+		return HTTP_CLIENT_E_TOO_LARGE;
+	}
+	ncap = c->in_cap == 0 ? RECV_CHUNK : c->in_cap * 2;
+	if (ncap > raw_cap)
+		ncap = raw_cap;
+	nb = realloc(c->in, ncap);
+	if (nb == NULL) {
+		lib_err(c->err, c->errlen, "http %s %s to %s: no memory for a %zu-byte answer", rq->method,
+			rq->path, c->where, ncap);
+		return HTTP_CLIENT_E_NOMEM;
+	}
+	c->in = nb;
+	c->in_cap = ncap;
+	return HTTP_CLIENT_OK;
+}
+
+/* Reads until the answer parses as whole (or fails); *prc is the parser's last word. */
+static int receive_answer(struct call *c, struct http_response *resp, int *prc, char *perr,
+			  size_t perrlen)
+{
+	const struct http_client_req *rq = c->rq;
+	int rc;
+
+	*prc = HTTP_PARSE_INCOMPLETE;
+	for (;;) {
+		ssize_t n;
+		int w;
+
+		rc = make_room(c);
+		if (rc != HTTP_CLIENT_OK)
+			return rc;
+		/* TLS may hold decrypted bytes already: only wait when it has none. */
+		w = rq->tls != NULL && mbedtls_ssl_get_bytes_avail(&c->ssl) > 0 ? 1 :
+		    wait_fd(c->fd, POLLIN, c->deadline);
+		if (w == 0) {
+			lib_err(c->err, c->errlen,
+				"http %s %s to %s: no complete answer within %d ms (%zu bytes received)",
+				rq->method, rq->path, c->where, rq->timeout_ms, c->in_len);
+			return HTTP_CLIENT_E_TIMEOUT;
+		}
+		if (rq->tls != NULL && w > 0) {
+			int t = mbedtls_ssl_read(&c->ssl, (unsigned char *)c->in + c->in_len,
+						 c->in_cap - c->in_len);
+
+			if (t == MBEDTLS_ERR_SSL_WANT_READ || t == MBEDTLS_ERR_SSL_WANT_WRITE)
+				continue;
+			if (t == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)
+				t = 0;
+			if (t < 0) {
+				lib_err(c->err, c->errlen, "https %s %s to %s: TLS read failed (mbedtls -0x%04x)",
+					rq->method, rq->path, c->where, (unsigned)-t);
+				return HTTP_CLIENT_E_IO;
+			}
+			n = t;
+		} else {
+			n = w > 0 ? recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0) : -1;
+		}
+		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+			continue;
+		if (n < 0) {
+			if (c->in_len == 0 && c->send_errno != 0)
+				lib_err(c->err, c->errlen, "http %s %s to %s: send: %s", rq->method, rq->path,
+					c->where, strerror(c->send_errno));
+			else
+				lib_err(c->err, c->errlen, "http %s %s to %s: receive: %s", rq->method,
+					rq->path, c->where, strerror(errno));
+			return HTTP_CLIENT_E_IO;
+		}
+		if (n == 0)
+			c->eof = true;
+		c->in_len += (size_t)n;
+		*prc = http_response_parse(c->in, c->in_len, c->eof, rq->resp_body_max, NULL, 0, resp,
+					   perr, perrlen);
+		if (*prc != HTTP_PARSE_INCOMPLETE)
+			return HTTP_CLIENT_OK;
+	}
+}
+
+/* The parser's verdict as the caller's result; on success the body and type into out. */
+static int take_answer(struct call *c, struct http_response *resp, int prc, const char *perr,
+		       struct http_client_response *out)
+{
+	const struct http_client_req *rq = c->rq;
+	size_t ctlen = 0;
+	const char *ct;
+
+	if (prc == HTTP_PARSE_MALFORMED && c->eof &&
+	    http_response_parse(c->in, c->in_len, false, rq->resp_body_max, NULL, 0, resp, NULL, 0) ==
+		    HTTP_PARSE_INCOMPLETE) {
+		if (c->in_len == 0 && c->send_errno != 0)
+			lib_err(c->err, c->errlen, "http %s %s to %s: send: %s", rq->method, rq->path,
+				c->where, strerror(c->send_errno));
+		else
+			lib_err(c->err, c->errlen,
+				"http %s %s to %s: connection closed before a whole answer: %s", rq->method,
+				rq->path, c->where, perr);
+		return HTTP_CLIENT_E_IO;
+	}
+	if (prc == HTTP_PARSE_TOO_LARGE) {
+		lib_err(c->err, c->errlen, "http %s %s to %s: answer too large: %s", rq->method, rq->path,
+			c->where, perr);
+		return HTTP_CLIENT_E_TOO_LARGE;
+	}
+	if (prc != HTTP_PARSE_OK) {
+		lib_err(c->err, c->errlen, "http %s %s to %s: malformed answer: %s", rq->method, rq->path,
+			c->where, perr);
+		return HTTP_CLIENT_E_MALFORMED;
+	}
+	out->body = malloc(resp->body_len + 1);
+	if (out->body == NULL) {
+		lib_err(c->err, c->errlen, "http %s %s to %s: no memory for a %zu-byte body", rq->method,
+			rq->path, c->where, resp->body_len);
+		return HTTP_CLIENT_E_NOMEM;
+	}
+	if (resp->chunked) {
+		char perr2[160];
+
+		if (http_response_parse(c->in, c->in_len, c->eof, rq->resp_body_max, out->body,
+					resp->body_len, resp, perr2, sizeof(perr2)) != HTTP_PARSE_OK) {
+			lib_err(c->err, c->errlen, "http %s %s to %s: chunked body changed between passes: %s",
+				rq->method, rq->path, c->where, perr2);
+			return HTTP_CLIENT_E_MALFORMED;
+		}
+	} else if (resp->body_len > 0) {
+		memcpy(out->body, resp->body, resp->body_len);
+	}
+	out->body[resp->body_len] = '\0';
+	out->body_len = resp->body_len;
+	out->status = resp->status;
+	ct = http_response_header_get(resp, "Content-Type", &ctlen);
+	if (ct != NULL && ctlen < sizeof(out->content_type)) {
+		memcpy(out->content_type, ct, ctlen);
+		out->content_type[ctlen] = '\0';
+	}
+	return HTTP_CLIENT_OK;
+}
+
+static void end_call(struct call *c)
+{
+	if (c->ssl_ready)
+		mbedtls_ssl_free(&c->ssl);
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->req != NULL) {
+		explicit_bzero(c->req, c->req_size);
+		free(c->req);
+	}
+	if (c->in != NULL) {
+		explicit_bzero(c->in, c->in_cap);
+		free(c->in);
+	}
+}
+
+int http_client_do(const struct http_client_req *rq, struct http_client_response *out, char *err,
+		   size_t errlen)
+{
+	struct call c = { .rq = rq, .fd = -1, .err = err, .errlen = errlen };
+	struct http_response resp;
+	char perr[160] = "";
+	int rc, prc;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (rq == NULL || out == NULL || rq->host == NULL || rq->method == NULL || rq->path == NULL ||
+	    (rq->body == NULL && rq->body_len > 0) || (rq->tls != NULL && rq->tls->conf == NULL)) {
+		lib_err(err, errlen, "http request: missing argument");
+		return HTTP_CLIENT_E_ARG;
+	}
+	rc = check_request(&c);
+	if (rc == HTTP_CLIENT_OK) {
+		c.deadline = mono_ms() + rq->timeout_ms;
+		rc = build_request(&c);
+	}
+	if (rc == HTTP_CLIENT_OK)
+		rc = open_connection(&c);
+	if (rc == HTTP_CLIENT_OK && rq->tls != NULL)
+		rc = start_tls(&c);
+	if (rc == HTTP_CLIENT_OK)
+		rc = send_request(&c);
+	if (rc == HTTP_CLIENT_OK)
+		rc = receive_answer(&c, &resp, &prc, perr, sizeof(perr));
+	if (rc == HTTP_CLIENT_OK)
+		rc = take_answer(&c, &resp, prc, perr, out);
+	if (rc != HTTP_CLIENT_OK)
+		http_client_response_free(out);
+	end_call(&c);
+	return rc;
 }
 
 int http_client_request(const char *host, uint16_t port, const char *method, const char *path,
@@ -212,329 +617,11 @@ int http_client_request_tls(const struct http_client_tls *tls, const char *host,
 			    const char *body, size_t body_len, int timeout_ms, size_t resp_body_max,
 			    struct http_client_response *out, char *err, size_t errlen)
 {
-	mbedtls_ssl_context ssl;
-	bool ssl_ready = false;
-	char hostbuf[256], where[300], portstr[8], perr[160];
-	struct addrinfo hints, *res = NULL;
-	struct http_response resp;
-	char *req = NULL, *in = NULL;
-	size_t req_len = 0, req_cap, sent = 0, in_len = 0, in_cap = 0, raw_cap;
-	int64_t deadline;
-	int fd = -1, rc = HTTP_CLIENT_E_ARG, grc, send_errno = 0, prc = HTTP_PARSE_INCOMPLETE;
-	bool v6, eof = false, timed_out = false;
-	size_t hlen;
+	const struct http_client_req rq = {
+		.host = host, .port = port, .method = method, .path = path,
+		.content_type = content_type, .body = body, .body_len = body_len,
+		.timeout_ms = timeout_ms, .resp_body_max = resp_body_max, .tls = tls,
+	};
 
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	if (out != NULL)
-		memset(out, 0, sizeof(*out));
-	if (out == NULL || host == NULL || method == NULL || path == NULL || (body == NULL && body_len > 0) ||
-	    (tls != NULL && tls->conf == NULL)) {
-		seterr(err, errlen, "http request: missing argument");
-		return HTTP_CLIENT_E_ARG;
-	}
-	hlen = strlen(host);
-	if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') {
-		host++;
-		hlen -= 2;
-	}
-	if (hlen == 0 || hlen >= sizeof(hostbuf)) {
-		seterr(err, errlen, "http request: host name empty or longer than %zu bytes", sizeof(hostbuf) - 1);
-		return HTTP_CLIENT_E_ARG;
-	}
-	memcpy(hostbuf, host, hlen);
-	hostbuf[hlen] = '\0';
-	v6 = strchr(hostbuf, ':') != NULL;
-	snprintf(where, sizeof(where), "%s%s%s:%u", v6 ? "[" : "", hostbuf, v6 ? "]" : "", port);
-	if (!text_ok(hostbuf, false) || strpbrk(hostbuf, "/?#@[]") != NULL || port == 0) {
-		seterr(err, errlen, "http request to %.64s: host or port not usable", where);
-		return HTTP_CLIENT_E_ARG;
-	}
-	if (!is_token(method) || path[0] != '/' || !text_ok(path, false) ||
-	    (content_type != NULL && (!text_ok(content_type, true) || content_type[0] == '\0'))) {
-		seterr(err, errlen, "http request to %s: method, path or content type has a forbidden byte", where);
-		return HTTP_CLIENT_E_ARG;
-	}
-	if (timeout_ms <= 0 || resp_body_max > RESP_BODY_MAX_LIMIT) {
-		seterr(err, errlen, "http request to %s: timeout must be > 0 and the body cap <= 1 GiB", where);
-		return HTTP_CLIENT_E_ARG;
-	}
-	deadline = now_ms() + timeout_ms;
-
-	/* Head and body go in one buffer and one send: no Nagle stall between them. */
-	req_cap = strlen(method) + strlen(path) + strlen(where) + (content_type ? strlen(content_type) : 0) + 160;
-	if (body_len > SIZE_MAX - req_cap) {
-		seterr(err, errlen, "http request to %s: body too large", where);
-		return HTTP_CLIENT_E_ARG;
-	}
-	req = malloc(req_cap + body_len);
-	if (req == NULL) {
-		seterr(err, errlen, "http request to %s: no memory for a %zu-byte request", where, req_cap + body_len);
-		return HTTP_CLIENT_E_NOMEM;
-	}
-	grc = snprintf(req, req_cap, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", method, path, where);
-	if (grc > 0 && (size_t)grc < req_cap)
-		req_len = (size_t)grc;
-	if (body != NULL && content_type != NULL && req_len > 0) {
-		grc = snprintf(req + req_len, req_cap - req_len, "Content-Type: %s\r\n", content_type);
-		req_len = grc > 0 && (size_t)grc < req_cap - req_len ? req_len + (size_t)grc : 0;
-	}
-	/* A POST or PUT without a body still says so: servers may answer 411 otherwise. */
-	if ((body != NULL || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) && req_len > 0) {
-		grc = snprintf(req + req_len, req_cap - req_len, "Content-Length: %zu\r\n", body_len);
-		req_len = grc > 0 && (size_t)grc < req_cap - req_len ? req_len + (size_t)grc : 0;
-	}
-	if (req_len == 0 || req_cap - req_len < 3) {
-		seterr(err, errlen, "http request to %s: request head did not fit", where);
-		rc = HTTP_CLIENT_E_ARG;
-		goto out;
-	}
-	memcpy(req + req_len, "\r\n", 2);
-	req_len += 2;
-	if (body_len > 0)
-		memcpy(req + req_len, body, body_len);
-	req_len += body_len;
-
-	snprintf(portstr, sizeof(portstr), "%u", port);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	grc = getaddrinfo(hostbuf, portstr, &hints, &res);
-	if (grc != 0 || res == NULL) {
-		seterr(err, errlen, "http request to %s: cannot resolve '%s': %s", where, hostbuf,
-		       grc == EAI_SYSTEM ? strerror(errno) : gai_strerror(grc));
-		rc = HTTP_CLIENT_E_RESOLVE;
-		goto out;
-	}
-	for (const struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
-		char addr[NI_MAXHOST] = "?";
-
-		fd = connect_one(ai, deadline, &timed_out);
-		if (fd >= 0)
-			break;
-		grc = errno;
-		(void)getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, sizeof(addr), NULL, 0, NI_NUMERICHOST);
-		if (timed_out) {
-			seterr(err, errlen, "http %s %s to %s (%s): no connection within %d ms", method, path, where,
-			       addr, timeout_ms);
-			rc = HTTP_CLIENT_E_TIMEOUT;
-			goto out;
-		}
-		seterr(err, errlen, "http %s %s to %s (%s): connect: %s", method, path, where, addr, strerror(grc));
-		rc = HTTP_CLIENT_E_CONNECT;
-	}
-	if (fd < 0)
-		goto out;
-	if (tls != NULL) {
-		mbedtls_ssl_init(&ssl);
-		ssl_ready = true;
-		grc = mbedtls_ssl_setup(&ssl, tls->conf);
-		if (grc == 0)
-			grc = mbedtls_ssl_set_hostname(&ssl, tls->server_name);
-		if (grc != 0) {
-			seterr(err, errlen, "https to %s: TLS setup failed (mbedtls -0x%04x)", where,
-			       (unsigned)-grc);
-			rc = HTTP_CLIENT_E_TLS;
-			goto out;
-		}
-		mbedtls_ssl_set_bio(&ssl, &fd, bio_send, bio_recv, NULL);
-		rc = tls_handshake(&ssl, fd, deadline, where, timeout_ms, err, errlen);
-		if (rc != HTTP_CLIENT_OK)
-			goto out;
-	}
-
-	while (sent < req_len && tls != NULL) {
-		int n = mbedtls_ssl_write(&ssl, (const unsigned char *)req + sent, req_len - sent);
-		int w;
-
-		if (n > 0) {
-			sent += (size_t)n;
-			continue;
-		}
-		w = tls_wait(fd, n, deadline);
-		if (w == 1)
-			continue;
-		if (w == 0) {
-			seterr(err, errlen, "https %s %s to %s: request not sent within %d ms", method, path,
-			       where, timeout_ms);
-			rc = HTTP_CLIENT_E_TIMEOUT;
-			goto out;
-		}
-		seterr(err, errlen, "https %s %s to %s: TLS write failed (mbedtls -0x%04x)", method, path,
-		       where, (unsigned)-n);
-		rc = HTTP_CLIENT_E_IO;
-		goto out;
-	}
-	while (sent < req_len) {
-		ssize_t n = send(fd, req + sent, req_len - sent, MSG_NOSIGNAL);
-
-		if (n > 0) {
-			sent += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			int w = wait_fd(fd, POLLOUT, deadline);
-
-			if (w > 0)
-				continue;
-			if (w == 0) {
-				seterr(err, errlen, "http %s %s to %s: request not sent within %d ms", method, path,
-				       where, timeout_ms);
-				rc = HTTP_CLIENT_E_TIMEOUT;
-				goto out;
-			}
-		}
-		/* The server may have answered early (413, say) and closed: read that answer. */
-		send_errno = errno;
-		break;
-	}
-
-	/* Chunk framing can be several times the body; the cap bounds what is buffered. */
-	raw_cap = HTTP_HEADER_MAX + 2 * resp_body_max + 4096;
-	for (;;) {
-		ssize_t n;
-		int w;
-
-		if (in_len == in_cap) {
-			size_t ncap = in_cap == 0 ? RECV_CHUNK : in_cap * 2;
-			char *nb;
-
-			if (in_cap >= raw_cap) {
-				seterr(err, errlen, "http %s %s to %s: answer larger than %zu bytes (body cap %zu)",
-				       method, path, where, raw_cap, resp_body_max);
-				rc = HTTP_CLIENT_E_TOO_LARGE;
-				goto out;
-			}
-			if (ncap > raw_cap)
-				ncap = raw_cap;
-			nb = realloc(in, ncap);
-			if (nb == NULL) {
-				seterr(err, errlen, "http %s %s to %s: no memory for a %zu-byte answer", method, path,
-				       where, ncap);
-				rc = HTTP_CLIENT_E_NOMEM;
-				goto out;
-			}
-			in = nb;
-			in_cap = ncap;
-		}
-		/* TLS may hold decrypted bytes already: only wait when it has none. */
-		w = tls != NULL && mbedtls_ssl_get_bytes_avail(&ssl) > 0 ? 1 : wait_fd(fd, POLLIN, deadline);
-		if (w == 0) {
-			seterr(err, errlen, "http %s %s to %s: no complete answer within %d ms (%zu bytes received)",
-			       method, path, where, timeout_ms, in_len);
-			rc = HTTP_CLIENT_E_TIMEOUT;
-			goto out;
-		}
-		if (tls != NULL && w > 0) {
-			int t = mbedtls_ssl_read(&ssl, (unsigned char *)in + in_len, in_cap - in_len);
-
-			if (t == MBEDTLS_ERR_SSL_WANT_READ || t == MBEDTLS_ERR_SSL_WANT_WRITE)
-				continue;
-			if (t == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)
-				t = 0;
-			if (t < 0) {
-				seterr(err, errlen, "https %s %s to %s: TLS read failed (mbedtls -0x%04x)",
-				       method, path, where, (unsigned)-t);
-				rc = HTTP_CLIENT_E_IO;
-				goto out;
-			}
-			n = t;
-		} else {
-			n = w > 0 ? recv(fd, in + in_len, in_cap - in_len, 0) : -1;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			continue;
-		if (n < 0) {
-			if (in_len == 0 && send_errno != 0) {
-				seterr(err, errlen, "http %s %s to %s: send: %s", method, path, where,
-				       strerror(send_errno));
-			} else {
-				seterr(err, errlen, "http %s %s to %s: receive: %s", method, path, where,
-				       strerror(errno));
-			}
-			rc = HTTP_CLIENT_E_IO;
-			goto out;
-		}
-		if (n == 0)
-			eof = true;
-		in_len += (size_t)n;
-		prc = http_response_parse(in, in_len, eof, resp_body_max, NULL, 0, &resp, perr, sizeof(perr));
-		if (prc != HTTP_PARSE_INCOMPLETE)
-			break;
-	}
-	if (prc == HTTP_PARSE_MALFORMED && eof &&
-	    http_response_parse(in, in_len, false, resp_body_max, NULL, 0, &resp, NULL, 0) == HTTP_PARSE_INCOMPLETE) {
-		if (in_len == 0 && send_errno != 0)
-			seterr(err, errlen, "http %s %s to %s: send: %s", method, path, where, strerror(send_errno));
-		else
-			seterr(err, errlen, "http %s %s to %s: connection closed before a whole answer: %s", method,
-			       path, where, perr);
-		rc = HTTP_CLIENT_E_IO;
-		goto out;
-	}
-	if (prc == HTTP_PARSE_TOO_LARGE) {
-		seterr(err, errlen, "http %s %s to %s: answer too large: %s", method, path, where, perr);
-		rc = HTTP_CLIENT_E_TOO_LARGE;
-		goto out;
-	}
-	if (prc != HTTP_PARSE_OK) {
-		seterr(err, errlen, "http %s %s to %s: malformed answer: %s", method, path, where, perr);
-		rc = HTTP_CLIENT_E_MALFORMED;
-		goto out;
-	}
-
-	out->body = malloc(resp.body_len + 1);
-	if (out->body == NULL) {
-		seterr(err, errlen, "http %s %s to %s: no memory for a %zu-byte body", method, path, where,
-		       resp.body_len);
-		rc = HTTP_CLIENT_E_NOMEM;
-		goto out;
-	}
-	if (resp.chunked) {
-		if (http_response_parse(in, in_len, eof, resp_body_max, out->body, resp.body_len, &resp, perr,
-					sizeof(perr)) != HTTP_PARSE_OK) {
-			seterr(err, errlen, "http %s %s to %s: chunked body changed between passes: %s", method, path,
-			       where, perr);
-			rc = HTTP_CLIENT_E_MALFORMED;
-			goto out;
-		}
-	} else if (resp.body_len > 0) {
-		memcpy(out->body, resp.body, resp.body_len);
-	}
-	out->body[resp.body_len] = '\0';
-	out->body_len = resp.body_len;
-	out->status = resp.status;
-	{
-		size_t ctlen = 0;
-		const char *ct = http_response_header_get(&resp, "Content-Type", &ctlen);
-
-		if (ct != NULL && ctlen < sizeof(out->content_type)) {
-			memcpy(out->content_type, ct, ctlen);
-			out->content_type[ctlen] = '\0';
-		}
-	}
-	rc = HTTP_CLIENT_OK;
-out:
-	if (rc != HTTP_CLIENT_OK)
-		http_client_response_free(out);
-	if (ssl_ready)
-		mbedtls_ssl_free(&ssl);
-	if (fd >= 0)
-		close(fd);
-	if (res != NULL)
-		freeaddrinfo(res);
-	if (req != NULL) {
-		explicit_bzero(req, req_cap + body_len);
-		free(req);
-	}
-	if (in != NULL) {
-		explicit_bzero(in, in_cap);
-		free(in);
-	}
-	return rc;
+	return http_client_do(&rq, out, err, errlen);
 }

@@ -67,4 +67,23 @@ int http_client_request_tls(const struct http_client_tls *tls, const char *host,
 			    const char *body, size_t body_len, int timeout_ms, size_t resp_body_max,
 			    struct http_client_response *out, char *err, size_t errlen);
 
+/*
+ * The request as one struct, what the two calls above fill in: the steps
+ * (check, build the request, resolve and connect, TLS, send, receive, parse)
+ * each take it and one deadline.
+ */
+struct http_client_req {
+	const char *host;
+	uint16_t port;
+	const char *method, *path;
+	const char *content_type; /* NULL: none */
+	const char *body;         /* NULL: none (body_len 0) */
+	size_t body_len;
+	int timeout_ms;
+	size_t resp_body_max;
+	const struct http_client_tls *tls; /* NULL: plain HTTP */
+};
+int http_client_do(const struct http_client_req *rq, struct http_client_response *out, char *err,
+		   size_t errlen);
+
 #endif

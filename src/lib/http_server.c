@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE /* accept4 */
 #include "http_server.h"
+#include "lib_err.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +27,8 @@
 
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
+
+#include "clock.h"
 
 /* Requests served from one connection in one step before others get a turn. */
 #define STEP_BUDGET 16
@@ -80,30 +83,11 @@ struct http_server {
 	struct http_request req;
 };
 
-__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 #define LOG(s, level, ...)                                                      \
 	do {                                                                    \
 		if ((s)->cfg.log != NULL)                                       \
 			(s)->cfg.log((s)->cfg.log_ctx, (level), __VA_ARGS__);   \
 	} while (0)
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void tls_strerror(int rc, char *buf, size_t len)
 {
@@ -237,7 +221,7 @@ static void start_close(struct http_server *s, struct conn *c)
 	free_in(c);
 	c->state = C_LINGER;
 	c->lingered = 0;
-	c->deadline = now_ms() + (s->cfg.recv_timeout_ms < LINGER_MS ? s->cfg.recv_timeout_ms : LINGER_MS);
+	c->deadline = mono_ms() + (s->cfg.recv_timeout_ms < LINGER_MS ? s->cfg.recv_timeout_ms : LINGER_MS);
 }
 
 enum io_result { IO_PROGRESS, IO_BLOCKED, IO_EOF, IO_ERROR };
@@ -415,7 +399,7 @@ static int queue_answer(struct http_server *s, struct conn *c, int status, const
 	c->sent = 0;
 	c->close_after = close;
 	c->state = C_WRITE;
-	c->deadline = now_ms() + s->cfg.send_timeout_ms;
+	c->deadline = mono_ms() + s->cfg.send_timeout_ms;
 	return 0;
 }
 
@@ -574,7 +558,7 @@ static void conn_step(struct http_server *s, struct conn *c)
 			LOG(s, HTTP_LOG_DEBUG, "http %s: TLS handshake done (%s, %s)", c->peer,
 			    mbedtls_ssl_get_version(c->ssl), mbedtls_ssl_get_ciphersuite(c->ssl));
 			c->state = C_READ;
-			c->deadline = now_ms() + s->cfg.recv_timeout_ms;
+			c->deadline = mono_ms() + s->cfg.recv_timeout_ms;
 			break;
 		case C_READ:
 			io = conn_read(s, c);
@@ -619,7 +603,7 @@ static void conn_step(struct http_server *s, struct conn *c)
 				break;
 			}
 			c->state = C_READ;
-			c->deadline = now_ms() + s->cfg.recv_timeout_ms;
+			c->deadline = mono_ms() + s->cfg.recv_timeout_ms;
 			break;
 		case C_LINGER: {
 			char sink[4096];
@@ -700,7 +684,7 @@ static void accept_new(struct http_server *s)
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 				LOG(s, HTTP_LOG_ERR, "http: accept: %s; pausing %d ms", strerror(errno),
 				    ACCEPT_PAUSE_MS);
-				s->accept_pause_until = now_ms() + ACCEPT_PAUSE_MS;
+				s->accept_pause_until = mono_ms() + ACCEPT_PAUSE_MS;
 			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
 				   errno != ECONNABORTED) {
 				LOG(s, HTTP_LOG_ERR, "http: accept: %s", strerror(errno));
@@ -730,7 +714,7 @@ static void accept_new(struct http_server *s)
 		memset(c, 0, sizeof(*c));
 		c->fd = fd;
 		snprintf(c->peer, sizeof(c->peer), "%s", peer);
-		c->deadline = now_ms() + s->cfg.recv_timeout_ms;
+		c->deadline = mono_ms() + s->cfg.recv_timeout_ms;
 		s->nconns++;
 		if (s->cfg.tls != NULL) {
 			int rc;
@@ -790,7 +774,7 @@ static short conn_events(const struct conn *c)
 static int poll_round(struct http_server *s, int timeout_ms, int extra_fd, bool *extra_ready, char *err,
 		      size_t errlen)
 {
-	int64_t now = now_ms();
+	int64_t now = mono_ms();
 	nfds_t n = 0;
 	bool any_ready = false;
 	int rc;
@@ -831,7 +815,7 @@ static int poll_round(struct http_server *s, int timeout_ms, int extra_fd, bool 
 	if (rc < 0) {
 		if (errno == EINTR)
 			return 0;
-		seterr(err, errlen, "http server: poll: %s", strerror(errno));
+		lib_err(err, errlen, "http server: poll: %s", strerror(errno));
 		return -1;
 	}
 	if (extra_ready != NULL && extra_fd >= 0 && s->pfds[1].revents != 0)
@@ -851,7 +835,7 @@ static int poll_round(struct http_server *s, int timeout_ms, int extra_fd, bool 
 				conn_step(s, &s->conns[i]);
 	}
 
-	now = now_ms();
+	now = mono_ms();
 	for (unsigned i = 0; i < s->cfg.max_conns; i++) {
 		struct conn *c = &s->conns[i];
 
@@ -871,7 +855,7 @@ static int poll_round(struct http_server *s, int timeout_ms, int extra_fd, bool 
 int http_server_poll_once(struct http_server *s, int timeout_ms, char *err, size_t errlen)
 {
 	if (s == NULL) {
-		seterr(err, errlen, "http_server_poll_once: NULL server");
+		lib_err(err, errlen, "http_server_poll_once: NULL server");
 		return -1;
 	}
 	return poll_round(s, timeout_ms, -1, NULL, err, errlen);
@@ -880,7 +864,7 @@ int http_server_poll_once(struct http_server *s, int timeout_ms, char *err, size
 int http_server_run(struct http_server *s, int stop_fd, char *err, size_t errlen)
 {
 	if (s == NULL) {
-		seterr(err, errlen, "http_server_run: NULL server");
+		lib_err(err, errlen, "http_server_run: NULL server");
 		return -1;
 	}
 	for (;;) {
@@ -918,7 +902,7 @@ static int open_listener(struct http_server *s, const char *address, uint16_t po
 		alen -= 2;
 	}
 	if (alen >= sizeof(host)) {
-		seterr(err, errlen, "listen address '%.64s' is not a numeric IPv4 or IPv6 address", address);
+		lib_err(err, errlen, "listen address '%.64s' is not a numeric IPv4 or IPv6 address", address);
 		return -1;
 	}
 	memcpy(host, address, alen);
@@ -930,7 +914,7 @@ static int open_listener(struct http_server *s, const char *address, uint16_t po
 	hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
 	grc = getaddrinfo(host, NULL, &hints, &ai);
 	if (grc != 0 || ai == NULL) {
-		seterr(err, errlen, "listen address '%s' is not a numeric IPv4 or IPv6 address: %s", host,
+		lib_err(err, errlen, "listen address '%s' is not a numeric IPv4 or IPv6 address: %s", host,
 		       gai_strerror(grc));
 		goto out;
 	}
@@ -941,7 +925,7 @@ static int open_listener(struct http_server *s, const char *address, uint16_t po
 
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		seterr(err, errlen, "socket for %s: %s", host, strerror(errno));
+		lib_err(err, errlen, "socket for %s: %s", host, strerror(errno));
 		goto out;
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -950,15 +934,15 @@ static int open_listener(struct http_server *s, const char *address, uint16_t po
 	    IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr))
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-		seterr(err, errlen, "bind %s port %u: %s", host, port, strerror(errno));
+		lib_err(err, errlen, "bind %s port %u: %s", host, port, strerror(errno));
 		goto out;
 	}
 	if (listen(fd, 64) != 0) {
-		seterr(err, errlen, "listen on %s port %u: %s", host, port, strerror(errno));
+		lib_err(err, errlen, "listen on %s port %u: %s", host, port, strerror(errno));
 		goto out;
 	}
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
-		seterr(err, errlen, "getsockname on %s: %s", host, strerror(errno));
+		lib_err(err, errlen, "getsockname on %s: %s", host, strerror(errno));
 		goto out;
 	}
 	s->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
@@ -982,19 +966,19 @@ int http_server_open(struct http_server **out, const struct http_server_config *
 	if (out != NULL)
 		*out = NULL;
 	if (out == NULL || cfg == NULL || cfg->handler == NULL) {
-		seterr(err, errlen, "http_server_open: missing server, config or handler");
+		lib_err(err, errlen, "http_server_open: missing server, config or handler");
 		return -1;
 	}
 	if (cfg->max_conns > HTTP_SERVER_MAX_CONNS_LIMIT || cfg->recv_timeout_ms < 0 || cfg->send_timeout_ms < 0 ||
 	    cfg->body_max > ((size_t)1 << 30) || cfg->reply_max > ((size_t)1 << 30)) {
-		seterr(err, errlen, "http_server_open: limit out of range (max_conns %u of %d, timeouts >= 0, "
+		lib_err(err, errlen, "http_server_open: limit out of range (max_conns %u of %d, timeouts >= 0, "
 				    "body and reply caps <= 1 GiB)",
 		       cfg->max_conns, HTTP_SERVER_MAX_CONNS_LIMIT);
 		return -1;
 	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
-		seterr(err, errlen, "http_server_open: out of memory");
+		lib_err(err, errlen, "http_server_open: out of memory");
 		return -1;
 	}
 	s->lfd = -1;
@@ -1014,7 +998,7 @@ int http_server_open(struct http_server **out, const struct http_server_config *
 	s->pfds = calloc(s->cfg.max_conns + 2, sizeof(*s->pfds));
 	s->pfd_conn = calloc(s->cfg.max_conns + 2, sizeof(*s->pfd_conn));
 	if (s->conns == NULL || s->pfds == NULL || s->pfd_conn == NULL) {
-		seterr(err, errlen, "http_server_open: out of memory for %u connections", s->cfg.max_conns);
+		lib_err(err, errlen, "http_server_open: out of memory for %u connections", s->cfg.max_conns);
 		goto out;
 	}
 	for (unsigned i = 0; i < s->cfg.max_conns; i++)

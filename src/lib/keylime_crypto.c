@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Keylime key-exchange crypto over mbedtls; see keylime_crypto.h. */
 #include "keylime_crypto.h"
+#include "encoding.h"
 #include "lib_err.h"
 
 #include <stdarg.h>
@@ -29,64 +30,6 @@ static bool overlaps(const void *a, size_t alen, const void *b, size_t blen)
 	if (!alen || !blen)
 		return false;
 	return pa < pb + blen && pb < pa + alen;
-}
-
-/*
- * Branch-free byte classification, so base64 and hex of secrets (the
- * activation key is base64 text of the registrar's secret) leave no
- * data-dependent branches or table lookups. Arguments are below 2^31.
- */
-static uint32_t mask_lt(uint32_t a, uint32_t b)
-{
-	return 0u - ((a - b) >> 31);
-}
-
-static uint32_t mask_range(uint32_t c, uint32_t lo, uint32_t hi)
-{
-	return ~mask_lt(c, lo) & mask_lt(c, hi + 1);
-}
-
-static uint32_t mask_eq(uint32_t a, uint32_t b)
-{
-	return mask_lt(a ^ b, 1);
-}
-
-/* 0..63 -> alphabet character. */
-static char b64_char(uint32_t v)
-{
-	uint32_t c = v + 'A';
-
-	c += mask_lt(25, v) & 6;                      /* 26..51: 'a'.. */
-	c -= mask_lt(51, v) & 75;                     /* 52..61: '0'.. */
-	c -= mask_eq(v, 62) & 15;                     /* '+' */
-	c -= mask_eq(v, 63) & 12;                     /* '/' */
-	return (char)c;
-}
-
-/* Character -> 0..63, or a value with bit 8 set if not in the alphabet. */
-static uint32_t b64_val(unsigned char ch)
-{
-	uint32_t c = ch;
-	uint32_t up = mask_range(c, 'A', 'Z'), lo = mask_range(c, 'a', 'z');
-	uint32_t dg = mask_range(c, '0', '9'), pl = mask_eq(c, '+');
-	uint32_t sl = mask_eq(c, '/');
-
-	return (up & (c - 'A')) | (lo & (c - 'a' + 26)) | (dg & (c - '0' + 52)) |
-	       (pl & 62) | (sl & 63) | (~(up | lo | dg | pl | sl) & 0x100);
-}
-
-static char hex_char(uint32_t v)
-{
-	return (char)(v + '0' + (mask_lt(9, v) & ('a' - '0' - 10)));
-}
-
-/* Hex digit of either case -> 0..15, or a value with bit 8 set. */
-static uint32_t hex_val(unsigned char ch)
-{
-	uint32_t c = ch, l = c | 0x20;
-	uint32_t dg = mask_range(c, '0', '9'), af = mask_range(l, 'a', 'f');
-
-	return (dg & (c - '0')) | (af & (l - 'a' + 10)) | (~(dg | af) & 0x100);
 }
 
 /* ---- RNG ------------------------------------------------------------------ */
@@ -634,7 +577,7 @@ int kc_auth_tag(const uint8_t *key, size_t keylen, const uint8_t *msg,
 	ret = hmac_sha384(key, keylen, msg, msglen, mac);
 	if (ret != KC_OK)
 		goto out;
-	ret = kc_hex_encode(mac, sizeof(mac), hex, KC_TAG_HEX_LEN + 1, NULL);
+	ret = hex_encode(mac, sizeof(mac), hex, KC_TAG_HEX_LEN + 1, NULL);
 out:
 	mbedtls_platform_zeroize(mac, sizeof(mac));
 	return ret;
@@ -651,13 +594,8 @@ bool kc_auth_tag_matches(const uint8_t *key, size_t keylen, const uint8_t *msg,
 		goto out;
 	if (hmac_sha384(key, keylen, msg, msglen, want) != KC_OK)
 		goto out;
-	for (size_t i = 0; i < KC_TAG_LEN; i++) {
-		uint32_t hi = hex_val((unsigned char)hex[2 * i]);
-		uint32_t lo = hex_val((unsigned char)hex[2 * i + 1]);
-
-		bad |= (hi | lo) & 0x100;
-		got[i] = (uint8_t)((hi << 4 | lo) & 0xff);
-	}
+	/* Either case, as Keylime's own check accepts; branch-free like the compare. */
+	bad = hex_decode(hex, hexlen, got, KC_TAG_LEN, 0) != ENC_OK;
 	ok = (mbedtls_ct_memcmp(want, got, KC_TAG_LEN) == 0) & (bad == 0);
 out:
 	mbedtls_platform_zeroize(want, sizeof(want));
@@ -779,135 +717,5 @@ out:
 	mbedtls_gcm_free(&gcm);
 	if (ret != KC_OK && out && cap)
 		mbedtls_platform_zeroize(out, cap);
-	return ret;
-}
-
-/* ---- encodings ------------------------------------------------------------ */
-
-int kc_b64_decode(const char *in, size_t inlen, uint8_t *out, size_t cap,
-		  size_t *outlen)
-{
-	size_t pad = 0, o = 0;
-	uint32_t bad = 0;
-	int ret = KC_ERR_INPUT;
-
-	if (outlen)
-		*outlen = 0;
-	if ((!in && inlen) || (!out && cap) || inlen % 4)
-		goto out;
-	if (inlen && in[inlen - 1] == '=') {
-		pad = 1;
-		if (in[inlen - 2] == '=')
-			pad = 2;
-	}
-	if (inlen / 4 * 3 - pad > cap) {
-		ret = KC_ERR_SPACE;
-		goto out;
-	}
-	for (size_t i = 0; i < inlen; i += 4) {
-		bool last = i + 4 == inlen;
-		uint32_t v0 = b64_val((unsigned char)in[i]);
-		uint32_t v1 = b64_val((unsigned char)in[i + 1]);
-		uint32_t v2 = last && pad == 2 ? 0 : b64_val((unsigned char)in[i + 2]);
-		uint32_t v3 = last && pad >= 1 ? 0 : b64_val((unsigned char)in[i + 3]);
-		uint32_t w;
-
-		bad |= (v0 | v1 | v2 | v3) & 0x100;
-		w = (v0 & 0x3f) << 18 | (v1 & 0x3f) << 12 | (v2 & 0x3f) << 6 | (v3 & 0x3f);
-		out[o++] = (uint8_t)(w >> 16);
-		if (last && pad == 2) {
-			bad |= v1 & 0x0f; /* non-canonical: bits past the last byte */
-			continue;
-		}
-		out[o++] = (uint8_t)(w >> 8);
-		if (last && pad == 1) {
-			bad |= v2 & 0x03;
-			continue;
-		}
-		out[o++] = (uint8_t)w;
-	}
-	if (bad) {
-		mbedtls_platform_zeroize(out, o);
-		goto out;
-	}
-	if (outlen)
-		*outlen = o;
-	ret = KC_OK;
-out:
-	return ret;
-}
-
-int kc_b64_encode(const uint8_t *in, size_t inlen, char *out, size_t cap,
-		  size_t *outlen)
-{
-	size_t groups, o = 0, i = 0;
-	int ret = KC_ERR_INPUT;
-
-	if (outlen)
-		*outlen = 0;
-	if ((!in && inlen) || !out)
-		goto out;
-	groups = inlen / 3 + (inlen % 3 != 0);
-	if (groups > (SIZE_MAX - 1) / 4 || cap < groups * 4 + 1) {
-		if (cap)
-			out[0] = '\0';
-		ret = KC_ERR_SPACE;
-		goto out;
-	}
-	for (; i + 3 <= inlen; i += 3) {
-		uint32_t w = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-
-		out[o++] = b64_char(w >> 18);
-		out[o++] = b64_char((w >> 12) & 0x3f);
-		out[o++] = b64_char((w >> 6) & 0x3f);
-		out[o++] = b64_char(w & 0x3f);
-	}
-	if (inlen - i == 1) {
-		uint32_t w = (uint32_t)in[i] << 16;
-
-		out[o++] = b64_char(w >> 18);
-		out[o++] = b64_char((w >> 12) & 0x3f);
-		out[o++] = '=';
-		out[o++] = '=';
-	} else if (inlen - i == 2) {
-		uint32_t w = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-
-		out[o++] = b64_char(w >> 18);
-		out[o++] = b64_char((w >> 12) & 0x3f);
-		out[o++] = b64_char((w >> 6) & 0x3f);
-		out[o++] = '=';
-	}
-	out[o] = '\0';
-	if (outlen)
-		*outlen = o;
-	ret = KC_OK;
-out:
-	return ret;
-}
-
-int kc_hex_encode(const uint8_t *in, size_t inlen, char *out, size_t cap,
-		  size_t *outlen)
-{
-	int ret = KC_ERR_INPUT;
-
-	if (outlen)
-		*outlen = 0;
-	if ((!in && inlen) || !out)
-		goto out;
-	if (inlen > (SIZE_MAX - 1) / 2 || cap < 2 * inlen + 1) {
-		if (cap)
-			out[0] = '\0';
-		ret = KC_ERR_SPACE;
-		goto out;
-	}
-	for (size_t i = 0; i < inlen; i++) {
-		out[2 * i] = hex_char(in[i] >> 4);
-		out[2 * i + 1] = hex_char(in[i] & 0x0f);
-	}
-	out[2 * inlen] = '\0';
-	if (outlen)
-		*outlen = 2 * inlen;
-	ret = KC_OK;
-out:
 	return ret;
 }

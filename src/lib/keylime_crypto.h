@@ -14,7 +14,7 @@
  *     the registrar activation tag with key the ASCII text of base64(secret);
  *   - payload = IV(16) || AES-256-GCM ciphertext || tag(16), no AAD
  *     (keylime crypto.encrypt);
- *   - strict base64 and lowercase hex.
+ *   - base64 and hex text through encoding.h, which this header includes.
  *
  * Every function returns 0 or a negative enum kc_err; those that take
  * `char *err, size_t errlen` fill it with what failed (err may be NULL).
@@ -29,6 +29,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "encoding.h"
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
@@ -174,24 +176,5 @@ int kc_payload_decrypt(const uint8_t key[KC_KEY_LEN], const uint8_t *in,
 int kc_payload_encrypt(const uint8_t key[KC_KEY_LEN], struct kc_rng *rng,
 		       const uint8_t *in, size_t inlen, uint8_t *out, size_t cap,
 		       size_t *outlen, char *err, size_t errlen);
-
-/*
- * Strict RFC 4648 base64 with the standard alphabet: inlen a multiple of
- * 4, padding required, no whitespace or other characters, and the unused
- * bits before the padding must be zero (so every accepted string is the
- * one canonical encoding of its bytes). Empty input decodes to 0 bytes.
- * The mapping is branch-free, so secrets may pass through. On failure
- * *outlen is 0 and nothing decoded remains in out.
- */
-#define KC_B64_DECODED_MAX(n) ((n) / 4 * 3)
-int kc_b64_decode(const char *in, size_t inlen, uint8_t *out, size_t cap,
-		  size_t *outlen);
-/* Needs cap >= 4 * ceil(inlen / 3) + 1; writes a NUL, *outlen excludes it. */
-int kc_b64_encode(const uint8_t *in, size_t inlen, char *out, size_t cap,
-		  size_t *outlen);
-
-/* Lowercase hex; needs cap >= 2 * inlen + 1; NUL-terminated, *outlen excludes it. */
-int kc_hex_encode(const uint8_t *in, size_t inlen, char *out, size_t cap,
-		  size_t *outlen);
 
 #endif

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include "measure.h"
+#include "lib_err.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,12 +17,12 @@ static int publish(const struct measure *m, char *err, size_t errlen)
 	int fd, ret = -1;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", m->path) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "event log path too long: %s", m->path);
+		lib_err(err, errlen, "event log path too long: %s", m->path);
 		return -1;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		lib_err(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 		return -1;
 	}
 	while (off < m->log.len) {
@@ -30,13 +31,13 @@ static int publish(const struct measure *m, char *err, size_t errlen)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+			lib_err(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
 			goto out;
 		}
 		off += (size_t)n;
 	}
 	if (rename(tmp, m->path) != 0) {
-		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, m->path, strerror(errno));
+		lib_err(err, errlen, "cannot rename %s to %s: %s", tmp, m->path, strerror(errno));
 		goto out;
 	}
 	ret = 0;
@@ -56,7 +57,7 @@ int measure_init(struct measure *m, struct tpm_pcr *tpm, const char *path, char 
 	m->path = path;
 	rc = eventlog_writer_init(&m->log, m->buf, sizeof(m->buf), tpm->banks, tpm->nbanks);
 	if (rc != 0) {
-		snprintf(err, errlen, "event log: %s", eventlog_strerror(rc));
+		lib_err(err, errlen, "event log: %s", eventlog_strerror(rc));
 		return -1;
 	}
 	return publish(m, err, errlen);
@@ -74,12 +75,12 @@ int measure_resume(struct measure *m, struct tpm_pcr *tpm, const char *path, cha
 	m->path = path;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot open the runtime event log %s: %s", path,
+		lib_err(err, errlen, "cannot open the runtime event log %s: %s", path,
 			 strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > sizeof(m->buf)) {
-		snprintf(err, errlen, "runtime event log %s is not a regular file of at most %zu bytes",
+		lib_err(err, errlen, "runtime event log %s is not a regular file of at most %zu bytes",
 			 path, sizeof(m->buf));
 		goto out;
 	}
@@ -88,7 +89,7 @@ int measure_resume(struct measure *m, struct tpm_pcr *tpm, const char *path, cha
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			snprintf(err, errlen, "cannot read the runtime event log %s: %s", path,
+			lib_err(err, errlen, "cannot read the runtime event log %s: %s", path,
 				 n < 0 ? strerror(errno) : "short read");
 			goto out;
 		}
@@ -96,12 +97,12 @@ int measure_resume(struct measure *m, struct tpm_pcr *tpm, const char *path, cha
 	}
 	rc = eventlog_writer_resume(&m->log, m->buf, sizeof(m->buf), len);
 	if (rc != 0) {
-		snprintf(err, errlen, "runtime event log %s: %s", path, eventlog_strerror(rc));
+		lib_err(err, errlen, "runtime event log %s: %s", path, eventlog_strerror(rc));
 		goto out;
 	}
 	if (m->log.nbanks != tpm->nbanks ||
 	    memcmp(m->log.banks, tpm->banks, tpm->nbanks * sizeof(tpm->banks[0])) != 0) {
-		snprintf(err, errlen, "runtime event log %s declares other PCR banks than the TPM has",
+		lib_err(err, errlen, "runtime event log %s declares other PCR banks than the TPM has",
 			 path);
 		goto out;
 	}
@@ -120,7 +121,7 @@ int measure_event(struct measure *m, uint32_t pcr, uint32_t type, const void *da
 
 	rc = eventlog_append(&m->log, pcr, type, data, len, &d);
 	if (rc != 0) {
-		snprintf(err, errlen, "event log (PCR %u, %zu bytes): %s", pcr, len,
+		lib_err(err, errlen, "event log (PCR %u, %zu bytes): %s", pcr, len,
 			 eventlog_strerror(rc));
 		return -1;
 	}

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include "quote.h"
+#include "bytes.h"
+#include "lib_err.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,37 +28,19 @@ static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	lib_verr(err, errlen, fmt, ap);
+	va_end(ap);
 	return code;
 }
 
-/* A bounds-checked big-endian reader: every read checks pos + n <= len first. */
-struct rd {
-	const uint8_t *b;
-	size_t len, pos;
-	int bad;
-};
-
-static const uint8_t *take(struct rd *r, size_t n)
+/*
+ * Fields of any width 1..8 on src/lib/bytes.h's cursor: 0 when it does not
+ * fit (the cursor turns bad, and the parser checks that once per run).
+ */
+static uint64_t be(struct bytes *r, size_t n)
 {
-	const uint8_t *p;
-
-	if (r->bad || n > r->len - r->pos) {
-		r->bad = 1;
-		return NULL;
-	}
-	p = r->b + r->pos;
-	r->pos += n;
-	return p;
-}
-
-static uint64_t be(struct rd *r, size_t n)
-{
-	const uint8_t *p = take(r, n);
+	const uint8_t *p = bytes_take(r, n);
 	uint64_t v = 0;
 
 	for (size_t i = 0; p && i < n; i++)
@@ -64,9 +48,9 @@ static uint64_t be(struct rd *r, size_t n)
 	return v;
 }
 
-static uint64_t le(struct rd *r, size_t n)
+static uint64_t le(struct bytes *r, size_t n)
 {
-	const uint8_t *p = take(r, n);
+	const uint8_t *p = bytes_take(r, n);
 	uint64_t v = 0;
 
 	for (size_t i = n; p && i > 0; i--)
@@ -75,14 +59,14 @@ static uint64_t le(struct rd *r, size_t n)
 }
 
 /* TPM2B: u16 size <= cap, then size bytes copied to out. */
-static int tpm2b(struct rd *r, uint8_t *out, size_t cap, size_t *out_len)
+static int tpm2b(struct bytes *r, uint8_t *out, size_t cap, size_t *out_len)
 {
 	size_t n = (size_t)be(r, 2);
 	const uint8_t *p;
 
 	if (r->bad || n > cap)
 		return -1;
-	p = take(r, n);
+	p = bytes_take(r, n);
 	if (!p)
 		return -1;
 	if (out)
@@ -106,7 +90,7 @@ static int select_mask(const uint8_t *sel, size_t n, uint32_t *mask)
 
 int quote_parse_attest(const uint8_t *b, size_t len, struct quote *q, char *err, size_t errlen)
 {
-	struct rd r = { b, len, 0, 0 };
+	struct bytes r = bytes_of(b, len);
 	uint8_t name[2 + DIGEST_MAX_SIZE + 2];
 	size_t n;
 	uint32_t magic, count;
@@ -144,7 +128,7 @@ int quote_parse_attest(const uint8_t *b, size_t len, struct quote *q, char *err,
 		size_t sz = (size_t)be(&r, 1);
 		const uint8_t *sel;
 
-		if (r.bad || sz < 3 || sz > 4 || !(sel = take(&r, sz)) ||
+		if (r.bad || sz < 3 || sz > 4 || !(sel = bytes_take(&r, sz)) ||
 		    select_mask(sel, sz, &q->sel[i].mask) != 0)
 			return fail(QUOTE_E_FORMAT, err, errlen,
 				    "attest: PCR selection %u malformed (sizeofSelect %zu)", i, sz);
@@ -158,9 +142,9 @@ int quote_parse_attest(const uint8_t *b, size_t len, struct quote *q, char *err,
 	}
 	if (tpm2b(&r, q->pcr_digest, sizeof(q->pcr_digest), &q->pcr_digest_len) != 0)
 		return fail(QUOTE_E_FORMAT, err, errlen, "attest: pcrDigest at byte %zu", r.pos);
-	if (r.pos != len)
+	if (bytes_left(&r) != 0)
 		return fail(QUOTE_E_FORMAT, err, errlen, "attest: %zu bytes after the quote info",
-			    len - r.pos);
+			    bytes_left(&r));
 	memcpy(q->attest, b, len);
 	q->attest_len = len;
 	return QUOTE_OK;
@@ -169,7 +153,7 @@ int quote_parse_attest(const uint8_t *b, size_t len, struct quote *q, char *err,
 int quote_parse_signature(const uint8_t *b, size_t len, struct quote *q, char *err,
 			  size_t errlen)
 {
-	struct rd r = { b, len, 0, 0 };
+	struct bytes r = bytes_of(b, len);
 
 	if (!b || !q)
 		return fail(QUOTE_E_ARG, err, errlen, "signature: no input");
@@ -192,14 +176,14 @@ int quote_parse_signature(const uint8_t *b, size_t len, struct quote *q, char *e
 			    "signature: algorithm 0x%04x, only RSASSA and ECDSA are accepted",
 			    q->sig_alg);
 	}
-	if (r.pos != len)
-		return fail(QUOTE_E_FORMAT, err, errlen, "signature: %zu trailing bytes", len - r.pos);
+	if (bytes_left(&r) != 0)
+		return fail(QUOTE_E_FORMAT, err, errlen, "signature: %zu trailing bytes", bytes_left(&r));
 	return QUOTE_OK;
 }
 
 int quote_parse_pcrblob(const uint8_t *b, size_t len, struct quote *q, char *err, size_t errlen)
 {
-	struct rd r = { b, len, 0, 0 };
+	struct bytes r = bytes_of(b, len);
 	uint32_t count, ngroups, total = 0, k = 0;
 	const uint8_t *groups;
 
@@ -213,7 +197,7 @@ int quote_parse_pcrblob(const uint8_t *b, size_t len, struct quote *q, char *err
 			    QUOTE_MAX_BANKS);
 	/* 16 TPMS_PCR_SELECTION slots of 8 bytes: hash, sizeofSelect, select[4], pad. */
 	for (uint32_t i = 0; i < 16; i++) {
-		const uint8_t *s = take(&r, 8); /* len >= 136 was checked above */
+		const uint8_t *s = bytes_take(&r, 8); /* len >= 136 was checked above */
 		uint16_t alg;
 		uint32_t mask;
 
@@ -247,9 +231,9 @@ int quote_parse_pcrblob(const uint8_t *b, size_t len, struct quote *q, char *err
 		return fail(QUOTE_E_FORMAT, err, errlen,
 			    "pcrblob: %u digest lists for %u PCRs, expected %u", ngroups, total,
 			    (total + 7) / 8);
-	if ((size_t)ngroups * QUOTE_TPML_DIGEST_SIZE != len - r.pos)
+	if ((size_t)ngroups * QUOTE_TPML_DIGEST_SIZE != bytes_left(&r))
 		return fail(QUOTE_E_FORMAT, err, errlen,
-			    "pcrblob: %zu bytes of digest lists, expected %zu", len - r.pos,
+			    "pcrblob: %zu bytes of digest lists, expected %zu", bytes_left(&r),
 			    (size_t)ngroups * QUOTE_TPML_DIGEST_SIZE);
 	groups = b + r.pos;
 	/* Values fill the lists in selection order: bank by bank, PCR by PCR. */
@@ -284,7 +268,7 @@ int quote_parse_pcrblob(const uint8_t *b, size_t len, struct quote *q, char *err
 static int part(const char *s, size_t n, uint8_t *out, size_t cap, size_t *out_len,
 		const char *what, char *err, size_t errlen)
 {
-	if (n > 4 * ((cap + 2) / 3) || kc_b64_decode(s, n, out, cap, out_len) != 0)
+	if (n > 4 * ((cap + 2) / 3) || b64_decode(s, n, out, cap, out_len) != 0)
 		return fail(QUOTE_E_FORMAT, err, errlen, "quote: %s is not base64 of at most %zu bytes",
 			    what, cap);
 	return QUOTE_OK;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include "tpm_pcr.h"
+#include "lib_err.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_sys.h>
@@ -37,7 +39,7 @@ static void sleep_ms(unsigned ms)
 
 static int fail(char *err, size_t errlen, const char *what, TSS2_RC rc)
 {
-	snprintf(err, errlen, "TPM %s failed: 0x%x (%s)", what, (unsigned)rc, Tss2_RC_Decode(rc));
+	lib_err(err, errlen, "TPM %s failed: 0x%x (%s)", what, (unsigned)rc, Tss2_RC_Decode(rc));
 	return -1;
 }
 
@@ -63,14 +65,14 @@ static int open_tcti(struct tpm_pcr *t, const char *spec, char *err, size_t errl
 	if (swtpm)
 		conf = spec + 6;
 	else if (spec[0] != '/') {
-		snprintf(err, errlen, "TPM '%s': expected a device path or swtpm:host=H,port=P", spec);
+		lib_err(err, errlen, "TPM '%s': expected a device path or swtpm:host=H,port=P", spec);
 		return -1;
 	}
 	rc = swtpm ? Tss2_Tcti_Swtpm_Init(NULL, &size, conf) : Tss2_Tcti_Device_Init(NULL, &size, conf);
 	if (rc != TSS2_RC_SUCCESS)
 		return fail(err, errlen, "transport size query", rc);
 	if (size > sizeof(t->tcti_mem)) {
-		snprintf(err, errlen, "TPM transport needs %zu bytes of context, have %zu", size,
+		lib_err(err, errlen, "TPM transport needs %zu bytes of context, have %zu", size,
 			 sizeof(t->tcti_mem));
 		return -1;
 	}
@@ -79,7 +81,7 @@ static int open_tcti(struct tpm_pcr *t, const char *spec, char *err, size_t errl
 		   : Tss2_Tcti_Device_Init(t->tcti, &size, conf);
 	if (rc != TSS2_RC_SUCCESS) {
 		t->tcti = NULL;
-		snprintf(err, errlen, "cannot open TPM '%s': 0x%x (%s)", spec, (unsigned)rc,
+		lib_err(err, errlen, "cannot open TPM '%s': 0x%x (%s)", spec, (unsigned)rc,
 			 Tss2_RC_Decode(rc));
 		return -1;
 	}
@@ -106,19 +108,19 @@ static int query_banks(struct tpm_pcr *t, char *err, size_t errlen)
 		if (!active)
 			continue;
 		if (digest_size(s->hash) == 0) {
-			snprintf(err, errlen, "TPM has an active %s (0x%04x) PCR bank this runtime cannot "
+			lib_err(err, errlen, "TPM has an active %s (0x%04x) PCR bank this runtime cannot "
 				 "hash; deactivate it or extend the digest module", tpm_alg_name(s->hash),
 				 s->hash);
 			return -1;
 		}
 		if (t->nbanks == EVENTLOG_MAX_BANKS) {
-			snprintf(err, errlen, "TPM reports more than %d active PCR banks", EVENTLOG_MAX_BANKS);
+			lib_err(err, errlen, "TPM reports more than %d active PCR banks", EVENTLOG_MAX_BANKS);
 			return -1;
 		}
 		t->banks[t->nbanks++] = s->hash;
 	}
 	if (t->nbanks == 0) {
-		snprintf(err, errlen, "TPM has no active PCR bank");
+		lib_err(err, errlen, "TPM has no active PCR bank");
 		return -1;
 	}
 	return 0;
@@ -132,7 +134,7 @@ static int start_sys(struct tpm_pcr *t, char *err, size_t errlen)
 	TSS2_RC rc;
 
 	if (size > sizeof(t->sys_mem)) {
-		snprintf(err, errlen, "TPM SAPI needs %zu bytes of context, have %zu", size,
+		lib_err(err, errlen, "TPM SAPI needs %zu bytes of context, have %zu", size,
 			 sizeof(t->sys_mem));
 		tpm_pcr_close(t);
 		return -1;
@@ -163,7 +165,7 @@ int tpm_pcr_attach(struct tpm_pcr *t, void *tcti, char *err, size_t errlen)
 {
 	memset(t, 0, sizeof(*t));
 	if (!tcti) {
-		snprintf(err, errlen, "no open TPM connection to measure with");
+		lib_err(err, errlen, "no open TPM connection to measure with");
 		return -1;
 	}
 	t->tcti = tcti;
@@ -191,14 +193,14 @@ int tpm_pcr_extend(struct tpm_pcr *t, uint32_t pcr, const struct eventlog_digest
 
 	memset(&v, 0, sizeof(v));
 	if (pcr > 23 || d->count != t->nbanks) {
-		snprintf(err, errlen, "PCR extend: PCR %u with %u digests for %u banks", pcr, d->count,
+		lib_err(err, errlen, "PCR extend: PCR %u with %u digests for %u banks", pcr, d->count,
 			 t->nbanks);
 		return -1;
 	}
 	v.count = d->count;
 	for (unsigned i = 0; i < d->count; i++) {
 		if (d->d[i].alg != t->banks[i] || d->d[i].size > sizeof(v.digests[i].digest)) {
-			snprintf(err, errlen, "PCR extend: digest %u is %s, bank is %s", i,
+			lib_err(err, errlen, "PCR extend: digest %u is %s, bank is %s", i,
 				 tpm_alg_name(d->d[i].alg), tpm_alg_name(t->banks[i]));
 			return -1;
 		}
@@ -224,7 +226,7 @@ int tpm_pcr_read(struct tpm_pcr *t, uint16_t alg, uint32_t pcr, uint8_t *out, si
 	TSS2_RC rc;
 
 	if (pcr > 23) {
-		snprintf(err, errlen, "PCR read: no PCR %u", pcr);
+		lib_err(err, errlen, "PCR read: no PCR %u", pcr);
 		return -1;
 	}
 	memset(&in, 0, sizeof(in));
@@ -236,11 +238,16 @@ int tpm_pcr_read(struct tpm_pcr *t, uint16_t alg, uint32_t pcr, uint8_t *out, si
 	if (rc != TSS2_RC_SUCCESS)
 		return fail(err, errlen, "PCR_Read", rc);
 	if (values.count != 1 || values.digests[0].size > cap) {
-		snprintf(err, errlen, "PCR read: %s PCR %u not returned (bank inactive?)",
+		lib_err(err, errlen, "PCR read: %s PCR %u not returned (bank inactive?)",
 			 tpm_alg_name(alg), pcr);
 		return -1;
 	}
 	memcpy(out, values.digests[0].buffer, values.digests[0].size);
 	*len = values.digests[0].size;
 	return 0;
+}
+
+const char *tpm_device_default(void)
+{
+	return access("/dev/tpmrm0", F_OK) == 0 ? "/dev/tpmrm0" : "/dev/tpm0";
 }

@@ -32,6 +32,12 @@ struct tpm_pcr {
  * banks are active (allocated with PCRs selected) and keep that list. On error
  * returns -1 with a message in err.
  */
+/*
+ * The kernel's TPM device when none is configured: the resource manager
+ * /dev/tpmrm0 when there is one (it cleans up after each user), else /dev/tpm0.
+ */
+const char *tpm_device_default(void);
+
 int tpm_pcr_open(struct tpm_pcr *t, const char *spec, char *err, size_t errlen);
 /*
  * The same on a TCTI another context already holds open (the agent's ESAPI):

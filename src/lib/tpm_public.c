@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* TPM2B_PUBLIC parser, Name and mbedtls key; see tpm_public.h. */
 #include "tpm_public.h"
+#include "bytes.h"
 #include "lib_err.h"
 
 #include <stdarg.h>
@@ -11,19 +12,19 @@
 #include <mbedtls/ecp.h>
 #include <mbedtls/rsa.h>
 
+/* src/lib/bytes.h's cursor, and where to say what a bad field was. */
 struct rd {
-	const uint8_t *buf;
-	size_t len, pos;
+	struct bytes b;
 	char *err;
 	size_t errlen;
 };
 
 static int need(struct rd *r, size_t n, const char *what)
 {
-	if (n > r->len - r->pos) {
+	if (n > bytes_left(&r->b)) {
 		lib_err(r->err, r->errlen,
 		     "TPM2B_PUBLIC: %s at offset %zu needs %zu bytes, only %zu left",
-		     what, r->pos, n, r->len - r->pos);
+		     what, r->b.pos, n, bytes_left(&r->b));
 		return TPM_PUBLIC_E_TRUNCATED;
 	}
 	return 0;
@@ -33,23 +34,18 @@ static int get16(struct rd *r, uint16_t *v, const char *what)
 {
 	int ret = need(r, 2, what);
 
-	if (ret)
-		return ret;
-	*v = (uint16_t)(r->buf[r->pos] << 8 | r->buf[r->pos + 1]);
-	r->pos += 2;
-	return 0;
+	if (ret == 0 && !bytes_be16(&r->b, v))
+		ret = TPM_PUBLIC_E_TRUNCATED;
+	return ret;
 }
 
 static int get32(struct rd *r, uint32_t *v, const char *what)
 {
 	int ret = need(r, 4, what);
 
-	if (ret)
-		return ret;
-	*v = (uint32_t)r->buf[r->pos] << 24 | (uint32_t)r->buf[r->pos + 1] << 16 |
-	     (uint32_t)r->buf[r->pos + 2] << 8 | r->buf[r->pos + 3];
-	r->pos += 4;
-	return 0;
+	if (ret == 0 && !bytes_be32(&r->b, v))
+		ret = TPM_PUBLIC_E_TRUNCATED;
+	return ret;
 }
 
 /* A TPM2B whose size must be within [min, max]; copied into out. */
@@ -57,7 +53,7 @@ static int get2b(struct rd *r, uint8_t *out, uint16_t *outlen, size_t min,
 		 size_t max, const char *what)
 {
 	uint16_t n;
-	size_t at = r->pos;
+	size_t at = r->b.pos;
 	int ret = get16(r, &n, what);
 
 	if (ret)
@@ -76,9 +72,9 @@ static int get2b(struct rd *r, uint8_t *out, uint16_t *outlen, size_t min,
 	ret = need(r, n, what);
 	if (ret)
 		return ret;
-	memcpy(out, r->buf + r->pos, n);
+	if (!bytes_copy(&r->b, out, n))
+		return TPM_PUBLIC_E_TRUNCATED;
 	*outlen = n;
-	r->pos += n;
 	return 0;
 }
 
@@ -91,7 +87,7 @@ static int bad_alg(struct rd *r, size_t at, const char *what, uint16_t alg)
 
 static int get_hash(struct rd *r, uint16_t *alg, const char *what)
 {
-	size_t at = r->pos;
+	size_t at = r->b.pos;
 	int ret = get16(r, alg, what);
 
 	if (ret)
@@ -114,7 +110,7 @@ size_t tpm_public_ecc_size(uint16_t curve)
 /* TPMT_SYM_DEF_OBJECT: NULL, or AES with 128/192/256-bit keys in CFB mode. */
 static int get_symmetric(struct rd *r, struct tpm_public *p)
 {
-	size_t at = r->pos;
+	size_t at = r->b.pos;
 	int ret = get16(r, &p->sym_alg, "symmetric.algorithm");
 
 	if (ret)
@@ -123,7 +119,7 @@ static int get_symmetric(struct rd *r, struct tpm_public *p)
 		return 0;
 	if (p->sym_alg != TPM_ALG_AES)
 		return bad_alg(r, at, "symmetric algorithm", p->sym_alg);
-	at = r->pos;
+	at = r->b.pos;
 	ret = get16(r, &p->sym_bits, "symmetric.keyBits");
 	if (ret)
 		return ret;
@@ -133,7 +129,7 @@ static int get_symmetric(struct rd *r, struct tpm_public *p)
 		     p->sym_bits, at);
 		return TPM_PUBLIC_E_SIZE;
 	}
-	at = r->pos;
+	at = r->b.pos;
 	ret = get16(r, &p->sym_mode, "symmetric.mode");
 	if (ret)
 		return ret;
@@ -145,7 +141,7 @@ static int get_symmetric(struct rd *r, struct tpm_public *p)
 /* TPMT_RSA_SCHEME / TPMT_ECC_SCHEME: the schemes that carry just a hash. */
 static int get_scheme(struct rd *r, struct tpm_public *p)
 {
-	size_t at = r->pos;
+	size_t at = r->b.pos;
 	int ret = get16(r, &p->scheme, "scheme");
 
 	if (ret)
@@ -178,7 +174,7 @@ static int get_scheme(struct rd *r, struct tpm_public *p)
 
 static int get_rsa(struct rd *r, struct tpm_public *p)
 {
-	size_t at = r->pos;
+	size_t at = r->b.pos;
 	int ret = get16(r, &p->rsa_bits, "RSA keyBits");
 
 	if (ret)
@@ -199,7 +195,7 @@ static int get_rsa(struct rd *r, struct tpm_public *p)
 
 static int get_ecc(struct rd *r, struct tpm_public *p)
 {
-	size_t at = r->pos, n;
+	size_t at = r->b.pos, n;
 	int ret = get16(r, &p->ecc_curve, "ECC curveID");
 
 	if (ret)
@@ -207,7 +203,7 @@ static int get_ecc(struct rd *r, struct tpm_public *p)
 	n = tpm_public_ecc_size(p->ecc_curve);
 	if (!n)
 		return bad_alg(r, at, "ECC curve", p->ecc_curve);
-	at = r->pos;
+	at = r->b.pos;
 	ret = get16(r, &p->kdf, "ECC kdf.scheme");
 	if (ret)
 		return ret;
@@ -234,7 +230,7 @@ static int get_ecc(struct rd *r, struct tpm_public *p)
 int tpm_public_parse(const uint8_t *buf, size_t len, struct tpm_public *out,
 		     char *err, size_t errlen)
 {
-	struct rd r = { .buf = buf, .len = len, .err = err, .errlen = errlen };
+	struct rd r = { .b = bytes_of(buf, len), .err = err, .errlen = errlen };
 	uint16_t size;
 	size_t at;
 	int ret = TPM_PUBLIC_E_ARG;
@@ -268,7 +264,7 @@ int tpm_public_parse(const uint8_t *buf, size_t len, struct tpm_public *out,
 	out->tpmt = buf + 2;
 	out->tpmt_len = size;
 
-	at = r.pos;
+	at = r.b.pos;
 	ret = get16(&r, &out->type, "type");
 	if (ret)
 		goto out;
@@ -281,7 +277,7 @@ int tpm_public_parse(const uint8_t *buf, size_t len, struct tpm_public *out,
 	ret = get_hash(&r, &out->name_alg, "nameAlg");
 	if (ret)
 		goto out;
-	at = r.pos;
+	at = r.b.pos;
 	ret = get32(&r, &out->attributes, "objectAttributes");
 	if (ret)
 		goto out;
@@ -292,7 +288,7 @@ int tpm_public_parse(const uint8_t *buf, size_t len, struct tpm_public *out,
 		ret = TPM_PUBLIC_E_ATTRIBUTES;
 		goto out;
 	}
-	at = r.pos;
+	at = r.b.pos;
 	ret = get2b(&r, out->auth_policy, &out->auth_policy_len, 0, DIGEST_MAX_SIZE,
 		    "authPolicy");
 	if (ret)
@@ -314,10 +310,10 @@ int tpm_public_parse(const uint8_t *buf, size_t len, struct tpm_public *out,
 	ret = out->type == TPM_ALG_RSA ? get_rsa(&r, out) : get_ecc(&r, out);
 	if (ret)
 		goto out;
-	if (r.pos != len) {
+	if (bytes_left(&r.b) != 0) {
 		lib_err(err, errlen,
 		     "TPM2B_PUBLIC: %zu bytes after the public area ends at offset %zu",
-		     len - r.pos, r.pos);
+		     bytes_left(&r.b), r.b.pos);
 		ret = TPM_PUBLIC_E_TRAILING;
 		goto out;
 	}

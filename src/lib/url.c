@@ -3,16 +3,7 @@
 
 #include <string.h>
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "encoding.h"
 
 static int is_alnum(char c)
 {
@@ -46,7 +37,7 @@ static int path_ok(const char *p, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (p[i] != '\0' && (is_alnum(p[i]) || strchr("-._~!$&'()*+,;=:@/?", p[i]) != NULL))
 			continue;
-		if (p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
+		if (p[i] == '%' && i + 2 < n && hex_digit((unsigned char)p[i + 1]) >= 0 && hex_digit((unsigned char)p[i + 2]) >= 0) {
 			i += 2;
 			continue;
 		}
@@ -77,7 +68,7 @@ int url_parse_http(const char *url, size_t len, struct http_url *u, const char *
 		host = auth + 1;
 		hlen = close != NULL ? (size_t)(close - host) : 0;
 		for (size_t i = 0; i < hlen; i++)
-			if (hexval(host[i]) < 0 && host[i] != ':' && host[i] != '.')
+			if (hex_digit((unsigned char)host[i]) < 0 && host[i] != ':' && host[i] != '.')
 				hlen = 0;
 		if (hlen < 2 || hlen > 45 || memchr(host, ':', hlen) == NULL) {
 			*why = "bad IPv6 address";

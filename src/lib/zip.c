@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /* Read-only ZIP reader and extractor for the tenant payload; see zip.h. */
 #include "zip.h"
+#include "bytes.h"
+#include "lib_err.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -65,30 +67,6 @@ struct archive {
 	struct ent *e;
 	struct ent **sorted; /* scratch for the name and layout passes */
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static uint16_t rd16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] | b[1] << 8);
-}
-
-static uint32_t rd32(const uint8_t *b)
-{
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
 
 /* A name as it may appear in a log line: printable ASCII, the rest as \xHH, cut at NAME_SHOWN. */
 static const char *shown(const uint8_t *name, size_t len, char out[NAME_SHOWN * 4 + 4])
@@ -187,30 +165,30 @@ int zip_name_check(const char *name, size_t len, int allow_dir, char *err, size_
 	size_t body, start;
 
 	if (name == NULL || len == 0) {
-		seterr(err, errlen, "empty name");
+		lib_err(err, errlen, "empty name");
 		return ZIP_E_NAME;
 	}
 	if (len > ZIP_NAME_MAX) {
-		seterr(err, errlen, "name is %zu bytes, at most %d allowed", len, ZIP_NAME_MAX);
+		lib_err(err, errlen, "name is %zu bytes, at most %d allowed", len, ZIP_NAME_MAX);
 		return ZIP_E_NAME;
 	}
 	if (s[0] == '/') {
-		seterr(err, errlen, "absolute path; names must be relative");
+		lib_err(err, errlen, "absolute path; names must be relative");
 		return ZIP_E_NAME;
 	}
 	for (size_t i = 0; i < len;) {
 		size_t n;
 
 		if (s[i] == 0) {
-			seterr(err, errlen, "NUL byte at offset %zu", i);
+			lib_err(err, errlen, "NUL byte at offset %zu", i);
 			return ZIP_E_NAME;
 		}
 		if (s[i] < 0x20 || s[i] == 0x7f) {
-			seterr(err, errlen, "control character 0x%02x at offset %zu", s[i], i);
+			lib_err(err, errlen, "control character 0x%02x at offset %zu", s[i], i);
 			return ZIP_E_NAME;
 		}
 		if (s[i] == '\\') {
-			seterr(err, errlen, "backslash at offset %zu; the separator is '/'", i);
+			lib_err(err, errlen, "backslash at offset %zu; the separator is '/'", i);
 			return ZIP_E_NAME;
 		}
 		if (s[i] < 0x80) {
@@ -219,7 +197,7 @@ int zip_name_check(const char *name, size_t len, int allow_dir, char *err, size_
 		}
 		n = utf8_seq(s + i, len - i);
 		if (n == 0) {
-			seterr(err, errlen, "not UTF-8, or a control character, at offset %zu", i);
+			lib_err(err, errlen, "not UTF-8, or a control character, at offset %zu", i);
 			return ZIP_E_NAME;
 		}
 		i += n;
@@ -227,7 +205,7 @@ int zip_name_check(const char *name, size_t len, int allow_dir, char *err, size_
 	body = len;
 	if (s[len - 1] == '/') {
 		if (!allow_dir) {
-			seterr(err, errlen, "ends in '/'");
+			lib_err(err, errlen, "ends in '/'");
 			return ZIP_E_NAME;
 		}
 		body--;
@@ -240,16 +218,16 @@ int zip_name_check(const char *name, size_t len, int allow_dir, char *err, size_
 			continue;
 		clen = i - start;
 		if (clen == 0) {
-			seterr(err, errlen, "empty path component at offset %zu", start);
+			lib_err(err, errlen, "empty path component at offset %zu", start);
 			return ZIP_E_NAME;
 		}
 		if (clen > ZIP_COMPONENT_MAX) {
-			seterr(err, errlen, "path component at offset %zu is %zu bytes, at most %d allowed",
+			lib_err(err, errlen, "path component at offset %zu is %zu bytes, at most %d allowed",
 			       start, clen, ZIP_COMPONENT_MAX);
 			return ZIP_E_NAME;
 		}
 		if ((clen == 1 && s[start] == '.') || (clen == 2 && s[start] == '.' && s[start + 1] == '.')) {
-			seterr(err, errlen, "'%.*s' component at offset %zu", (int)clen, name + start, start);
+			lib_err(err, errlen, "'%.*s' component at offset %zu", (int)clen, name + start, start);
 			return ZIP_E_NAME;
 		}
 		start = i + 1;
@@ -270,20 +248,20 @@ static int check_extra(const uint8_t *x, size_t n, const struct ent *e, const ch
 		uint16_t id, sz;
 
 		if (4 > n - pos) {
-			seterr(err, errlen, ENTFMT "%s extra field: %zu stray bytes at its end",
+			lib_err(err, errlen, ENTFMT "%s extra field: %zu stray bytes at its end",
 			       ENTARG(e, nb), where, n - pos);
 			return ZIP_E_FORMAT;
 		}
-		id = rd16(x + pos);
-		sz = rd16(x + pos + 2);
+		id = load_le16(x + pos);
+		sz = load_le16(x + pos + 2);
 		pos += 4;
 		if (sz > n - pos) {
-			seterr(err, errlen, ENTFMT "%s extra field 0x%04x: %u bytes declared, %zu present",
+			lib_err(err, errlen, ENTFMT "%s extra field 0x%04x: %u bytes declared, %zu present",
 			       ENTARG(e, nb), where, id, sz, n - pos);
 			return ZIP_E_FORMAT;
 		}
 		if (id == EXTRA_ZIP64) {
-			seterr(err, errlen, ENTFMT "ZIP64 extra field in the %s header; ZIP64 is not supported",
+			lib_err(err, errlen, ENTFMT "ZIP64 extra field in the %s header; ZIP64 is not supported",
 			       ENTARG(e, nb), where);
 			return ZIP_E_UNSUPPORTED;
 		}
@@ -297,14 +275,14 @@ static int find_eocd(const uint8_t *p, size_t len, size_t *eocd, char *err, size
 	size_t lowest, pos;
 
 	if (len < EOCD_SIZE) {
-		seterr(err, errlen, "%zu bytes is too short for a zip archive (at least %d)", len, EOCD_SIZE);
+		lib_err(err, errlen, "%zu bytes is too short for a zip archive (at least %d)", len, EOCD_SIZE);
 		return ZIP_E_FORMAT;
 	}
 	pos = len - EOCD_SIZE;
 	lowest = pos > COMMENT_MAX ? pos - COMMENT_MAX : 0;
 	for (;;) {
 		/* The comment must reach exactly to the end: nothing may be appended. */
-		if (rd32(p + pos) == SIG_EOCD && rd16(p + pos + 20) == len - pos - EOCD_SIZE) {
+		if (load_le32(p + pos) == SIG_EOCD && load_le16(p + pos + 20) == len - pos - EOCD_SIZE) {
 			*eocd = pos;
 			return ZIP_OK;
 		}
@@ -312,7 +290,7 @@ static int find_eocd(const uint8_t *p, size_t len, size_t *eocd, char *err, size
 			break;
 		pos--;
 	}
-	seterr(err, errlen, "no end of central directory record in the last %zu bytes: "
+	lib_err(err, errlen, "no end of central directory record in the last %zu bytes: "
 	       "not a zip archive, truncated, or bytes appended to it", len - lowest);
 	return ZIP_E_FORMAT;
 }
@@ -334,27 +312,27 @@ static int parse_central(struct archive *ar, size_t eocd, const struct zip_limit
 
 		e->index = i;
 		if (CENTRAL_SIZE > eocd - pos) {
-			seterr(err, errlen, "central directory entry %zu at offset %zu runs past the "
+			lib_err(err, errlen, "central directory entry %zu at offset %zu runs past the "
 			       "directory's end", i, pos);
 			return ZIP_E_FORMAT;
 		}
-		if (rd32(h) != SIG_CENTRAL) {
-			seterr(err, errlen, "central directory entry %zu at offset %zu has no signature", i, pos);
+		if (load_le32(h) != SIG_CENTRAL) {
+			lib_err(err, errlen, "central directory entry %zu at offset %zu has no signature", i, pos);
 			return ZIP_E_FORMAT;
 		}
-		e->flags = rd16(h + 8);
-		e->method = rd16(h + 10);
-		e->crc = rd32(h + 16);
-		e->comp_size = rd32(h + 20);
-		e->size = rd32(h + 24);
-		nlen = rd16(h + 28);
-		xlen = rd16(h + 30);
-		clen = rd16(h + 32);
-		disk = rd16(h + 34);
-		ext = rd32(h + 38);
-		e->local_off = rd32(h + 42);
+		e->flags = load_le16(h + 8);
+		e->method = load_le16(h + 10);
+		e->crc = load_le32(h + 16);
+		e->comp_size = load_le32(h + 20);
+		e->size = load_le32(h + 24);
+		nlen = load_le16(h + 28);
+		xlen = load_le16(h + 30);
+		clen = load_le16(h + 32);
+		disk = load_le16(h + 34);
+		ext = load_le32(h + 38);
+		e->local_off = load_le32(h + 42);
 		if ((size_t)nlen + xlen + clen > eocd - pos - CENTRAL_SIZE) {
-			seterr(err, errlen, "central directory entry %zu at offset %zu: name, extra and "
+			lib_err(err, errlen, "central directory entry %zu at offset %zu: name, extra and "
 			       "comment run past the directory's end", i, pos);
 			return ZIP_E_FORMAT;
 		}
@@ -364,35 +342,35 @@ static int parse_central(struct archive *ar, size_t eocd, const struct zip_limit
 
 		ret = zip_name_check((const char *)e->name, e->name_len, 1, why, sizeof(why));
 		if (ret != ZIP_OK) {
-			seterr(err, errlen, ENTFMT "name refused: %s", ENTARG(e, nb), why);
+			lib_err(err, errlen, ENTFMT "name refused: %s", ENTARG(e, nb), why);
 			return ret;
 		}
 		e->is_dir = e->name[nlen - 1] == '/';
 		e->key_len = e->is_dir ? e->name_len - 1 : e->name_len;
 
 		if (e->flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION | FLAG_MASKED_HEADERS)) {
-			seterr(err, errlen, ENTFMT "encrypted (flags 0x%04x); encryption is not supported, "
+			lib_err(err, errlen, ENTFMT "encrypted (flags 0x%04x); encryption is not supported, "
 			       "the payload is already encrypted by Keylime", ENTARG(e, nb), e->flags);
 			return ZIP_E_UNSUPPORTED;
 		}
 		if (e->flags & FLAG_PATCHED) {
-			seterr(err, errlen, ENTFMT "compressed patched data (flags 0x%04x) is not supported",
+			lib_err(err, errlen, ENTFMT "compressed patched data (flags 0x%04x) is not supported",
 			       ENTARG(e, nb), e->flags);
 			return ZIP_E_UNSUPPORTED;
 		}
 		if (e->method != 0 && e->method != 8) {
-			seterr(err, errlen, ENTFMT "compression method %u (%s) is not supported; "
+			lib_err(err, errlen, ENTFMT "compression method %u (%s) is not supported; "
 			       "use 0 (stored) or 8 (deflate)", ENTARG(e, nb), e->method,
 			       method_name(e->method));
 			return ZIP_E_UNSUPPORTED;
 		}
 		if (e->comp_size == 0xffffffffu || e->size == 0xffffffffu ||
 		    e->local_off == 0xffffffffu || disk == 0xffffu) {
-			seterr(err, errlen, ENTFMT "ZIP64 sizes or offset; ZIP64 is not supported", ENTARG(e, nb));
+			lib_err(err, errlen, ENTFMT "ZIP64 sizes or offset; ZIP64 is not supported", ENTARG(e, nb));
 			return ZIP_E_UNSUPPORTED;
 		}
 		if (disk != 0) {
-			seterr(err, errlen, ENTFMT "starts on disk %u; multi-disk archives are not supported",
+			lib_err(err, errlen, ENTFMT "starts on disk %u; multi-disk archives are not supported",
 			       ENTARG(e, nb), disk);
 			return ZIP_E_UNSUPPORTED;
 		}
@@ -403,48 +381,48 @@ static int parse_central(struct archive *ar, size_t eocd, const struct zip_limit
 		/* Unix mode bits, whoever wrote them: only files and directories get through. */
 		type = (ext >> 16) & S_IFMT;
 		if (type != 0 && type != S_IFREG && type != S_IFDIR) {
-			seterr(err, errlen, ENTFMT "is %s (mode 0%o); only files and directories are allowed",
+			lib_err(err, errlen, ENTFMT "is %s (mode 0%o); only files and directories are allowed",
 			       ENTARG(e, nb), mode_type_name(type), ext >> 16);
 			return ZIP_E_TYPE;
 		}
 		if ((type == S_IFDIR && !e->is_dir) || (type == S_IFREG && e->is_dir)) {
-			seterr(err, errlen, ENTFMT "mode 0%o says %s but the name %s in '/'", ENTARG(e, nb),
+			lib_err(err, errlen, ENTFMT "mode 0%o says %s but the name %s in '/'", ENTARG(e, nb),
 			       ext >> 16, type == S_IFDIR ? "directory" : "file",
 			       e->is_dir ? "ends" : "does not end");
 			return ZIP_E_TYPE;
 		}
 		if ((ext & DOS_ATTR_DIR) && !e->is_dir) {
-			seterr(err, errlen, ENTFMT "attributes say directory but the name does not end in '/'",
+			lib_err(err, errlen, ENTFMT "attributes say directory but the name does not end in '/'",
 			       ENTARG(e, nb));
 			return ZIP_E_TYPE;
 		}
 
 		/* Python's writestr stores a directory as an empty deflate stream: data, but none inflated. */
 		if (e->is_dir && (e->size != 0 || e->crc != 0)) {
-			seterr(err, errlen, ENTFMT "directory with data (%u bytes, crc %08x)",
+			lib_err(err, errlen, ENTFMT "directory with data (%u bytes, crc %08x)",
 			       ENTARG(e, nb), e->size, e->crc);
 			return ZIP_E_FORMAT;
 		}
 		if (e->method == 0 && e->comp_size != e->size) {
-			seterr(err, errlen, ENTFMT "stored entry with compressed size %u but size %u",
+			lib_err(err, errlen, ENTFMT "stored entry with compressed size %u but size %u",
 			       ENTARG(e, nb), e->comp_size, e->size);
 			return ZIP_E_FORMAT;
 		}
 		if (e->size > lim->max_file_size) {
-			seterr(err, errlen, ENTFMT "declares %u bytes, above the per-file limit of %llu",
+			lib_err(err, errlen, ENTFMT "declares %u bytes, above the per-file limit of %llu",
 			       ENTARG(e, nb), e->size, (unsigned long long)lim->max_file_size);
 			return ZIP_E_LIMIT;
 		}
 		total += e->size;
 		if (total > lim->max_total_size) {
-			seterr(err, errlen, ENTFMT "brings the declared total to %llu bytes, above the limit "
+			lib_err(err, errlen, ENTFMT "brings the declared total to %llu bytes, above the limit "
 			       "of %llu", ENTARG(e, nb), (unsigned long long)total,
 			       (unsigned long long)lim->max_total_size);
 			return ZIP_E_LIMIT;
 		}
 	}
 	if (pos != eocd) {
-		seterr(err, errlen, "central directory holds %zu bytes after its %zu entries", eocd - pos, ar->n);
+		lib_err(err, errlen, "central directory holds %zu bytes after its %zu entries", eocd - pos, ar->n);
 		return ZIP_E_FORMAT;
 	}
 	return ZIP_OK;
@@ -482,7 +460,7 @@ static int check_names(struct archive *ar, char *err, size_t errlen)
 			const struct ent *a = s[i - 1]->index < s[i]->index ? s[i - 1] : s[i];
 			const struct ent *b = a == s[i] ? s[i - 1] : s[i];
 
-			seterr(err, errlen, ENTFMT "same name as entry %zu \"%s\"", ENTARG(b, nb),
+			lib_err(err, errlen, ENTFMT "same name as entry %zu \"%s\"", ENTARG(b, nb),
 			       ENTARG(a, nb2));
 			return ZIP_E_DUPLICATE;
 		}
@@ -499,7 +477,7 @@ static int check_names(struct archive *ar, char *err, size_t errlen)
 			probe.key_len = k;
 			hit = bsearch(&pp, s, ar->n, sizeof(*s), cmp_name);
 			if (hit != NULL && !(*hit)->is_dir) {
-				seterr(err, errlen, ENTFMT "lies below entry %zu \"%s\", which is a file",
+				lib_err(err, errlen, ENTFMT "lies below entry %zu \"%s\", which is a file",
 				       ENTARG(e, nb), ENTARG(*hit, nb2));
 				return ZIP_E_DUPLICATE;
 			}
@@ -519,34 +497,34 @@ static int parse_local(struct archive *ar, struct ent *e, char *err, size_t errl
 	int ret;
 
 	if (off >= limit || LOCAL_SIZE > limit - off) {
-		seterr(err, errlen, ENTFMT "local header offset %zu lies outside the entry area "
+		lib_err(err, errlen, ENTFMT "local header offset %zu lies outside the entry area "
 		       "(0..%zu)", ENTARG(e, nb), off, limit);
 		return ZIP_E_OVERLAP;
 	}
 	h = p + off;
-	if (rd32(h) != SIG_LOCAL) {
-		seterr(err, errlen, ENTFMT "no local header at offset %zu", ENTARG(e, nb), off);
+	if (load_le32(h) != SIG_LOCAL) {
+		lib_err(err, errlen, ENTFMT "no local header at offset %zu", ENTARG(e, nb), off);
 		return ZIP_E_FORMAT;
 	}
-	crc = rd32(h + 14);
-	csize = rd32(h + 18);
-	usize = rd32(h + 22);
-	nlen = rd16(h + 26);
-	xlen = rd16(h + 28);
+	crc = load_le32(h + 14);
+	csize = load_le32(h + 18);
+	usize = load_le32(h + 22);
+	nlen = load_le16(h + 26);
+	xlen = load_le16(h + 28);
 	if ((size_t)nlen + xlen > limit - off - LOCAL_SIZE) {
-		seterr(err, errlen, ENTFMT "local header name and extra run past the entry area",
+		lib_err(err, errlen, ENTFMT "local header name and extra run past the entry area",
 		       ENTARG(e, nb));
 		return ZIP_E_OVERLAP;
 	}
-	if (rd16(h + 6) != e->flags || rd16(h + 8) != e->method) {
-		seterr(err, errlen, ENTFMT "local header says flags 0x%04x method %u, central directory "
-		       "flags 0x%04x method %u", ENTARG(e, nb), rd16(h + 6), rd16(h + 8), e->flags, e->method);
+	if (load_le16(h + 6) != e->flags || load_le16(h + 8) != e->method) {
+		lib_err(err, errlen, ENTFMT "local header says flags 0x%04x method %u, central directory "
+		       "flags 0x%04x method %u", ENTARG(e, nb), load_le16(h + 6), load_le16(h + 8), e->flags, e->method);
 		return ZIP_E_MISMATCH;
 	}
 	if (nlen != e->name_len || memcmp(h + LOCAL_SIZE, e->name, nlen) != 0) {
 		char lb[NAME_SHOWN * 4 + 4];
 
-		seterr(err, errlen, ENTFMT "local header names \"%s\"", ENTARG(e, nb),
+		lib_err(err, errlen, ENTFMT "local header names \"%s\"", ENTARG(e, nb),
 		       shown(h + LOCAL_SIZE, nlen, lb));
 		return ZIP_E_MISMATCH;
 	}
@@ -557,14 +535,14 @@ static int parse_local(struct archive *ar, struct ent *e, char *err, size_t errl
 	if (!(e->flags & FLAG_DESCRIPTOR) ? (crc != e->crc || csize != e->comp_size || usize != e->size)
 	    : ((crc != 0 && crc != e->crc) || (csize != 0 && csize != e->comp_size) ||
 	       (usize != 0 && usize != e->size))) {
-		seterr(err, errlen, ENTFMT "local header says crc %08x, %u compressed, %u bytes; central "
+		lib_err(err, errlen, ENTFMT "local header says crc %08x, %u compressed, %u bytes; central "
 		       "directory says crc %08x, %u compressed, %u bytes", ENTARG(e, nb), crc, csize, usize,
 		       e->crc, e->comp_size, e->size);
 		return ZIP_E_MISMATCH;
 	}
 	e->data_off = off + LOCAL_SIZE + nlen + xlen;
 	if (e->comp_size > limit - e->data_off) {
-		seterr(err, errlen, ENTFMT "%u bytes of data at offset %zu run past the entry area (0..%zu)",
+		lib_err(err, errlen, ENTFMT "%u bytes of data at offset %zu run past the entry area (0..%zu)",
 		       ENTARG(e, nb), e->comp_size, e->data_off, limit);
 		return ZIP_E_OVERLAP;
 	}
@@ -574,14 +552,14 @@ static int parse_local(struct archive *ar, struct ent *e, char *err, size_t errl
 		const uint8_t *d = p + data_end;
 		size_t room = limit - data_end;
 
-		if (room >= 4 + DESCRIPTOR_SIZE && rd32(d) == SIG_DESCRIPTOR &&
-		    rd32(d + 4) == e->crc && rd32(d + 8) == e->comp_size && rd32(d + 12) == e->size) {
+		if (room >= 4 + DESCRIPTOR_SIZE && load_le32(d) == SIG_DESCRIPTOR &&
+		    load_le32(d + 4) == e->crc && load_le32(d + 8) == e->comp_size && load_le32(d + 12) == e->size) {
 			e->end += 4 + DESCRIPTOR_SIZE;
-		} else if (room >= DESCRIPTOR_SIZE && rd32(d) == e->crc && rd32(d + 4) == e->comp_size &&
-			   rd32(d + 8) == e->size) {
+		} else if (room >= DESCRIPTOR_SIZE && load_le32(d) == e->crc && load_le32(d + 4) == e->comp_size &&
+			   load_le32(d + 8) == e->size) {
 			e->end += DESCRIPTOR_SIZE;
 		} else {
-			seterr(err, errlen, ENTFMT "data descriptor at offset %zu is missing or disagrees "
+			lib_err(err, errlen, ENTFMT "data descriptor at offset %zu is missing or disagrees "
 			       "with the central directory (crc %08x, %u compressed, %u bytes)",
 			       ENTARG(e, nb), data_end, e->crc, e->comp_size, e->size);
 			return ZIP_E_MISMATCH;
@@ -603,7 +581,7 @@ static int check_layout(struct archive *ar, char *err, size_t errlen)
 	qsort(s, ar->n, sizeof(*s), cmp_offset);
 	for (size_t i = 0; i < ar->n; i++) {
 		if (s[i]->local_off < expect) {
-			seterr(err, errlen, ENTFMT "starts at offset %zu, inside entry %zu \"%s\" (which "
+			lib_err(err, errlen, ENTFMT "starts at offset %zu, inside entry %zu \"%s\" (which "
 			       "ends at %zu)", ENTARG(s[i], nb), s[i]->local_off, ENTARG(s[i - 1], nb2), expect);
 			return ZIP_E_OVERLAP;
 		}
@@ -611,14 +589,14 @@ static int check_layout(struct archive *ar, char *err, size_t errlen)
 		if (ret != ZIP_OK)
 			return ret;
 		if (s[i]->local_off > expect) {
-			seterr(err, errlen, ENTFMT "starts at offset %zu; %zu unaccounted bytes before it",
+			lib_err(err, errlen, ENTFMT "starts at offset %zu; %zu unaccounted bytes before it",
 			       ENTARG(s[i], nb), s[i]->local_off, s[i]->local_off - expect);
 			return ZIP_E_FORMAT;
 		}
 		expect = s[i]->end;
 	}
 	if (expect != ar->cd_off) {
-		seterr(err, errlen, "%zu unaccounted bytes between the last entry and the central "
+		lib_err(err, errlen, "%zu unaccounted bytes between the last entry and the central "
 		       "directory at offset %zu", ar->cd_off - expect, ar->cd_off);
 		return ZIP_E_FORMAT;
 	}
@@ -645,7 +623,7 @@ static int archive_open(struct archive *ar, const uint8_t *zip, size_t len, cons
 		err[0] = '\0';
 	if (zip == NULL || lim == NULL || lim->max_entries == 0 || lim->max_file_size == 0 ||
 	    lim->max_total_size == 0) {
-		seterr(err, errlen, "zip: NULL archive or limits, or a limit of 0");
+		lib_err(err, errlen, "zip: NULL archive or limits, or a limit of 0");
 		return ZIP_E_ARG;
 	}
 	ar->p = zip;
@@ -654,39 +632,39 @@ static int archive_open(struct archive *ar, const uint8_t *zip, size_t len, cons
 	if (ret != ZIP_OK)
 		return ret;
 	r = zip + eocd;
-	if (eocd >= ZIP64_LOCATOR_SIZE && rd32(zip + eocd - ZIP64_LOCATOR_SIZE) == SIG_ZIP64_LOCATOR) {
-		seterr(err, errlen, "ZIP64 end of central directory locator; ZIP64 is not supported");
+	if (eocd >= ZIP64_LOCATOR_SIZE && load_le32(zip + eocd - ZIP64_LOCATOR_SIZE) == SIG_ZIP64_LOCATOR) {
+		lib_err(err, errlen, "ZIP64 end of central directory locator; ZIP64 is not supported");
 		return ZIP_E_UNSUPPORTED;
 	}
-	n = rd16(r + 10);
-	cd_size = rd32(r + 12);
-	ar->cd_off = rd32(r + 16);
-	if (rd16(r + 8) == 0xffff || n == 0xffff || cd_size == 0xffffffffu || ar->cd_off == 0xffffffffu) {
-		seterr(err, errlen, "end record with ZIP64 markers; ZIP64 is not supported");
+	n = load_le16(r + 10);
+	cd_size = load_le32(r + 12);
+	ar->cd_off = load_le32(r + 16);
+	if (load_le16(r + 8) == 0xffff || n == 0xffff || cd_size == 0xffffffffu || ar->cd_off == 0xffffffffu) {
+		lib_err(err, errlen, "end record with ZIP64 markers; ZIP64 is not supported");
 		return ZIP_E_UNSUPPORTED;
 	}
-	if (rd16(r + 4) != 0 || rd16(r + 6) != 0 || rd16(r + 8) != n) {
-		seterr(err, errlen, "multi-disk archive (disk %u, directory on disk %u, %u of %zu entries "
-		       "here); not supported", rd16(r + 4), rd16(r + 6), rd16(r + 8), n);
+	if (load_le16(r + 4) != 0 || load_le16(r + 6) != 0 || load_le16(r + 8) != n) {
+		lib_err(err, errlen, "multi-disk archive (disk %u, directory on disk %u, %u of %zu entries "
+		       "here); not supported", load_le16(r + 4), load_le16(r + 6), load_le16(r + 8), n);
 		return ZIP_E_UNSUPPORTED;
 	}
 	if (ar->cd_off > eocd || cd_size != eocd - ar->cd_off) {
-		seterr(err, errlen, "central directory (offset %zu, %zu bytes) does not end where the end "
+		lib_err(err, errlen, "central directory (offset %zu, %zu bytes) does not end where the end "
 		       "record starts (offset %zu)", ar->cd_off, cd_size, eocd);
 		return ZIP_E_FORMAT;
 	}
 	if (n > lim->max_entries) {
-		seterr(err, errlen, "%zu entries, above the limit of %zu", n, lim->max_entries);
+		lib_err(err, errlen, "%zu entries, above the limit of %zu", n, lim->max_entries);
 		return ZIP_E_LIMIT;
 	}
 	if (n > cd_size / CENTRAL_SIZE) {
-		seterr(err, errlen, "%zu entries cannot fit a %zu-byte central directory", n, cd_size);
+		lib_err(err, errlen, "%zu entries cannot fit a %zu-byte central directory", n, cd_size);
 		return ZIP_E_FORMAT;
 	}
 	ar->n = n;
 	if (n == 0) {
 		if (ar->cd_off != 0) {
-			seterr(err, errlen, "empty archive with %zu bytes before its end record", ar->cd_off);
+			lib_err(err, errlen, "empty archive with %zu bytes before its end record", ar->cd_off);
 			return ZIP_E_FORMAT;
 		}
 		return ZIP_OK;
@@ -694,7 +672,7 @@ static int archive_open(struct archive *ar, const uint8_t *zip, size_t len, cons
 	ar->e = calloc(n, sizeof(*ar->e));
 	ar->sorted = calloc(n, sizeof(*ar->sorted));
 	if (ar->e == NULL || ar->sorted == NULL) {
-		seterr(err, errlen, "zip: out of memory for %zu entries", n);
+		lib_err(err, errlen, "zip: out of memory for %zu entries", n);
 		ret = ZIP_E_NOMEM;
 		goto out;
 	}
@@ -763,7 +741,7 @@ static int sink_put(struct sink *k, const struct ent *e, const uint8_t *b, size_
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			seterr(err, errlen, ENTFMT "writing failed: %s", ENTARG(e, nb),
+			lib_err(err, errlen, ENTFMT "writing failed: %s", ENTARG(e, nb),
 			       w < 0 ? strerror(errno) : "no progress");
 			return ZIP_E_IO;
 		}
@@ -788,7 +766,7 @@ static int inflate_entry(const struct archive *ar, const struct ent *e, struct s
 	zs.zalloc = z_alloc;
 	zs.zfree = z_free;
 	if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) {
-		seterr(err, errlen, ENTFMT "zlib inflateInit2 failed", ENTARG(e, nb));
+		lib_err(err, errlen, ENTFMT "zlib inflateInit2 failed", ENTARG(e, nb));
 		return ZIP_E_NOMEM;
 	}
 	zs.next_in = (Bytef *)(uintptr_t)data;
@@ -803,13 +781,13 @@ static int inflate_entry(const struct archive *ar, const struct ent *e, struct s
 		zr = inflate(&zs, Z_NO_FLUSH);
 		made = want - zs.avail_out;
 		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
-			seterr(err, errlen, ENTFMT "corrupt deflate data: %s", ENTARG(e, nb),
+			lib_err(err, errlen, ENTFMT "corrupt deflate data: %s", ENTARG(e, nb),
 			       zr == Z_MEM_ERROR ? "out of memory" : zs.msg != NULL ? zs.msg : "inflate failed");
 			ret = zr == Z_MEM_ERROR ? ZIP_E_NOMEM : ZIP_E_DATA;
 			goto out;
 		}
 		if (k->got + made > e->size) {
-			seterr(err, errlen, ENTFMT "inflates past its declared size of %u bytes", ENTARG(e, nb),
+			lib_err(err, errlen, ENTFMT "inflates past its declared size of %u bytes", ENTARG(e, nb),
 			       e->size);
 			ret = ZIP_E_DATA;
 			goto out;
@@ -820,14 +798,14 @@ static int inflate_entry(const struct archive *ar, const struct ent *e, struct s
 		if (zr == Z_STREAM_END)
 			break;
 		if (made == 0 && (zr == Z_BUF_ERROR || zs.avail_in == 0)) {
-			seterr(err, errlen, ENTFMT "deflate stream ends early (%llu of %u bytes)",
+			lib_err(err, errlen, ENTFMT "deflate stream ends early (%llu of %u bytes)",
 			       ENTARG(e, nb), (unsigned long long)k->got, e->size);
 			ret = ZIP_E_DATA;
 			goto out;
 		}
 	}
 	if (zs.avail_in != 0) {
-		seterr(err, errlen, ENTFMT "%u bytes after the end of the deflate stream", ENTARG(e, nb),
+		lib_err(err, errlen, ENTFMT "%u bytes after the end of the deflate stream", ENTARG(e, nb),
 		       zs.avail_in);
 		ret = ZIP_E_DATA;
 	}
@@ -865,7 +843,7 @@ static int open_parent(int dirfd, char *path, const struct ent *e, int *out, con
 	*last = comp;
 	return ZIP_OK;
 fail:
-	seterr(err, errlen, ENTFMT "cannot create or open directory \"%s\": %s", ENTARG(e, nb), path,
+	lib_err(err, errlen, ENTFMT "cannot create or open directory \"%s\": %s", ENTARG(e, nb), path,
 	       strerror(errno));
 	if (fd != dirfd)
 		close(fd);
@@ -907,7 +885,7 @@ static int create_entry(const struct archive *ar, const struct ent *e, int dirfd
 	k->fd = -1;
 	goto out;
 fail:
-	seterr(err, errlen, ENTFMT "cannot create: %s", ENTARG(e, nb), strerror(errno));
+	lib_err(err, errlen, ENTFMT "cannot create: %s", ENTARG(e, nb), strerror(errno));
 	ret = ZIP_E_IO;
 out:
 	if (pfd != dirfd)
@@ -931,7 +909,7 @@ static int run(const uint8_t *zip, size_t len, int dirfd, const struct zip_limit
 		return ret;
 	buf = malloc(CHUNK);
 	if (buf == NULL) {
-		seterr(err, errlen, "zip: out of memory for the inflate buffer");
+		lib_err(err, errlen, "zip: out of memory for the inflate buffer");
 		ret = ZIP_E_NOMEM;
 		goto out;
 	}
@@ -948,13 +926,13 @@ static int run(const uint8_t *zip, size_t len, int dirfd, const struct zip_limit
 		if (ret != ZIP_OK)
 			goto out;
 		if (k.got != e->size) {
-			seterr(err, errlen, ENTFMT "inflates to %llu bytes, %u declared", ENTARG(e, nb),
+			lib_err(err, errlen, ENTFMT "inflates to %llu bytes, %u declared", ENTARG(e, nb),
 			       (unsigned long long)k.got, e->size);
 			ret = ZIP_E_DATA;
 			goto out;
 		}
 		if (k.crc != e->crc) {
-			seterr(err, errlen, ENTFMT "CRC-32 of the data is %08x, %08x declared", ENTARG(e, nb),
+			lib_err(err, errlen, ENTFMT "CRC-32 of the data is %08x, %08x declared", ENTARG(e, nb),
 			       k.crc, e->crc);
 			ret = ZIP_E_CRC;
 			goto out;
@@ -967,7 +945,7 @@ static int run(const uint8_t *zip, size_t len, int dirfd, const struct zip_limit
 	}
 	/* Holds by construction (each size checked, declared total capped); kept as a last guard. */
 	if (s.total_size > lim->max_total_size) {
-		seterr(err, errlen, "total %llu bytes above the limit", (unsigned long long)s.total_size);
+		lib_err(err, errlen, "total %llu bytes above the limit", (unsigned long long)s.total_size);
 		ret = ZIP_E_LIMIT;
 		goto out;
 	}
@@ -991,7 +969,7 @@ int zip_extract(const uint8_t *zip, size_t len, int dirfd, const struct zip_limi
 		struct zip_stats *st, char *err, size_t errlen)
 {
 	if (dirfd < 0) {
-		seterr(err, errlen, "zip: no target directory");
+		lib_err(err, errlen, "zip: no target directory");
 		return ZIP_E_ARG;
 	}
 	return run(zip, len, dirfd, lim, st, err, errlen);
@@ -1005,7 +983,7 @@ int zip_list(const uint8_t *zip, size_t len, const struct zip_limits *lim, zip_e
 	int ret;
 
 	if (cb == NULL) {
-		seterr(err, errlen, "zip: no callback");
+		lib_err(err, errlen, "zip: no callback");
 		return ZIP_E_ARG;
 	}
 	ret = archive_open(&ar, zip, len, lim, err, errlen);

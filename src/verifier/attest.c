@@ -13,6 +13,8 @@
 
 #include "cJSON.h"
 #include "eventlog.h"
+#include "keylime_api.h"
+#include "runtime_events.h"
 #include "http_client.h"
 #include "policy.h"
 #include "quote.h"
@@ -23,8 +25,6 @@
 
 #define NONCE_LEN 20
 #define LOG_MAX (8u << 20)
-/* Agent API versions whose paths and fields this verifier knows (2.6: IAK only). */
-static const char *const known_versions[] = { "2.1", "2.2", "2.3", "2.4", "2.5", "2.6" };
 
 void attest_clean_text(char *s)
 {
@@ -187,14 +187,14 @@ static int pick_version(const struct store_node *n, const struct attest_opts *o,
 	list = cJSON_GetObjectItem(res, "supported_versions");
 	if (!cJSON_IsArray(list))
 		list = cJSON_GetObjectItem(res, "supported_version");
-	for (size_t i = 0; i < sizeof(known_versions) / sizeof(known_versions[0]); i++) {
-		if (cJSON_IsString(list) && !strcmp(list->valuestring, known_versions[i]))
-			snprintf(out, cap, "%s", known_versions[i]);
+	for (size_t i = 0; i < keylime_api_nversions; i++) {
+		if (cJSON_IsString(list) && !strcmp(list->valuestring, keylime_api_versions[i]))
+			snprintf(out, cap, "%s", keylime_api_versions[i]);
 		if (!cJSON_IsArray(list))
 			continue;
 		cJSON_ArrayForEach(v, list)
-			if (cJSON_IsString(v) && !strcmp(v->valuestring, known_versions[i]))
-				snprintf(out, cap, "%s", known_versions[i]);
+			if (cJSON_IsString(v) && !strcmp(v->valuestring, keylime_api_versions[i]))
+				snprintf(out, cap, "%s", keylime_api_versions[i]);
 	}
 	cJSON_Delete(root);
 	if (!out[0])
@@ -404,7 +404,7 @@ int tenant_enroll(struct store *s, struct kc_rng *rng, const char *uuid, const c
 		goto out;
 	}
 	j = cJSON_CreateObject();
-	eb = wire_b64(enc, enc_len);
+	eb = b64_encode_alloc(enc, enc_len);
 	if (!j || !eb || !cJSON_AddStringToObject(j, "encrypted_key", eb) ||
 	    !cJSON_AddStringToObject(j, "auth_tag", tag))
 		goto nomem;
@@ -413,7 +413,7 @@ int tenant_enroll(struct store *s, struct kc_rng *rng, const char *uuid, const c
 		if (!sealed || kc_payload_encrypt(k, rng, payload, payload_len, sealed,
 						  payload_len + KC_PAYLOAD_OVERHEAD, &sealed_len, err,
 						  sizeof(err)) != 0 ||
-		    !(pb = wire_b64(sealed, sealed_len)) || !cJSON_AddStringToObject(j, "payload", pb))
+		    !(pb = b64_encode_alloc(sealed, sealed_len)) || !cJSON_AddStringToObject(j, "payload", pb))
 			goto nomem;
 	}
 	body = cJSON_PrintUnformatted(j);
@@ -483,8 +483,8 @@ static int get_log(const cJSON *res, const char *key, uint8_t **out, size_t *len
 		return 0;
 	if (!cJSON_IsString(v) || (n = strlen(v->valuestring)) > 4 * (LOG_MAX / 3))
 		return -1;
-	*out = malloc(KC_B64_DECODED_MAX(n) + 1);
-	if (!*out || kc_b64_decode(v->valuestring, n, *out, KC_B64_DECODED_MAX(n) + 1, len) != 0) {
+	*out = malloc(B64_DECODED_MAX(n) + 1);
+	if (!*out || b64_decode(v->valuestring, n, *out, B64_DECODED_MAX(n) + 1, len) != 0) {
 		free(*out);
 		*out = NULL;
 		return -1;
@@ -617,7 +617,7 @@ static int send_v(struct store *s, struct store_node *n, const struct quote *q,
 		goto out;
 	}
 	j = cJSON_CreateObject();
-	eb = wire_b64(enc, enc_len);
+	eb = b64_encode_alloc(enc, enc_len);
 	if (!j || !eb || !cJSON_AddStringToObject(j, "encrypted_key", eb) ||
 	    !(body = cJSON_PrintUnformatted(j))) {
 		ret = say(ATTEST_ERROR, why, whylen, "out of memory");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #define _GNU_SOURCE /* memmem */
 #include "cbfs.h"
+#include "bytes.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -14,31 +15,16 @@
 #define CBFS_HEADER 24
 #define CBFS_ALIGN 64
 
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
 /* Area i of the FMAP at off; the caller checked it lies within the image. */
 static void read_area(const uint8_t *rom, size_t off, unsigned i, struct fmap_area *a)
 {
 	const uint8_t *p = rom + off + FMAP_HEADER + (size_t)i * FMAP_AREA;
 
-	a->offset = le32(p);
-	a->size = le32(p + 4);
+	a->offset = load_le32(p);
+	a->size = load_le32(p + 4);
 	memcpy(a->name, p + 8, FMAP_NAME_LEN);
 	a->name[FMAP_NAME_LEN] = '\0';
-	a->flags = le16(p + 40);
+	a->flags = load_le16(p + 40);
 }
 
 /* An FMAP at off whose areas all lie within the image and whose "FMAP" area is itself. */
@@ -56,7 +42,7 @@ static int fmap_valid(const uint8_t *rom, size_t len, size_t off, char *why, siz
 		snprintf(why, cap, "version %u.%u, only 1.x is known", rom[off + 8], rom[off + 9]);
 		return 0;
 	}
-	n = le16(rom + off + 54);
+	n = load_le16(rom + off + 54);
 	if (n > FMAP_MAX_AREAS) {
 		snprintf(why, cap, "%u areas, at most %d", n, FMAP_MAX_AREAS);
 		return 0;
@@ -127,7 +113,7 @@ int fmap_find_area(const uint8_t *rom, size_t len, size_t fmap_off, const char *
 		snprintf(err, errlen, "fmap: no valid FMAP at offset %zu", fmap_off);
 		return -1;
 	}
-	n = le16(rom + fmap_off + 54);
+	n = load_le16(rom + fmap_off + 54);
 	for (unsigned i = 0; i < n; i++) {
 		read_area(rom, fmap_off, i, out);
 		if (!strcmp(out->name, name))
@@ -150,8 +136,8 @@ int cbfs_find(const uint8_t *rom, size_t len, const struct fmap_area *region, co
 	end = region->offset + (size_t)region->size;
 	while (end - pos >= CBFS_HEADER && !memcmp(rom + pos, CBFS_MAGIC, 8)) {
 		const uint8_t *h = rom + pos;
-		uint32_t flen = be32(h + 8), type = be32(h + 12), attr = be32(h + 16);
-		uint32_t doff = be32(h + 20);
+		uint32_t flen = load_be32(h + 8), type = load_be32(h + 12), attr = load_be32(h + 16);
+		uint32_t doff = load_be32(h + 20);
 		size_t nlen, next;
 
 		if (doff < CBFS_HEADER + 1 || doff > end - pos || flen > end - pos - doff) {

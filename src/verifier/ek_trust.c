@@ -9,6 +9,8 @@
 
 #include <mbedtls/sha256.h>
 
+#include "encoding.h"
+
 void ek_trust_free(struct ek_trust *t)
 {
 	mbedtls_x509_crt_free(&t->cas);
@@ -64,12 +66,6 @@ static int cmp32(const void *a, const void *b)
 	return memcmp(a, b, 32);
 }
 
-static int hexval(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 static int load_list(struct ek_trust *t, const char *file, char *err, size_t errlen)
 {
 	FILE *f = fopen(file, "r");
@@ -94,15 +90,10 @@ static int load_list(struct ek_trust *t, const char *file, char *err, size_t err
 			p++;
 		if (*p == '#' || *p == '\0')
 			continue;
-		for (int i = 0; i < 32; i++) {
-			int hi = hexval(p[2 * i]), lo = hi < 0 ? -1 : hexval(p[2 * i + 1]);
-
-			if (hi < 0 || lo < 0) {
-				snprintf(err, errlen, "EK list %s:%zu: expected 64 hex digits (SHA-256 "
-					 "of the EK's SubjectPublicKeyInfo DER)", file, lineno);
-				goto out;
-			}
-			h[i] = (uint8_t)(hi << 4 | lo);
+		if (strnlen(p, 64) < 64 || hex_decode(p, 64, h, 32, 0) != ENC_OK) {
+			snprintf(err, errlen, "EK list %s:%zu: expected 64 hex digits (SHA-256 "
+				 "of the EK's SubjectPublicKeyInfo DER)", file, lineno);
+			goto out;
 		}
 		name = p + 64;
 		if (*name && !isspace((unsigned char)*name)) {

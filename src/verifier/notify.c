@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cJSON.h"
+#include "clock.h"
 #include "http_client.h"
 #include "revocation_notice.h"
 #include "url.h"
@@ -77,14 +78,6 @@ static struct {
 	struct notify_stats st;
 } N = { .lock = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER,
 	.fanout = PTHREAD_COND_INITIALIZER, .hook = PTHREAD_COND_INITIALIZER };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void deadline_in(struct timespec *ts, int ms)
 {
@@ -202,7 +195,7 @@ static void notice_release(struct notice *n)
 		return;
 	vlog("%s: signed revocation notice taken by %u of %u node(s) in %.1f s (%u refused, %u "
 	     "not delivered)", n->failed, n->took, n->recipients,
-	     (double)(now_ms() - n->t0_ms) / 1000.0, n->refused, n->dropped);
+	     (double)(mono_ms() - n->t0_ms) / 1000.0, n->refused, n->dropped);
 	free(n->body);
 	free(n);
 	N.notices--;
@@ -212,7 +205,7 @@ static void notice_release(struct notice *n)
 /* A recipient that gave no answer twice is not tried again for a while: it would hold senders. */
 static int dead(const struct recipient *r)
 {
-	return r->dead_until_ms > now_ms();
+	return r->dead_until_ms > mono_ms();
 }
 
 static int enqueue(struct recipient *r, struct notice *n)
@@ -316,7 +309,7 @@ static void fan_out(struct store *st, struct kc_rng *rng, const struct failure *
 		return;
 	}
 	snprintf(c.n->failed, sizeof(c.n->failed), "%s", f->uuid);
-	c.n->t0_ms = now_ms();
+	c.n->t0_ms = mono_ms();
 	pthread_mutex_lock(&N.lock);
 	N.notices++;
 	N.st.notices++;
@@ -461,7 +454,7 @@ static void *sender_thread(void *arg)
 		struct slot s;
 		int wait_ms, ret, found, held_slow;
 
-		r = take_ready(now_ms(), &wait_ms);
+		r = take_ready(mono_ms(), &wait_ms);
 		if (!r) {
 			struct timespec ts;
 
@@ -490,13 +483,13 @@ static void *sender_thread(void *arg)
 		if ((ret == ATTEST_ERROR || ret == ATTEST_GONE) && !s.retried) {
 			/* Once more, a little later; the node's other notices wait with it. */
 			r->q[r->head].retried = 1;
-			r->not_before_ms = now_ms() + NOTIFY_RETRY_MS;
+			r->not_before_ms = mono_ms() + NOTIFY_RETRY_MS;
 			N.st.retried++;
 		} else if (ret == ATTEST_ERROR || ret == ATTEST_GONE) {
 			/* No answer twice: this one and all it has waiting are not delivered. */
 			vlog("revocation notices to %s: no answer twice (%s); %u notice(s) dropped, "
 			     "none sent to it for %d s", r->uuid, why, r->n, NOTIFY_DEAD_MS / 1000);
-			r->dead_until_ms = now_ms() + NOTIFY_DEAD_MS;
+			r->dead_until_ms = mono_ms() + NOTIFY_DEAD_MS;
 			r->not_before_ms = 0;
 			while (r->n) {
 				struct notice *n = r->q[r->head].n;

@@ -12,6 +12,7 @@
 
 #include "cJSON.h"
 #include "digest.h"
+#include "encoding.h"
 #include "file_read.h"
 #include "keylime_crypto.h"
 
@@ -166,7 +167,7 @@ static int is_hex64(const char *s)
 	if (!s || strlen(s) != 64)
 		return 0;
 	for (; *s; s++)
-		if (!strchr("0123456789abcdef", *s))
+		if (!enc_is_hex_lower((unsigned char)*s))
 			return 0;
 	return 1;
 }
@@ -207,7 +208,7 @@ static cJSON *blob(struct zipw *z, const char *what, const struct pb_blob *b, ch
 			goto fail;
 		digest(TPM_ALG_SHA256, data, flen, d);
 		free(data);
-		kc_hex_encode(d, 32, hex, sizeof(hex), &n);
+		hex_encode(d, 32, hex, sizeof(hex), &n);
 		if (b->sha256 || b->size) {
 			snprintf(err, errlen, "--%s FILE gives sha256 and size; drop --%s-sha256/-size",
 				 what, what);

@@ -6,28 +6,9 @@
 #include <string.h>
 
 #include "cJSON.h"
+#include "encoding.h"
 #include "eventlog.h"
 #include "keylime_crypto.h"
-
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Exactly 2n lowercase hex digits. */
-static int hex_decode(const char *s, uint8_t *out, size_t n)
-{
-	if (strlen(s) != 2 * n)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
 
 /* A PCR key: "0".."23" without leading zeros, in [lo, hi], never 16. */
 static long pcr_key(const char *s, long lo, long hi)
@@ -65,7 +46,7 @@ static int parse_values(const cJSON *obj, struct policy *p, char *err, size_t er
 			return -1;
 		}
 		cJSON_ArrayForEach(v, e) {
-			if (!cJSON_IsString(v) || hex_decode(v->valuestring, p->values[pcr][k], dsz)) {
+			if (!cJSON_IsString(v) || hex_decode(v->valuestring, strlen(v->valuestring), p->values[pcr][k], dsz, HEX_LOWER)) {
 				snprintf(err, errlen, "policy: pcrs of PCR %ld: \"%.80s\" is not %zu "
 					 "lowercase hex digits", pcr,
 					 cJSON_IsString(v) ? v->valuestring : "?", 2 * dsz);
@@ -104,7 +85,7 @@ static int parse_rule(const cJSON *o, struct policy_rule *r, size_t dsz, int dig
 	}
 	if (d) {
 		r->kind = RULE_DIGEST;
-		if (!cJSON_IsString(d) || hex_decode(d->valuestring, r->digest, dsz) != 0) {
+		if (!cJSON_IsString(d) || hex_decode(d->valuestring, strlen(d->valuestring), r->digest, dsz, HEX_LOWER) != 0) {
 			snprintf(why, whylen, "digest must be %zu lowercase hex digits", 2 * dsz);
 			return -1;
 		}
@@ -311,7 +292,7 @@ static void describe_rule(const struct policy_rule *r, uint16_t alg, char *out, 
 
 	switch (r->kind) {
 	case RULE_DIGEST:
-		kc_hex_encode(r->digest, digest_size(alg), hex, sizeof(hex), &n);
+		hex_encode(r->digest, digest_size(alg), hex, sizeof(hex), &n);
 		snprintf(out, cap, "digest %s", hex);
 		break;
 	case RULE_TEXT:
@@ -334,7 +315,7 @@ static void describe_event(const struct eventlog_event *ev, uint16_t alg, char *
 	size_t n;
 
 	if (d)
-		kc_hex_encode(d, digest_size(alg), hex, sizeof(hex), &n);
+		hex_encode(d, digest_size(alg), hex, sizeof(hex), &n);
 	/* Long data (a command line): its start and its end, where additions usually are. */
 	if (ev->data_size <= 160)
 		snprintf(out, cap, "log record %zu, type 0x%x, digest %s, data \"%.*s\"", ev->index,
@@ -466,8 +447,8 @@ int policy_check(const struct policy *p, const struct quote *q, const uint8_t *r
 				break;
 		if (i < p->nvalues[pcr])
 			continue;
-		kc_hex_encode(p->values[pcr][0], dsz, want, sizeof(want), &n);
-		kc_hex_encode(v, dsz, got, sizeof(got), &n);
+		hex_encode(p->values[pcr][0], dsz, want, sizeof(want), &n);
+		hex_encode(v, dsz, got, sizeof(got), &n);
 		snprintf(report, cap, "PCR %u mismatch: expected %s%s, got %s", pcr, want,
 			 p->nvalues[pcr] > 1 ? " (or another allowed value)" : "", got);
 		return -1;

@@ -14,6 +14,7 @@
 #include "file_read.h"
 #include "keylime_crypto.h"
 #include "pe_hash.h"
+#include "runtime_events.h"
 
 #define IMAGE_MAX (64u << 20)
 #define ROM_MAX (64u << 20)
@@ -117,7 +118,7 @@ static cJSON *digest_rule(const uint8_t *d)
 	cJSON *r = cJSON_CreateObject();
 	size_t n;
 
-	kc_hex_encode(d, 32, hex, sizeof(hex), &n);
+	hex_encode(d, 32, hex, sizeof(hex), &n);
 	if (r && !cJSON_AddStringToObject(r, "digest", hex)) {
 		cJSON_Delete(r);
 		r = NULL;
@@ -224,7 +225,7 @@ static int coreboot_rules(const struct predict_opts *o, const char *info, cJSON 
 		goto nomem;
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(list, digest_rule(digests[i]));
-	kc_hex_encode(value, 32, hex, sizeof(hex), &hlen);
+	hex_encode(value, 32, hex, sizeof(hex), &hlen);
 	if (!(pcrs = cJSON_AddObjectToObject(pol, "pcrs")) ||
 	    !(vals = cJSON_AddArrayToObject(pcrs, "2")))
 		goto nomem;
@@ -310,7 +311,7 @@ char *predict_policy(const struct predict_opts *o, char *err, size_t errlen)
 	digest(TPM_ALG_SHA256, tagged, tlen, d);
 	cJSON_AddItemToArray(list, digest_rule(d));
 	/* The scrub's figures depend on the machine; its verdict and memtest do not. */
-	scrub = text_rule("text_prefix", "airlock scrub: ");
+	scrub = text_rule("text_prefix", AIRLOCK_EV_TEXT_SCRUB);
 	contains = cJSON_CreateArray();
 	if (!scrub || !contains) {
 		cJSON_Delete(scrub);
@@ -319,11 +320,11 @@ char *predict_policy(const struct predict_opts *o, char *err, size_t errlen)
 	}
 	cJSON_AddItemToObject(scrub, "text_contains", contains);
 	if (memtest_runs(cmdline))
-		cJSON_AddItemToArray(contains, cJSON_CreateString(" memtest=ran "));
-	cJSON_AddItemToArray(contains, cJSON_CreateString(cfg.scrub ? " result=pass" :
-							  " result=skipped"));
+		cJSON_AddItemToArray(contains, cJSON_CreateString(" " AIRLOCK_EV_MEMTEST_RAN " "));
+	cJSON_AddItemToArray(contains, cJSON_CreateString(cfg.scrub ? " " AIRLOCK_EV_RESULT_PASS :
+							  " " AIRLOCK_EV_RESULT_SKIPPED));
 	cJSON_AddItemToArray(list, scrub);
-	cJSON_AddItemToArray(list, text_rule("text", "airlock runtime: state=ready"));
+	cJSON_AddItemToArray(list, text_rule("text", AIRLOCK_EV_TEXT_READY));
 	tail = cJSON_AddObjectToObject(pol, "runtime_tail");
 	list = tail ? cJSON_AddArrayToObject(tail, "8") : NULL;
 	if (!list)

@@ -7,7 +7,7 @@
  *   PCR 8  the runtime's events in order: the command line /proc/cmdline
  *          will show (the board's built-in line from board.config, then what
  *          the boot loader appends), the canonical configuration /init
- *          derives from it (the same src/init/config.c), a passing scrub
+ *          derives from it (the same src/lib/config.c), a passing scrub
  *          (with the early memtest when the line asks for it), "ready";
  *          then, optionally, the agent's attestation and separator events;
  *   PCR 4  on UEFI boards, the Authenticode digest of bzImage, which the

@@ -77,7 +77,7 @@ static void hex32(const uint8_t h[32], char out[65])
 {
 	size_t n;
 
-	kc_hex_encode(h, 32, out, 65, &n);
+	hex_encode(h, 32, out, 65, &n);
 }
 
 /*
@@ -238,14 +238,14 @@ static int do_register(struct registrar *g, const char *uuid, const char *peer, 
 		ret = wire_reply(r, 500, "MakeCredential failed", NULL);
 		goto out;
 	}
-	kc_b64_encode((const uint8_t *)secret, 32, p.secret_b64, sizeof(p.secret_b64), &k);
+	b64_encode((const uint8_t *)secret, 32, p.secret_b64, sizeof(p.secret_b64), &k);
 	/* Nothing of the node changes until the TPM behind this EK proves itself (do_activate). */
 	if (store_pending_add(g->store, &p, err, sizeof(err)) != 0) {
 		vlog("registrar: %s", err);
 		ret = wire_reply(r, 500, "state database failed", NULL);
 		goto out;
 	}
-	b = wire_b64(blob, blob_len);
+	b = b64_encode_alloc(blob, blob_len);
 	res = cJSON_CreateObject();
 	if (!b || !res || !cJSON_AddStringToObject(res, "blob", b)) {
 		free(b);
@@ -408,8 +408,8 @@ static int do_show(struct registrar *g, const char *uuid, struct http_reply *r)
 	if (found <= 0)
 		return wire_reply(r, found < 0 ? 500 : 404, found < 0 ? "state database failed" :
 				  "agent not found", NULL);
-	ek = wire_b64(n.ek_tpm, n.ek_tpm_len);
-	ak = wire_b64(n.aik_tpm, n.aik_tpm_len);
+	ek = b64_encode_alloc(n.ek_tpm, n.ek_tpm_len);
+	ak = b64_encode_alloc(n.aik_tpm, n.aik_tpm_len);
 	res = cJSON_CreateObject();
 	if (ek && ak && res) {
 		cJSON_AddStringToObject(res, "ek_tpm", ek);

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "attest.h"
+#include "clock.h"
 #include "notify.h"
 #include "registrar.h"
 #include "vlog.h"
@@ -59,14 +60,6 @@ static struct {
 	/* Set by a signal, read by every thread: a lock-free atomic, not sig_atomic_t. */
 	atomic_int stop;
 } S = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler may only store to a lock-free atomic");
 
@@ -192,7 +185,7 @@ static int reschedule(const char *uuid, int ret, int64_t took_ms)
 	e->held_slow = 0;
 	e->slow = took_ms * 2 > S.o->interval_ms;
 	if (ret != ATTEST_ERROR && ret != ATTEST_GONE) {
-		int64_t now = now_ms();
+		int64_t now = mono_ms();
 
 		/* Every interval, not every interval plus the round: the cadence holds. */
 		e->errors = 0;
@@ -203,7 +196,7 @@ static int reschedule(const char *uuid, int ret, int64_t took_ms)
 	wait = (int64_t)S.o->interval_ms << (e->errors < 6 ? e->errors : 6);
 	if (wait > LOST_POLL_MAX_MS)
 		wait = LOST_POLL_MAX_MS > S.o->interval_ms ? LOST_POLL_MAX_MS : S.o->interval_ms;
-	e->due_ms = now_ms() + wait;
+	e->due_ms = mono_ms() + wait;
 	return e->errors;
 }
 
@@ -222,7 +215,7 @@ static void *worker(void *arg)
 	}
 	while (!S.stop) {
 		struct sched *e;
-		int64_t t0 = now_ms();
+		int64_t t0 = mono_ms();
 		int ret, changed = 0, errors, rc;
 
 		pthread_mutex_lock(&S.lock);
@@ -247,7 +240,7 @@ static void *worker(void *arg)
 			vlog("%s: could not attest: %s", uuid, why);
 		}
 		pthread_mutex_lock(&S.lock);
-		errors = reschedule(uuid, ret, now_ms() - t0);
+		errors = reschedule(uuid, ret, mono_ms() - t0);
 		pthread_mutex_unlock(&S.lock);
 		if (!errors || (ret != ATTEST_GONE && errors < UNREACHABLE_LIMIT))
 			continue;
@@ -308,7 +301,7 @@ static void refresh(struct store *st)
 	struct fresh f = { 0 };
 	struct sched *e;
 	char err[300];
-	int64_t now = now_ms();
+	int64_t now = mono_ms();
 	size_t i = 0, k = 0, m = 0;
 
 	if (store_each_in_state(st, polled, collect, &f, err, sizeof(err)) != 0) {
@@ -442,9 +435,9 @@ int serve(const struct serve_opts *o)
 		}
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
-		if (now_ms() >= next_refresh) {
+		if (mono_ms() >= next_refresh) {
 			refresh(&st);
-			next_refresh = now_ms() + 1000;
+			next_refresh = mono_ms() + 1000;
 		}
 	}
 	S.stop = 1;

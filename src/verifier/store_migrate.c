@@ -102,7 +102,7 @@ static int v2_rows(struct store *s, char *err, size_t errlen)
 			continue;
 		if (ek && ek_len > 0 && tpm_public_parse(ek, (size_t)ek_len, &pub, why, sizeof(why)) ==
 		    0 && ek_pubkey_hash(&pub, h, why, sizeof(why)) == 0)
-			kc_hex_encode(h, sizeof(h), hex, sizeof(hex), &n);
+			hex_encode(h, sizeof(h), hex, sizeof(hex), &n);
 		if (v && v_len == VKEY_LEN && vkey_put(s->dir, uuid, v, err, errlen) != 0)
 			goto out;
 		if (sqlite3_bind_text(u, 1, hex, -1, SQLITE_TRANSIENT) != SQLITE_OK ||

@@ -26,18 +26,6 @@ int wire_reply(struct http_reply *r, int status, const char *why, cJSON *results
 	return 0;
 }
 
-char *wire_b64(const uint8_t *d, size_t n)
-{
-	size_t cap = 4 * ((n + 2) / 3) + 1, len;
-	char *s = malloc(cap);
-
-	if (s && kc_b64_encode(d, n, s, cap, &len) != 0) {
-		free(s);
-		s = NULL;
-	}
-	return s;
-}
-
 int wire_unb64(const cJSON *item, uint8_t *out, size_t cap, size_t *len)
 {
 	size_t n;
@@ -45,9 +33,9 @@ int wire_unb64(const cJSON *item, uint8_t *out, size_t cap, size_t *len)
 	if (!cJSON_IsString(item))
 		return -1;
 	n = strlen(item->valuestring);
-	if (KC_B64_DECODED_MAX(n) > cap + 2)
+	if (B64_DECODED_MAX(n) > cap + 2)
 		return -1;
-	return kc_b64_decode(item->valuestring, n, out, cap, len) == 0 ? 0 : -1;
+	return b64_decode(item->valuestring, n, out, cap, len) == 0 ? 0 : -1;
 }
 
 int wire_alnum(struct kc_rng *rng, char *out, size_t n)

@@ -17,9 +17,6 @@
 /* Answer with the Keylime envelope; takes ownership of results (may be NULL). */
 int wire_reply(struct http_reply *r, int status, const char *why, cJSON *results);
 
-/* malloc'd NUL-terminated base64 of d[0..n), or NULL when out of memory. */
-char *wire_b64(const uint8_t *d, size_t n);
-
 /* Decode a base64 JSON string member into out (at most cap bytes). */
 int wire_unb64(const cJSON *item, uint8_t *out, size_t cap, size_t *len);
 

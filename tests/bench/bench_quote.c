@@ -55,7 +55,7 @@ static void append_b64(char *s, size_t cap, const uint8_t *b, size_t n)
 {
 	size_t len = strlen(s), out;
 
-	if (kc_b64_encode(b, n, s + len, cap - len, &out) != 0) {
+	if (b64_encode(b, n, s + len, cap - len, &out) != 0) {
 		fprintf(stderr, "bench_quote: base64 failed\n");
 		exit(1);
 	}

@@ -169,15 +169,15 @@ static void make_logs(void)
 	log_changed_len = w.len;
 	log_base_b64 = malloc(1024);
 	log_changed_b64 = malloc(1024);
-	kc_b64_encode(log_base, log_base_len, log_base_b64, 1024, &n);
-	kc_b64_encode(log_changed, log_changed_len, log_changed_b64, 1024, &n);
+	b64_encode(log_base, log_base_len, log_base_b64, 1024, &n);
+	b64_encode(log_changed, log_changed_len, log_changed_b64, 1024, &n);
 }
 
 static char *b64(const uint8_t *d, size_t n, char *out)
 {
 	size_t len;
 
-	kc_b64_encode(d, n, out, 4 * ((n + 2) / 3) + 1, &len);
+	b64_encode(d, n, out, 4 * ((n + 2) / 3) + 1, &len);
 	return out;
 }
 
@@ -458,7 +458,7 @@ static void start(const char *verifier, int count, double interval, int workers,
 	}
 	akpub_len = ak_public(akpub);
 	make_logs();
-	kc_hex_encode(pcr8_base, 32, hex, sizeof(hex), &len);
+	hex_encode(pcr8_base, 32, hex, sizeof(hex), &len);
 	snprintf(policy, sizeof(policy), "{\"airlock_policy\":1,\"hash_alg\":\"sha256\","
 		 "\"pcrs\":{\"8\":[\"%s\"]}}", hex);
 	if (store_open(&st, dir, err, sizeof(err)) != 0)

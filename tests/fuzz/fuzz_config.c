@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * libFuzzer harness for src/init/config.c.
+ * libFuzzer harness for src/lib/config.c.
  *
  * Properties checked on every input (up to one byte over the 4096-byte limit):
  *  - the parser reads only the len bytes it is given (the copy has no terminator, ASan watches);

@@ -21,6 +21,11 @@
  *    an internal error) and leaves the output zeroed. Gated by
  *    the first byte because each try is an RSA private operation.
  *
+ * 6. The input as hex text (src/lib/encoding.c's decoder): it decodes iff
+ *    the length is even and every byte is a hex digit (HEX_LOWER: a
+ *    lowercase one); what it decodes re-encodes to the input in lowercase;
+ *    a rejected input leaves the output zeroed.
+ *
  * Output buffers are heap blocks of the exact size allowed, so ASan sees
  * any write past the capacity given.
  */
@@ -100,22 +105,22 @@ static int all_zero(const uint8_t *p, size_t n)
 
 static void as_base64(const uint8_t *data, size_t size)
 {
-	size_t cap = KC_B64_DECODED_MAX(size), n = 7, n2 = 7;
+	size_t cap = B64_DECODED_MAX(size), n = 7, n2 = 7;
 	uint8_t *out = malloc(cap ? cap : 1);
 	char *back = malloc(size + 1);
 	int ret;
 
 	CHECK(out && back);
 	memset(out, 0xA5, cap);
-	ret = kc_b64_decode((const char *)data, size, out, cap, &n);
+	ret = b64_decode((const char *)data, size, out, cap, &n);
 	if (ret == KC_OK) {
 		CHECK(n <= cap && n + 2 >= cap);
-		CHECK(kc_b64_encode(out, n, back, size + 1, &n2) == KC_OK);
+		CHECK(b64_encode(out, n, back, size + 1, &n2) == KC_OK);
 		CHECK(n2 == size && !memcmp(back, data, size));
 		/* One byte short: refused, nothing written. */
 		if (n) {
 			memset(out, 0xA5, cap);
-			CHECK(kc_b64_decode((const char *)data, size, out, n - 1, &n2) ==
+			CHECK(b64_decode((const char *)data, size, out, n - 1, &n2) ==
 			      KC_ERR_SPACE);
 			CHECK(n2 == 0);
 			for (size_t i = 0; i < cap; i++)
@@ -139,11 +144,11 @@ static void as_bytes(const uint8_t *data, size_t size)
 	uint8_t *dec = malloc(size ? size : 1);
 
 	CHECK(enc && dec);
-	CHECK(kc_b64_encode(data, size, enc, cap, &n) == KC_OK);
+	CHECK(b64_encode(data, size, enc, cap, &n) == KC_OK);
 	CHECK(n == cap - 1 && enc[n] == '\0');
-	CHECK(kc_b64_encode(data, size, enc, cap - 1, &n2) == KC_ERR_SPACE);
-	CHECK(kc_b64_encode(data, size, enc, cap, &n) == KC_OK);
-	CHECK(kc_b64_decode(enc, n, dec, size, &n2) == KC_OK);
+	CHECK(b64_encode(data, size, enc, cap - 1, &n2) == KC_ERR_SPACE);
+	CHECK(b64_encode(data, size, enc, cap, &n) == KC_OK);
+	CHECK(b64_decode(enc, n, dec, size, &n2) == KC_OK);
 	CHECK(n2 == size && !memcmp(dec, data, size));
 	free(enc);
 	free(dec);
@@ -235,6 +240,37 @@ static void as_oaep(const uint8_t *data, size_t size)
 		CHECK(ret == KC_ERR_INPUT);
 }
 
+static void as_hex(const uint8_t *data, size_t size)
+{
+	size_t n = size / 2, i;
+	int digits = 1, lower = 1, r;
+	uint8_t *out = malloc(n ? n : 1);
+	char *back = malloc(2 * n + 1);
+
+	CHECK(out && back);
+	for (i = 0; i < size; i++) {
+		int c = data[i];
+
+		digits &= (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+		lower &= !(c >= 'A' && c <= 'F');
+	}
+	for (unsigned flags = 0; flags <= HEX_LOWER; flags += HEX_LOWER) {
+		memset(out, 0xAA, n);
+		r = hex_decode((const char *)data, size, out, n, flags);
+		if (size % 2 == 0 && digits && (lower || !(flags & HEX_LOWER))) {
+			CHECK(r == ENC_OK);
+			CHECK(hex_encode(out, n, back, 2 * n + 1, NULL) == ENC_OK);
+			for (i = 0; i < size; i++)
+				CHECK(back[i] == (data[i] >= 'A' && data[i] <= 'F' ? data[i] | 0x20 : data[i]));
+		} else {
+			CHECK(r == ENC_ERR_INPUT);
+			CHECK(all_zero(out, n));
+		}
+	}
+	free(out);
+	free(back);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	init_once();
@@ -243,5 +279,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	as_payload(data, size);
 	as_tag(data, size);
 	as_oaep(data, size);
+	as_hex(data, size);
 	return 0;
 }

@@ -75,10 +75,9 @@ static uint8_t *read_whole(const char *path, size_t *len)
 
 static char *b64(const uint8_t *d, size_t n)
 {
-	size_t cap = 4 * ((n + 2) / 3) + 1, len;
-	char *s = malloc(cap);
+	char *s = b64_encode_alloc(d, n);
 
-	if (!s || kc_b64_encode(d, n, s, cap, &len) != 0)
+	if (!s)
 		die("base64 failed");
 	return s;
 }
@@ -87,7 +86,7 @@ static size_t unb64(const char *s, uint8_t *out, size_t cap)
 {
 	size_t len;
 
-	if (kc_b64_decode(s, strlen(s), out, cap, &len) != 0)
+	if (b64_decode(s, strlen(s), out, cap, &len) != 0)
 		die("bad base64 from the agent");
 	return len;
 }
@@ -204,7 +203,7 @@ static int reg_handle(void *ctx, const struct http_request *req, struct http_rep
 					    kc_rng_bytes, &rng, blob, sizeof(blob), &blob_len, err,
 					    sizeof(err)) != 0)
 				die("make_credential: %s", err);
-			kc_b64_encode((const uint8_t *)secret, 32, ag->secret_b64,
+			b64_encode((const uint8_t *)secret, 32, ag->secret_b64,
 				      sizeof(ag->secret_b64), &n);
 		}
 		snprintf(path, sizeof(path), "%s.ek", uuid);

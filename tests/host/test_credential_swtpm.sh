@@ -12,7 +12,8 @@
 #     seed, and a blob made for another AK's Name, are refused by the TPM;
 #   - our blob parser splits a blob tpm2_makecredential wrote.
 #   test_credential_swtpm.sh [BUILD_DIR]   (default: the repository's build/)
-# BUILD_DIR/deps/host holds the pinned mbedtls; makecred is built in a
+# BUILD_DIR/deps/host holds the pinned mbedtls, BUILD_DIR/obj/asan/libairlock.a
+# the library (ASan build); makecred is built from them in a
 # temporary directory.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -45,8 +46,8 @@ u16() { # u16 FILE OFFSET: big-endian 16-bit value
 tool=$work/makecred
 if ${HOSTCC:-gcc} -std=gnu11 -Wall -Wextra -Werror -O1 -g -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -I"$top/src/lib" -I"$hostroot/include" -o "$tool" \
-	"$here/makecred.c" "$top/src/lib/credential.c" "$top/src/lib/tpm_public.c" \
-	"$top/src/lib/digest.c" -L"$hostroot/lib" -lmbedcrypto >"$work/cc.log" 2>&1; then
+	"$here/makecred.c" "$build/obj/asan/libairlock.a" -L"$hostroot/lib" -lmbedcrypto \
+	>"$work/cc.log" 2>&1; then
 	ok "build makecred against $hostroot"
 else
 	ko "build makecred: $(cat "$work/cc.log")"

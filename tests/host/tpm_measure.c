@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "measure.h"
+#include "runtime_events.h"
 
 static struct tpm_pcr tpm;
 static struct measure meas;

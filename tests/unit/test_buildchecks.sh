@@ -1,6 +1,7 @@
 #!/bin/sh
 # The build's guards fail when they must: a dynamically linked program in the
-# initramfs, a kernel option Kconfig dropped, an image over its size limit.
+# initramfs, a kernel option Kconfig dropped, an image over its size limit, a
+# program that includes another program's folder.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
@@ -54,5 +55,23 @@ if command -v swtpm_setup >/dev/null; then
 	[ "$before" = "$after" ] && ok "tests/hermetic: the system swtpm CA directory is untouched" ||
 		ko "tests/hermetic: $sysca changed from '$before' to '$after'"
 fi
+# Source boundaries (docs/architecture.md): the tree keeps them, and the
+# checker names each way of breaking them.
+out=$("$top/reproducible/check-includes" 2>&1) && ok "src: programs include only their folder and src/lib; no include cycle" ||
+	ko "src boundaries: $out"
+mkdir -p "$work/src/lib" "$work/src/agent" "$work/src/verifier"
+printf '#include "b.h"\n' >"$work/src/lib/a.h"
+printf '#include "a.h"\n' >"$work/src/lib/b.h"
+printf '#include "store.h"\n#include "a.h"\n' >"$work/src/agent/x.c"
+printf '/* */\n' >"$work/src/verifier/store.h"
+printf 'double agent_now(void)\n{\n\treturn 0;\n}\n\nstatic int helper(void)\n{\n\treturn 0;\n}\n\nint main(void)\n{\n\treturn helper();\n}\n' >"$work/src/agent/main.c"
+out=$("$top/reproducible/check-includes" "$work/src" 2>&1) && ko "check-includes accepted a broken tree" || {
+	echo "$out" | grep -q 'src/agent/x.c includes "store.h" from src/verifier/, another program' &&
+		ok "check-includes: another program's header named" || ko "check-includes (folder): $out"
+	echo "$out" | grep -q 'include cycle: lib/a.h -> lib/b.h -> lib/a.h' &&
+		ok "check-includes: header cycle named" || ko "check-includes (cycle): $out"
+	echo "$out" | grep -q 'src/agent/main.c defines agent_now()' && ! echo "$out" | grep -q 'helper()' &&
+		ok "check-includes: a function main.c exports named, its statics not" ||
+		ko "check-includes (main.c): $out"; }
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

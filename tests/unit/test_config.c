@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Unit tests for src/init/config.c: every key, defaults, kernel quoting rules, "--", hostile
+ * Unit tests for src/lib/config.c: every key, defaults, kernel quoting rules, "--", hostile
  * input and the byte-exact canonical form. Expected values come from docs/configuration.md and
  * RFC 5952 / RFC 4291 examples, never from the code under test.
  */

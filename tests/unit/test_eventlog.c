@@ -28,6 +28,7 @@
 
 #include "digest.h"
 #include "eventlog.h"
+#include "runtime_events.h"
 
 #define LOG_CAP (256 * 1024)
 

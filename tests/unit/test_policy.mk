@@ -11,7 +11,7 @@ fuzz_policy_LIBS := -lmbedx509 -lcrypto
 # osslsigncode on the real bzImage).
 fuzz_pe_hash_SRCS := src/verifier/pe_hash.c src/lib/digest.c
 # src/verifier/payload_build.c: checked by the agent's own zip reader and manifest parser.
-test_payload_build_SRCS := src/verifier/payload_build.c src/verifier/file_read.c src/agent/manifest.c src/lib/zip.c \
+test_payload_build_SRCS := src/verifier/payload_build.c src/agent/manifest.c src/lib/zip.c \
 	src/lib/url.c src/lib/digest.c src/lib/keylime_crypto.c
 test_payload_build_EXTRA := $(DEPS)/cjson/cJSON.c
 test_payload_build_LIBS := -lmbedx509 -lz

@@ -86,13 +86,13 @@ static char *quote_text(const struct parts *p)
 
 	assert_non_null(s);
 	s[0] = 'r';
-	assert_int_equal(kc_b64_encode(p->attest.b, p->attest.n, s + off, cap - off, &n), 0);
+	assert_int_equal(b64_encode(p->attest.b, p->attest.n, s + off, cap - off, &n), 0);
 	off += n;
 	s[off++] = ':';
-	assert_int_equal(kc_b64_encode(p->sig.b, p->sig.n, s + off, cap - off, &n), 0);
+	assert_int_equal(b64_encode(p->sig.b, p->sig.n, s + off, cap - off, &n), 0);
 	off += n;
 	s[off++] = ':';
-	assert_int_equal(kc_b64_encode(p->pcrs.b, p->pcrs.n, s + off, cap - off, &n), 0);
+	assert_int_equal(b64_encode(p->pcrs.b, p->pcrs.n, s + off, cap - off, &n), 0);
 	return s;
 }
 

@@ -92,7 +92,7 @@ static size_t unb64(const char *b64, unsigned char *out, size_t cap)
 {
 	size_t n = 0;
 
-	assert_int_equal(kc_b64_decode(b64, strlen(b64), out, cap, &n), KC_OK);
+	assert_int_equal(b64_decode(b64, strlen(b64), out, cap, &n), KC_OK);
 	return n;
 }
 
@@ -130,7 +130,7 @@ static void ossl_sign(const char *msg, int pad, int saltlen, char *b64, size_t c
 	assert_int_equal(EVP_DigestSign(c, sig, &slen, (const unsigned char *)msg, strlen(msg)),
 			 1);
 	EVP_MD_CTX_free(c);
-	assert_int_equal(kc_b64_encode(sig, slen, b64, cap, &n), KC_OK);
+	assert_int_equal(b64_encode(sig, slen, b64, cap, &n), KC_OK);
 }
 
 static int verify(const char *cert, const char *msg, const char *b64)
@@ -199,7 +199,7 @@ static void test_verify_refuses_forgeries(void **state)
 	/* One bit of the signature flipped. */
 	n = unb64(b64, sig, sizeof(sig));
 	sig[100] ^= 0x10;
-	assert_int_equal(kc_b64_encode(sig, n, other, sizeof(other), &n), KC_OK);
+	assert_int_equal(b64_encode(sig, n, other, sizeof(other), &n), KC_OK);
 	assert_int_equal(verify(F.cert, MSG, other), KC_ERR_AUTH);
 	/* Not base64, truncated, empty, "none" (Keylime's unsigned notice). */
 	assert_int_equal(verify(F.cert, MSG, "%%%%"), KC_ERR_AUTH);

@@ -9,6 +9,7 @@
  * boot is better than a guessed configuration.
  */
 #include "config.h"
+#include "encoding.h"
 #include "url.h"
 
 #include <stdarg.h>
@@ -78,17 +79,7 @@ struct key_spec {
 
 /* ---------------------------------------------------------------- small helpers */
 
-static bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-static bool is_alpha(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-static bool is_hex(unsigned char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
-
-static unsigned hex_value(unsigned char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	return (unsigned)(lower((char)c) - 'a' + 10);
-}
 
 /* The kernel's ctype table (lib/ctype.c) marks 9..13, 32 and Latin-1 NBSP (160) as space. */
 static bool kernel_isspace(unsigned char c)
@@ -123,7 +114,7 @@ static const char *check_number(const char *v, size_t n, uint32_t min, uint32_t 
 	if (n > 1 && v[0] == '0')
 		return "leading zero";
 	for (i = 0; i < n; i++) {
-		if (!is_digit((unsigned char)v[i]))
+		if (!enc_is_digit((unsigned char)v[i]))
 			return "not a decimal number";
 		if (!big) {
 			acc = acc * 10 + (uint64_t)(v[i] - '0');
@@ -197,8 +188,8 @@ static const char *check_ipv6(const char *v, size_t n, uint8_t out[16])
 		size_t start = pos;
 		unsigned val = 0;
 
-		while (pos < n && pos - start < 5 && is_hex((unsigned char)v[pos]))
-			val = (val << 4) | hex_value((unsigned char)v[pos++]);
+		while (pos < n && pos - start < 5 && enc_is_hex((unsigned char)v[pos]))
+			val = (val << 4) | (unsigned)hex_digit((unsigned char)v[pos++]);
 		if (pos < n && v[pos] == '.') {
 			uint8_t q[4];
 
@@ -309,7 +300,7 @@ static const char *check_dns_name(const char *v, size_t n)
 			label = 0;
 			continue;
 		}
-		if (!is_alpha(c) && !is_digit(c) && c != '-')
+		if (!enc_is_alpha(c) && !enc_is_digit(c) && c != '-')
 			return "character not allowed in a host; expected an IPv4 address, [IPv6] or a DNS name of letters, digits, '-' and '.'";
 		if (c == '-' && label == 0)
 			return "DNS label starts with '-'";
@@ -337,7 +328,7 @@ static const char *check_host(const char *v, size_t n, struct config_endpoint *e
 		return "empty host; expected an IPv4 address, [IPv6] or a DNS name";
 	while (last > 0 && v[last - 1] != '.')
 		last--;
-	if (last < n && is_digit((unsigned char)v[last])) {
+	if (last < n && enc_is_digit((unsigned char)v[last])) {
 		why = check_ipv4(v, n, ep->addr);
 		if (why != NULL)
 			return "not a valid IPv4 address (four decimal numbers 0..255 without leading zeros, e.g. 192.0.2.10), and a DNS name's last label must start with a letter";
@@ -421,7 +412,7 @@ static const char *check_uuid(const char *v, size_t n)
 	for (i = 0; i < n; i++) {
 		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
 
-		if (dash ? v[i] != '-' : !is_hex((unsigned char)v[i]))
+		if (dash ? v[i] != '-' : !enc_is_hex((unsigned char)v[i]))
 			goto bad;
 	}
 	return NULL;
@@ -467,7 +458,7 @@ static const char *check_tpm_path(const char *v, size_t n)
 			comp = 0;
 			continue;
 		}
-		if (!is_alpha((unsigned char)v[i]) && !is_digit((unsigned char)v[i]) &&
+		if (!enc_is_alpha((unsigned char)v[i]) && !enc_is_digit((unsigned char)v[i]) &&
 		    v[i] != '.' && v[i] != '_' && v[i] != '-')
 			return "TPM device path may only hold letters, digits, '.', '_', '-' and '/'";
 		comp++;
@@ -695,7 +686,7 @@ static const char *check_sha256_hex(const char *v, size_t n)
 	if (n != CONFIG_SHA256_HEX)
 		return "expected the SHA-256 of the CA file as 64 lowercase hex digits";
 	for (i = 0; i < n; i++)
-		if (!is_digit((unsigned char)v[i]) && !(v[i] >= 'a' && v[i] <= 'f'))
+		if (!enc_is_digit((unsigned char)v[i]) && !(v[i] >= 'a' && v[i] <= 'f'))
 			return "expected the SHA-256 of the CA file as 64 lowercase hex digits";
 	return NULL;
 }

@@ -8,8 +8,8 @@
  *
  * No heap: every field is fixed-size and the caller owns all buffers.
  */
-#ifndef AIRLOCK_INIT_CONFIG_H
-#define AIRLOCK_INIT_CONFIG_H
+#ifndef AIRLOCK_CONFIG_H
+#define AIRLOCK_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>

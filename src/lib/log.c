@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 static enum log_level max_level = LOG_INFO;
 static int file_fd = -1;
 
@@ -24,14 +26,6 @@ int log_open_file(const char *path)
 		return -errno;
 	file_fd = fd;
 	return 0;
-}
-
-double log_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* A short write to the console must not lose the rest of the line. */
@@ -58,7 +52,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 	if (level > max_level)
 		return;
-	n = snprintf(line, sizeof(line), "[%11.6f] airlock: %s", log_now(), tag[level]);
+	n = snprintf(line, sizeof(line), "[%11.6f] airlock: %s", mono_s(), tag[level]);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;
 	va_start(ap, fmt);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * /init's log: every line goes to the console and to /run/airlock/log with a
- * monotonic timestamp, so an operator sees the same story on the serial line
- * that the agent can later ship. Fixed buffers only (PID 1 has no heap).
+ * The runtime's log (/init and the agent): every line goes to the console and
+ * to /run/airlock/log with a monotonic timestamp, so an operator sees the same
+ * story on the serial line that the agent can later ship. Fixed buffers only
+ * (PID 1 has no heap).
  */
-#ifndef AIRLOCK_INIT_LOG_H
-#define AIRLOCK_INIT_LOG_H
+#ifndef AIRLOCK_LOG_H
+#define AIRLOCK_LOG_H
 
 #include <stdarg.h>
 
@@ -20,8 +21,5 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
-
-/* Seconds since boot (CLOCK_MONOTONIC) for phase durations. */
-double log_now(void);
 
 #endif
