@@ -118,9 +118,10 @@ bench: $(DEPS)/mbedtls-host.stamp
 	$(HOSTCC) -std=gnu11 $(WARN) -O2 -I$(TOP)/src/init -o $(TB)/bench/bench_scrub \
 		$(TOP)/tests/bench/bench_scrub.c $(TOP)/src/init/scrub.c
 	$(TB)/bench/bench_scrub
+	$(MAKE) $(call lib,host)
 	$(HOSTCC) -std=gnu11 $(WARN) -O2 -I$(TOP)/src/lib -I$(HOSTROOT)/include -o $(TB)/bench/bench_quote \
-		$(TOP)/tests/bench/bench_quote.c $(addprefix $(TOP)/src/lib/,quote.c tpm_public.c digest.c \
-		keylime_crypto.c) -L$(HOSTROOT)/lib -lmbedx509 -lmbedcrypto -lcrypto
+		$(TOP)/tests/bench/bench_quote.c $(call lib,host) -L$(HOSTROOT)/lib -lmbedx509 -lmbedcrypto \
+		-lcrypto
 	$(TB)/bench/bench_quote $(TOP)/tests/vectors/quote
 	$(MAKE) $(HOSTBIN)/airlock-verifier $(TB)/bench/bench_verifier
 	$(TB)/bench/bench_verifier $(HOSTBIN)/airlock-verifier 1000 2 16 16
