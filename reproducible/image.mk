@@ -83,10 +83,17 @@ COREBOOT_ROM ?=
 COREBOOT_CMDLINE ?=
 image: coreboot-rom
 .PHONY: coreboot-rom
+# /proc/cmdline on the node: the kernel's built-in line, then coreboot's (unless
+# the board overrides it), as `airlock-verifier predict` reconstructs it.
+ROM_PROC_CMDLINE = $(if $(filter y,$(BOARD_CMDLINE_OVERRIDE)),$(BOARD_CMDLINE),$(BOARD_CMDLINE)$(if $(COREBOOT_CMDLINE), $(COREBOOT_CMDLINE)))
 ifneq ($(COREBOOT_ROM),)
 coreboot-rom: $(OUT)/airlock.rom $(OUT)/rom-hashes.txt
-$(OUT)/airlock.rom: $(OUT)/bzImage $(TOP)/reproducible/coreboot-rom FORCE
-	$(TOP)/reproducible/coreboot-rom '$(COREBOOT_ROM)' $(OUT)/bzImage '$(COREBOOT_CMDLINE)' $@
+# The old ROM and its hashes go first: a refused run must not leave them to be
+# mistaken for this build's.
+$(OUT)/airlock.rom: $(OUT)/bzImage $(TOP)/reproducible/coreboot-rom $(HOSTBIN)/cmdline-check FORCE
+	rm -f $@ $(OUT)/rom-hashes.txt
+	$(TOP)/reproducible/coreboot-rom --check $(HOSTBIN)/cmdline-check '$(ROM_PROC_CMDLINE)' \
+		'$(COREBOOT_ROM)' $(OUT)/bzImage '$(COREBOOT_CMDLINE)' $@
 $(OUT)/rom-hashes.txt: $(OUT)/airlock.rom
 	{ cd $(OUT) && sha256sum airlock.rom; \
 	  echo "$$(sha256sum <'$(COREBOOT_ROM)' | cut -d' ' -f1)  base ROM (COREBOOT_ROM)"; \
@@ -94,6 +101,9 @@ $(OUT)/rom-hashes.txt: $(OUT)/airlock.rom
 	@echo "coreboot-rom: $(OUT)/airlock.rom ($$(head -c 64 $@))"
 else
 coreboot-rom: $(OUT)/bzImage
+	@if [ -e $(OUT)/airlock.rom ] && [ $(OUT)/bzImage -nt $(OUT)/airlock.rom ]; then \
+		rm -f $(OUT)/airlock.rom $(OUT)/rom-hashes.txt; \
+		echo "coreboot-rom: removed $(OUT)/airlock.rom of an earlier build: it holds an older kernel"; fi
 	@echo "coreboot-rom: board $(BOARD) makes a flashable ROM from a coreboot base ROM:"
 	@echo "coreboot-rom:   make BOARD=$(BOARD) COREBOOT_ROM=path/to/coreboot.rom [COREBOOT_CMDLINE='airlock.registrar=...']"
 	@echo "coreboot-rom: no COREBOOT_ROM given, so only the kernel was built; docs/coreboot.md says how to build a base ROM"

@@ -79,6 +79,12 @@ $(HOSTBIN)/mkcpio: $(TOP)/src/tools/mkcpio.c
 	mkdir -p $(@D)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $<
 
+# /init's command-line parser on the build host: a coreboot ROM's line is
+# checked before the ROM is written (reproducible/image.mk).
+$(HOSTBIN)/cmdline-check: $(O)/obj/host/tools/cmdline_check.o $(call lib,host)
+	mkdir -p $(@D)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $^
+
 $(TGT)/init: $(call objs,target,init) $(call lib,target)
 	mkdir -p $(@D)
 	$(MUSL_GCC) $(TARGET_CFLAGS) -o $@ $^ $(TARGET_LDFLAGS) $(TSS_LIBS) $(MBED_LIBS)

@@ -88,7 +88,8 @@ SUITE_CMD_boot = $(TOP)/tests/boot/test_boot.py --image $(OUT) --peer $(TB)/host
 SUITE_CMD_boot-ovmf = $(TOP)/tests/boot/test_boot_ovmf.py --image $(O)/qemu-ovmf \
 	--verifier $(HOSTBIN)/airlock-verifier --tenant-kernel $(TB)/tenant/bzImage --logs $(TB)/logs/boot-ovmf
 SUITE_CMD_tenant-hook = $(TOP)/tests/unit/test_tenant_hook.sh
-SUITE_CMD_coreboot-rom = $(TOP)/tests/unit/test_coreboot_rom.sh $(TB)/host/airlock-verifier-asan $(OUT)
+SUITE_CMD_coreboot-rom = $(TOP)/tests/unit/test_coreboot_rom.sh $(TB)/host/airlock-verifier-asan $(OUT) \
+	$(HOSTBIN)/cmdline-check
 # Skipped (with a SKIPPED line) unless COREBOOT_ROM (environment or make variable)
 # names a coreboot base ROM for q35.
 export COREBOOT_ROM
@@ -104,7 +105,7 @@ HOST_SUITES := credential-swtpm tpm-agent-swtpm agent-swtpm verifier-swtpm attac
 test: image unit-tests fuzzers $(TB)/host/tpm-measure $(TB)/host/tpm-agent-test \
 		$(TB)/host/kl-peer $(TGT)/airlock-agent $(TB)/fill.cpio.xz $(HOSTBIN)/airlock-verifier \
 		$(TB)/host/airlock-verifier-asan $(TB)/host/airlock-verifier-tsan $(TB)/bench/bench_verifier \
-		$(call lib,asan) \
+		$(call lib,asan) $(HOSTBIN)/cmdline-check \
 		$(TB)/tenant/bzImage \
 		$(patsubst %,$(TB)/suite-%,mkcpio fetch buildchecks eventlog-tpm2tools \
 			eventlog-vectors tpm-swtpm $(HOST_SUITES) predict coreboot-rom tenant-hook boot boot-ovmf \

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 #include "encoding.h"
+#include "lib_err.h"
 #include "url.h"
 
 #include <stdarg.h>
@@ -1302,4 +1303,22 @@ out:
 	if (rc < 0)
 		buf[0] = '\0';
 	return rc;
+}
+
+int config_parse_explained(const char *cmdline, size_t len, struct airlock_config *cfg, char *err,
+			   size_t errlen)
+{
+	struct config_diag diag[4];
+	size_t n = 0;
+
+	if (config_parse(cmdline, len, cfg, diag, 4, &n) == 0)
+		return 0;
+	lib_err(err, errlen, "/init would refuse this command line");
+	for (size_t i = 0; i < n && i < 4; i++)
+		if (diag[i].fatal) {
+			lib_err(err, errlen, "/init would refuse this command line: %s=%s: %s",
+				diag[i].key, diag[i].value, diag[i].msg);
+			break;
+		}
+	return -1;
 }

@@ -133,6 +133,14 @@ int config_parse(const char *cmdline, size_t len, struct airlock_config *cfg,
 		 struct config_diag *diag, size_t diag_cap, size_t *diag_count);
 
 /*
+ * config_parse, and when it refuses the line, err says why as "/init would
+ * refuse this command line: KEY=VALUE: what is wrong" (the first fatal
+ * problem): what `predict` and `make`'s ROM check print.
+ */
+int config_parse_explained(const char *cmdline, size_t len, struct airlock_config *cfg, char *err,
+			   size_t errlen);
+
+/*
  * Write the effective configuration as "airlock.KEY=VALUE\n" lines, one per key, sorted by key,
  * defaults included, followed by a NUL (not counted). This is the measured "runtime
  * configuration"; its format is specified in docs/configuration.md.

@@ -27,30 +27,40 @@ static void read_area(const uint8_t *rom, size_t off, unsigned i, struct fmap_ar
 	a->flags = load_le16(p + 40);
 }
 
-/* An FMAP at off whose areas all lie within the image and whose "FMAP" area is itself. */
-static int fmap_valid(const uint8_t *rom, size_t len, size_t off, char *why, size_t cap)
+/*
+ * An FMAP at off whose areas all lie within the image and whose "FMAP" area is
+ * itself. When it is not, *depth says how far it got (a higher depth is more
+ * like a real flash map: "__FMAP__" also occurs inside coreboot's stages).
+ */
+static int fmap_valid(const uint8_t *rom, size_t len, size_t off, char *why, size_t cap,
+		      int *depth)
 {
 	struct fmap_area a;
 	unsigned n;
 	int self = 0;
 
+	*depth = 0;
 	if (len - off < FMAP_HEADER) {
 		snprintf(why, cap, "header runs past the end");
 		return 0;
 	}
+	*depth = 1;
 	if (rom[off + 8] != 1) {
 		snprintf(why, cap, "version %u.%u, only 1.x is known", rom[off + 8], rom[off + 9]);
 		return 0;
 	}
+	*depth = 2;
 	n = load_le16(rom + off + 54);
 	if (n > FMAP_MAX_AREAS) {
 		snprintf(why, cap, "%u areas, at most %d", n, FMAP_MAX_AREAS);
 		return 0;
 	}
+	*depth = 3;
 	if ((len - off - FMAP_HEADER) / FMAP_AREA < n) {
 		snprintf(why, cap, "%u areas run past the end of the image", n);
 		return 0;
 	}
+	*depth = 4;
 	for (unsigned i = 0; i < n; i++) {
 		read_area(rom, off, i, &a);
 		if (a.offset > len || a.size > len - a.offset) {
@@ -72,6 +82,7 @@ static int fmap_valid(const uint8_t *rom, size_t len, size_t off, char *why, siz
 		    a.size >= FMAP_HEADER + (size_t)n * FMAP_AREA)
 			self = 1;
 	}
+	*depth = 5;
 	if (!self)
 		snprintf(why, cap, "no \"FMAP\" area describes it");
 	return self;
@@ -79,8 +90,9 @@ static int fmap_valid(const uint8_t *rom, size_t len, size_t off, char *why, siz
 
 int fmap_locate(const uint8_t *rom, size_t len, size_t *fmap_off, char *err, size_t errlen)
 {
-	char why[160] = "";
-	size_t at = 0;
+	char why[160], best[160] = "";
+	size_t at = 0, best_off = 0, candidates = 0;
+	int depth, best_depth = -1;
 	const uint8_t *p;
 
 	if (!rom || !fmap_off) {
@@ -90,15 +102,27 @@ int fmap_locate(const uint8_t *rom, size_t len, size_t *fmap_off, char *err, siz
 	while (at < len && (p = memmem(rom + at, len - at, FMAP_SIG, 8)) != NULL) {
 		size_t off = (size_t)(p - rom);
 
-		if (fmap_valid(rom, len, off, why, sizeof(why))) {
+		if (fmap_valid(rom, len, off, why, sizeof(why), &depth)) {
 			*fmap_off = off;
 			return 0;
 		}
+		/* Report the candidate most like a flash map, not whichever came last. */
+		candidates++;
+		if (depth > best_depth) {
+			best_depth = depth;
+			best_off = off;
+			snprintf(best, sizeof(best), "%s", why);
+		}
 		at = off + 1;
 	}
-	snprintf(err, errlen, "no valid FMAP in the %zu-byte image%s%s (is it a coreboot ROM "
-		 "built with an FMAP, as every current board is?)", len, why[0] ? ": last "
-		 "candidate: " : "", why);
+	if (candidates == 0)
+		snprintf(err, errlen, "no FMAP in the %zu-byte image (is it a coreboot ROM built with an "
+			 "FMAP, as every current board is?)", len);
+	else
+		snprintf(err, errlen, "no valid FMAP in the %zu-byte image: of %zu \"__FMAP__\" "
+			 "signatures, the most complete one (at offset 0x%zx) fails: %s (a truncated "
+			 "or damaged image? compare its size with the flash part's)", len, candidates,
+			 best_off, best);
 	return -1;
 }
 
@@ -107,9 +131,10 @@ int fmap_find_area(const uint8_t *rom, size_t len, size_t fmap_off, const char *
 {
 	char why[160];
 	unsigned n;
+	int depth;
 
 	if (!rom || !name || !out || fmap_off > len ||
-	    !fmap_valid(rom, len, fmap_off, why, sizeof(why))) {
+	    !fmap_valid(rom, len, fmap_off, why, sizeof(why), &depth)) {
 		snprintf(err, errlen, "fmap: no valid FMAP at offset %zu", fmap_off);
 		return -1;
 	}

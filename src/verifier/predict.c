@@ -245,9 +245,8 @@ char *predict_policy(const struct predict_opts *o, char *err, size_t errlen)
 	static char canon[CONFIG_CANONICAL_MAX];
 	static uint8_t tagged[CONFIG_CANONICAL_MAX + 8];
 	static struct airlock_config cfg;
-	struct config_diag diag[4];
 	uint8_t *config = NULL, *info = NULL, *image = NULL, d[32];
-	size_t config_len, info_len, image_len, tlen, ndiag = 0;
+	size_t config_len, info_len, image_len, tlen;
 	char board[64] = "?", rev[64] = "?", firmware[16] = "", comment[400];
 	cJSON *pol = NULL, *rt, *list, *tail, *scrub, *contains, *fw;
 	char *out = NULL;
@@ -282,15 +281,8 @@ char *predict_policy(const struct predict_opts *o, char *err, size_t errlen)
 		goto out;
 	}
 	/* /init's own parse: a line it would refuse boots into a failure, not into this policy. */
-	if (config_parse(cmdline, strlen(cmdline), &cfg, diag, 4, &ndiag) != 0) {
-		for (size_t i = 0; i < ndiag && i < 4; i++)
-			if (diag[i].fatal) {
-				snprintf(err, errlen, "/init would refuse this command line: %s=%s: %s",
-					 diag[i].key, diag[i].value, diag[i].msg);
-				break;
-			}
+	if (config_parse_explained(cmdline, strlen(cmdline), &cfg, err, errlen) != 0)
 		goto out;
-	}
 	n = config_canonical(&cfg, canon, sizeof(canon));
 	if (n < 0 || eventlog_tagged_event(AIRLOCK_TAG_CONFIG, canon, (size_t)n, tagged,
 					   sizeof(tagged), &tlen) != 0) {

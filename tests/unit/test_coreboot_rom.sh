@@ -6,10 +6,12 @@
 # with a reason, writing nothing. `airlock-verifier predict` (ASan build)
 # computes PCR 2 as coreboot measures it, checked against a replay made here
 # from `cbfstool read -r FMAP` and `cbfstool extract -U`.
-#   test_coreboot_rom.sh AIRLOCK-VERIFIER BUILD_DIR
+# With --check, the command line the node will see goes through cmdline-check
+# (/init's parser) first; `make` passes it so.
+#   test_coreboot_rom.sh AIRLOCK-VERIFIER BUILD_DIR CMDLINE-CHECK
 set -u
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
-v=$(abs "$1") build=$(abs "$2")
+v=$(abs "$1") build=$(abs "$2") cmdline_check=$(abs "$3")
 here=$(cd "$(dirname "$0")/../.." && pwd)
 rom_tool=$here/reproducible/coreboot-rom
 work=$(mktemp -d)
@@ -189,10 +191,53 @@ refused "kernel larger than the CBFS (both sizes named)" "($(stat -c %s "$kernel
 refused "missing base ROM" "no such file" nonexistent.rom
 refused "missing kernel" "no such file" base.rom nonexistent-bzImage
 "$v" predict "$build" --firmware coreboot --rom random.rom --append "$append" >/dev/null 2>predict.err
-check "predict: random bytes are not a ROM" grep -q "no valid FMAP" predict.err
+check "predict: random bytes are not a ROM" grep -q "no FMAP in the [0-9]*-byte image" predict.err
+# A truncated ROM: its FMAP's areas now run past the end, and a stage carries
+# the string "__FMAP__" (real ones do) with another version after it. The
+# reason given is the real flash map's, not the last string's.
+mkbase trunc-src.rom 0x800000 >/dev/null 2>&1
+{ printf '__FMAP__\000\106'; head -c 4000 /dev/zero; } >fake-fmap.bin
+cbfstool trunc-src.rom add -r COREBOOT -f fake-fmap.bin -n fake -t raw >/dev/null 2>&1
+head -c $((0x600000)) trunc-src.rom >trunc6m.rom
+"$v" predict "$build" --firmware coreboot --rom trunc6m.rom --append "$append" >/dev/null 2>predict.err
+check "predict: a truncated ROM is named by its real FMAP, not a stage's \"__FMAP__\"" \
+	grep -q 'of 2 "__FMAP__" signatures, the most complete one (at offset 0x0) fails: area "[A-Z]*" .* lies outside the 6291456-byte image' predict.err
+check "predict: the truncated ROM's reason is not the stage string's version" \
+	sh -c '! grep -q "only 1.x is known" predict.err'
 cbfstool nopayload.rom print >/dev/null
 "$v" predict "$build" --firmware coreboot --rom nopayload.rom --append "$append" >/dev/null 2>predict.err
 check "predict: a measured file missing from the CBFS is named" grep -q 'no file "fallback/payload"' predict.err
+# The node's command line is /init's to judge, before any ROM is written; an
+# earlier OUT never survives a refused run.
+node_line="console=ttyS0,115200 panic=10 memtest=1"
+cp a.rom stale.rom
+if "$rom_tool" --check "$cmdline_check" "$node_line" base.rom "$kernel" "" stale.rom 2>err.txt; then
+	ko "a ROM without airlock.registrar: accepted"
+else
+	check "a ROM without airlock.registrar is refused, /init's reason named" \
+		grep -q "not writing stale.rom: .*/init would refuse this command line: airlock.registrar=: required key missing.*COREBOOT_CMDLINE" err.txt
+	check "the refused run removed the earlier ROM and left no temporary file" \
+		sh -c '! ls stale.rom stale.rom.* 2>/dev/null'
+fi
+"$rom_tool" --check "$cmdline_check" "$node_line airlock.registrar=192.0.2.1:8890 airlock.oops=1" \
+	base.rom "$kernel" "airlock.registrar=192.0.2.1:8890 airlock.oops=1" bad.rom 2>err.txt
+check "an unknown airlock key is refused by name" grep -q "airlock.oops=1: unknown airlock key" err.txt
+check "a good line with --check gives the same bytes as without" sh -c \
+	"'$rom_tool' --check '$cmdline_check' '$node_line $cmdline' base.rom '$kernel' '$cmdline' c.rom && cmp a.rom c.rom"
+# make passes the board's built-in line and COREBOOT_CMDLINE, joined as the
+# kernel joins them, and removes the old ROM and its hashes first (-n: the
+# recipe only; -o: whether the kernel is built does not matter here).
+o=$(dirname "$build")
+make -n -C "$here" O="$o" -o "$o/qemu-coreboot/bzImage" -o "$o/host/cmdline-check" BOARD=qemu-coreboot COREBOOT_ROM="$work/base.rom" COREBOOT_CMDLINE= \
+	"$o/qemu-coreboot/airlock.rom" >make-n.txt 2>&1
+check "make: the ROM's recipe checks the node's line first" \
+	grep -q -- "coreboot-rom --check .*cmdline-check 'console=ttyS0,115200 panic=10 memtest=1' " make-n.txt
+check "make: the ROM's recipe removes the old ROM and rom-hashes.txt first" \
+	grep -q "rm -f .*qemu-coreboot/airlock.rom .*qemu-coreboot/rom-hashes.txt" make-n.txt
+make -n -C "$here" O="$o" -o "$o/qemu-coreboot/bzImage" -o "$o/host/cmdline-check" BOARD=qemu-coreboot COREBOOT_ROM="$work/base.rom" \
+	COREBOOT_CMDLINE="airlock.registrar=192.0.2.1:8890" "$o/qemu-coreboot/airlock.rom" >make-n.txt 2>&1
+check "make: COREBOOT_CMDLINE follows the built-in line" \
+	grep -q -- "cmdline-check 'console=ttyS0,115200 panic=10 memtest=1 airlock.registrar=192.0.2.1:8890' " make-n.txt
 head -c 300000 a.rom >trunc.rom
 "$v" predict "$build" --firmware coreboot --rom trunc.rom --append "$append" >/dev/null 2>predict.err
 check "predict: a truncated ROM is refused with a reason" grep -q "FMAP\|cbfs\|CBFS" predict.err
