@@ -81,6 +81,9 @@ ifeq ($(BOARD_FIRMWARE),coreboot)
 COREBOOT_ROM ?=
 # airlock.* words the provider bakes into the ROM (measured with the payload).
 COREBOOT_CMDLINE ?=
+# resign: the base ROM's vboot RW slots are signed, and the provider re-signs
+# the built ROM (futility sign) before flashing; otherwise such a ROM is refused.
+COREBOOT_VBOOT ?=
 image: coreboot-rom
 .PHONY: coreboot-rom
 # /proc/cmdline on the node: the kernel's built-in line, then coreboot's (unless
@@ -93,11 +96,13 @@ coreboot-rom: $(OUT)/airlock.rom $(OUT)/rom-hashes.txt
 $(OUT)/airlock.rom: $(OUT)/bzImage $(TOP)/reproducible/coreboot-rom $(HOSTBIN)/cmdline-check FORCE
 	rm -f $@ $(OUT)/rom-hashes.txt
 	$(TOP)/reproducible/coreboot-rom --check $(HOSTBIN)/cmdline-check '$(ROM_PROC_CMDLINE)' \
+		$(if $(COREBOOT_VBOOT),--vboot '$(COREBOOT_VBOOT)') \
 		'$(COREBOOT_ROM)' $(OUT)/bzImage '$(COREBOOT_CMDLINE)' $@
 $(OUT)/rom-hashes.txt: $(OUT)/airlock.rom
 	{ cd $(OUT) && sha256sum airlock.rom; \
 	  echo "$$(sha256sum <'$(COREBOOT_ROM)' | cut -d' ' -f1)  base ROM (COREBOOT_ROM)"; \
-	  echo "command line: $(COREBOOT_CMDLINE)"; } >$@.tmp && mv $@.tmp $@
+	  echo "command line: $(COREBOOT_CMDLINE)"; \
+	  $(TOP)/reproducible/coreboot-rom --describe $(OUT)/airlock.rom; } >$@.tmp && mv $@.tmp $@
 	@echo "coreboot-rom: $(OUT)/airlock.rom ($$(head -c 64 $@))"
 else
 coreboot-rom: $(OUT)/bzImage

@@ -14,6 +14,7 @@
 #define CBFS_MAGIC "LARCHIVE"
 #define CBFS_HEADER 24
 #define CBFS_ALIGN 64
+#define METADATA_HASH_ANCHOR_MAGIC "\xadMdtHsh\x15"
 
 /* Area i of the FMAP at off; the caller checked it lies within the image. */
 static void read_area(const uint8_t *rom, size_t off, unsigned i, struct fmap_area *a)
@@ -86,6 +87,11 @@ static int fmap_valid(const uint8_t *rom, size_t len, size_t off, char *why, siz
 	if (!self)
 		snprintf(why, cap, "no \"FMAP\" area describes it");
 	return self;
+}
+
+int cbfs_verification_anchor(const uint8_t *rom, size_t len)
+{
+	return rom && memmem(rom, len, METADATA_HASH_ANCHOR_MAGIC, 8) != NULL;
 }
 
 int fmap_locate(const uint8_t *rom, size_t len, size_t *fmap_off, char *err, size_t errlen)

@@ -39,6 +39,14 @@ struct cbfs_file {
 	size_t offset;       /* of the header in the image */
 };
 
+/*
+ * 1 when the image carries coreboot's metadata hash anchor ("\xadMdtHsh\x15",
+ * which coreboot lets appear once, in the bootblock of a build with
+ * CONFIG_CBFS_VERIFICATION), else 0. With it, coreboot 26.06 does not measure
+ * the bootblock and romstage into PCR 2.
+ */
+int cbfs_verification_anchor(const uint8_t *rom, size_t len);
+
 /* The validated FMAP's offset in the image, or -1 with err filled. */
 int fmap_locate(const uint8_t *rom, size_t len, size_t *fmap_off, char *err, size_t errlen);
 /* The area called name: 1 found, 0 not there, -1 malformed. */

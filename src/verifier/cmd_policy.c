@@ -47,7 +47,7 @@ int cmd_policy_check(const struct cli *c, int argc, char **argv)
 int cmd_predict(const struct cli *c, int argc, char **argv)
 {
 	(void)c;
-	struct predict_opts o = { 0 };
+	struct predict_opts o = { .cbfs_verification = -1 };
 	const char *out_file = NULL;
 	char err[512], *json;
 	FILE *f;

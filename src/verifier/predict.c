@@ -202,7 +202,7 @@ static int coreboot_rules(const struct predict_opts *o, const char *info, cJSON 
 	uint8_t *rom, value[32];
 	size_t len, n, hlen;
 	cJSON *fw, *list, *pcrs, *vals;
-	int ret = -1;
+	int ret = -1, verification;
 
 	snprintf(path, sizeof(path), "%s/airlock.rom", o->build_dir);
 	rom = file_read(o->rom ? o->rom : path, ROM_MAX, &len, err, errlen);
@@ -215,8 +215,17 @@ static int coreboot_rules(const struct predict_opts *o, const char *info, cJSON 
 	if (!o->cbfs_measured && !line_value(info, "coreboot-measured: ", measured,
 					     sizeof(measured)))
 		snprintf(measured, sizeof(measured), "%s", CB_MEASURED_DEFAULT);
+	/* What the ROM says wins over a guess: a wrong answer predicts another PCR 2. */
+	verification = cbfs_verification_anchor(rom, len);
+	if (o->cbfs_verification >= 0 && o->cbfs_verification != verification) {
+		snprintf(err, errlen, "--cbfs-verification %s, but the ROM %s coreboot's metadata hash "
+			 "anchor: CBFS verification is %s in this build (leave the option out to take "
+			 "it from the ROM)", o->cbfs_verification ? "on" : "off",
+			 verification ? "carries" : "does not carry", verification ? "on" : "off");
+		goto out;
+	}
 	if (coreboot_pcr2(rom, len, o->cbfs_measured ? o->cbfs_measured : measured,
-			  o->cbfs_verification, digests, &n, value, err, errlen) != 0)
+			  verification, digests, &n, value, err, errlen) != 0)
 		goto out;
 	if (!(fw = cJSON_GetObjectItem(pol, "firmware_events")) &&
 	    !(fw = cJSON_AddObjectToObject(pol, "firmware_events")))

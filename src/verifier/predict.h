@@ -28,7 +28,9 @@ struct predict_opts {
 	const char *rom;      /* coreboot: the flash image (default BUILD_DIR/airlock.rom) */
 	const char *cbfs_measured; /* coreboot: space-separated CBFS names (default: buildinfo's
 				      coreboot-measured, else the q35 list) */
-	int cbfs_verification; /* coreboot: CBFS verification on (bootblock, romstage unmeasured) */
+	/* coreboot: CBFS verification on (bootblock, romstage unmeasured): 1, 0, or -1 to read it
+	   from the ROM (its metadata hash anchor); a given value the ROM contradicts is refused. */
+	int cbfs_verification;
 };
 
 

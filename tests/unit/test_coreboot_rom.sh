@@ -22,7 +22,7 @@ check() { # DESCRIPTION COMMAND...
 	_d=$1; shift
 	if "$@" >"$work/check.out" 2>&1; then ok "$_d"; else ko "$_d"; tail -3 "$work/check.out"; fi
 }
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 for t in cbfstool fmaptool; do
 	command -v $t >/dev/null || { echo "FAIL $t missing (Debian package coreboot-utils)"; echo "0 passed, 1 failed"; exit 1; }
 done
@@ -32,7 +32,9 @@ cmdline="airlock.registrar=192.0.2.1:8890"
 append=$cmdline
 
 # A base ROM of SIZE bytes: an FMAP and a COREBOOT CBFS with stand-ins for the
-# stages and (unless no-payload) a payload.
+# stages and (unless no-payload) a payload. With anchor=1 in the environment the
+# bootblock carries CBFS verification's metadata hash anchor, as a coreboot
+# build with CONFIG_CBFS_VERIFICATION has it.
 mkbase() { # OUT SIZE [COREBOOT [no-payload]]
 	_area=COREBOOT
 	printf 'FLASH@0x%x 0x%x {\n\tBIOS@0 0x%x {\n\t\tFMAP@0 0x200\n\t\t%s(CBFS)@0x200 0x%x\n\t}\n}\n' \
@@ -43,6 +45,8 @@ mkbase() { # OUT SIZE [COREBOOT [no-payload]]
 		fallback/postcar:stage:10000 fallback/ramstage:stage:60000; do
 		n=${f%%:*} rest=${f#*:}
 		head -c "${rest#*:}" /dev/urandom >"$work/part"
+		[ "$n" = bootblock ] && [ "${anchor:-}" = 1 ] &&
+			{ printf '\255MdtHsh\025'; head -c 100 /dev/zero; } >>"$work/part"
 		cbfstool "$1" add -r "$_area" -f "$work/part" -n "$n" -t "${rest%%:*}" >/dev/null || return 1
 	done
 	[ "${4:-}" = no-payload ] && return 0
@@ -135,10 +139,23 @@ check "policy test: coreboot's padded TPM log meets the predicted PCR 2" \
 pt_rc=$?
 check "policy test: another payload in the log fails on PCR 2 (exit 3)" sh -c \
 	"test $pt_rc = 3 && grep -q 'PCR 2' pt.out"
-want=$(replay a.rom verification)
-got=$(predicted a.rom --cbfs-verification on)
-if [ -n "$want" ] && [ "$want" = "$got" ]; then ok "with CBFS verification: bootblock and romstage are not measured"
+# CBFS verification is read from the ROM (the bootblock's metadata hash anchor),
+# never taken on faith from an option.
+anchor=1 mkbase vbase.rom 0x800000 >/dev/null 2>&1
+"$rom_tool" vbase.rom "$kernel" "$cmdline" v.rom >/dev/null 2>&1
+want=$(replay v.rom verification)
+got=$(predicted v.rom)
+if [ -n "$want" ] && [ "$want" = "$got" ]; then ok "CBFS verification detected in the ROM: bootblock and romstage are not measured"
 else ko "CBFS verification: predict '$got' != replay '$want' ($(cat "$work/predict.err"))"; fi
+got=$(predicted v.rom --cbfs-verification on)
+[ -n "$want" ] && [ "$want" = "$got" ] && ok "--cbfs-verification on agrees with such a ROM" ||
+	ko "--cbfs-verification on: '$got' != '$want'"
+predicted v.rom --cbfs-verification off >/dev/null
+check "--cbfs-verification off is refused for a ROM with the anchor" \
+	grep -q "cbfs-verification off, but the ROM carries coreboot's metadata hash anchor" predict.err
+predicted a.rom --cbfs-verification on >/dev/null
+check "--cbfs-verification on is refused for a ROM without it" \
+	grep -q "cbfs-verification on, but the ROM does not carry coreboot's metadata hash anchor" predict.err
 check "another command line changes PCR 2 (it is in the payload)" sh -c \
 	"'$rom_tool' base.rom '$kernel' '$cmdline airlock.shell=1' c.rom && test \"\$(cat <<X
 $(predicted a.rom)
@@ -238,6 +255,139 @@ make -n -C "$here" O="$o" -o "$o/qemu-coreboot/bzImage" -o "$o/host/cmdline-chec
 	COREBOOT_CMDLINE="airlock.registrar=192.0.2.1:8890" "$o/qemu-coreboot/airlock.rom" >make-n.txt 2>&1
 check "make: COREBOOT_CMDLINE follows the built-in line" \
 	grep -q -- "cmdline-check 'console=ttyS0,115200 panic=10 memtest=1 airlock.registrar=192.0.2.1:8890' " make-n.txt
+# Real flash layouts. stages ROM REGION: stand-in stages and a payload in REGION.
+stages() {
+	for f in bootblock:bootblock:2048 fallback/romstage:stage:30000 \
+		fallback/postcar:stage:10000 fallback/ramstage:stage:60000 fallback/payload:"simple elf":4096; do
+		n=${f%%:*} rest=${f#*:}
+		head -c "${rest##*:}" /dev/urandom >"$work/part"
+		cbfstool "$1" add -r "$2" -f "$work/part" -n "$n" -t "${rest%:*}" >/dev/null || return 1
+	done
+}
+# An Intel-descriptor image of SIZE (32 or 64 MiB): descriptor (IFD v2, as
+# Lewisburg servers have), an ME region of a fixed pattern, and the BIOS region
+# (the upper half) with the FMAP and the COREBOOT CBFS; the FMAP names the
+# descriptor's regions, so `ifdtool -t` can compare the two.
+mkifd() { # OUT SIZE
+	_half=$(($2 / 2))
+	printf 'FLASH@0x%x 0x%x {\n\tSI_ALL@0 0x%x {\n\t\tSI_DESC@0 0x1000\n\t\tSI_ME@0x1000 0x%x\n\t}\n\tSI_BIOS@0x%x 0x%x {\n\t\tFMAP@0 0x200\n\t\tCOREBOOT(CBFS)@0x200 0x%x\n\t}\n}\n' \
+		$((0x100000000 - $2)) "$2" "$_half" $((_half - 0x1000)) "$_half" "$_half" $((_half - 0x200)) >"$1.fmd"
+	fmaptool "$1.fmd" "$1.fmap" >/dev/null && cbfstool "$1" create -M "$1.fmap" -r COREBOOT >/dev/null &&
+	python3 - "$1" "$2" <<'EOP' && stages "$1" COREBOOT
+import struct, sys
+path, size = sys.argv[1], int(sys.argv[2])
+half = size // 2
+ifd = bytearray(b"\xff" * 0x1000)
+struct.pack_into("<IIII", ifd, 0x10, 0x0FF0A55A, 3 | 4 << 16 | 4 << 24, 6 | 1 << 8 | 0x10 << 16 | 1 << 24,
+                 0x20 | 1 << 8)
+struct.pack_into("<I", ifd, 0x30, (7 if size > 32 << 20 else 6) | 6 << 17)
+for i, (base, limit) in enumerate([(0, 0), (half >> 12, (size - 1) >> 12), (1, (half - 1) >> 12),
+                                   (0x7fff, 0), (0x7fff, 0)]):
+    struct.pack_into("<I", ifd, 0x40 + 4 * i, limit << 16 | base)
+me = bytes(range(256)) * ((half - 0x1000) // 256)
+with open(path, "r+b") as f:
+    f.write(ifd)
+    f.write(me)
+EOP
+}
+for mib in 32 64; do
+	size=$((mib << 20))
+	if ! mkifd ifd$mib.rom $size >ifd.log 2>&1; then ko "descriptor image ($mib MiB): $(tail -2 ifd.log)"; continue; fi
+	check "descriptor image ($mib MiB): ifdtool reads the regions the FMAP names" sh -c \
+		"ifdtool -p lbg -t ifd$mib.rom 2>&1 | grep -qv mismatch && ! ifdtool -p lbg -t ifd$mib.rom 2>&1 | grep -q mismatch"
+	check "descriptor image ($mib MiB): the payload in the BIOS region's COREBOOT is replaced" \
+		"$rom_tool" ifd$mib.rom "$kernel" "$cmdline" ifd$mib-out.rom
+	check "descriptor image ($mib MiB): descriptor and ME region unchanged" sh -c \
+		"cmp -n $((size / 2)) ifd$mib.rom ifd$mib-out.rom"
+	want=$(replay ifd$mib-out.rom)
+	got=$(predicted ifd$mib-out.rom)
+	[ -n "$want" ] && [ "$want" = "$got" ] && ok "descriptor image ($mib MiB): predict's PCR 2 equals the replay" ||
+		ko "descriptor image ($mib MiB): predict '$got' != replay '$want' ($(cat predict.err))"
+done
+"$rom_tool" --describe ifd32-out.rom >describe.txt 2>&1
+check "describe: one payload region, no CBFS verification, no vboot" sh -c \
+	"grep -qx 'payload-regions: COREBOOT' describe.txt && grep -qx 'cbfs-verification: off' describe.txt &&
+	 grep -qx 'vboot-rw-slots: none' describe.txt"
+
+# A vboot layout (32 MiB): RW slots A and B, each a VBLOCK and a FW_MAIN CBFS with its own
+# payload, beside the read-only COREBOOT. Every payload is replaced, or a verified
+# boot would run the old one from its slot.
+mkvboot() { # OUT
+	printf 'FLASH@0xfe000000 0x2000000 {\n\tSI_BIOS@0 0x2000000 {\n\t\tRW_SECTION_A@0 0x800000 {\n\t\t\tVBLOCK_A@0 0x10000\n\t\t\tFW_MAIN_A(CBFS)@0x10000 0x7f0000\n\t\t}\n\t\tRW_SECTION_B@0x800000 0x800000 {\n\t\t\tVBLOCK_B@0 0x10000\n\t\t\tFW_MAIN_B(CBFS)@0x10000 0x7f0000\n\t\t}\n\t\tWP_RO@0x1000000 0x1000000 {\n\t\t\tFMAP@0 0x800\n\t\t\tCOREBOOT(CBFS)@0x800 0xfff800\n\t\t}\n\t}\n}\n' >"$1.fmd"
+	fmaptool "$1.fmd" "$1.fmap" >/dev/null && cbfstool "$1" create -M "$1.fmap" -r COREBOOT,FW_MAIN_A,FW_MAIN_B >/dev/null &&
+	stages "$1" COREBOOT && stages "$1" FW_MAIN_A && stages "$1" FW_MAIN_B
+}
+payload_is_kernel() { # ROM REGION
+	cbfstool "$1" extract -r "$2" -n fallback/payload -f "$work/pl.raw" -U >/dev/null 2>&1 &&
+	python3 -c 'import sys; k = open(sys.argv[2], "rb").read(); sys.exit(k[len(k) // 2:len(k) // 2 + 4096] not in open(sys.argv[1], "rb").read())' "$work/pl.raw" "$kernel"
+}
+if mkvboot vb.rom >vb.log 2>&1; then
+	check "vboot layout, RW slots unsigned: the ROM is written" "$rom_tool" vb.rom "$kernel" "$cmdline" vb-out.rom
+	for r in COREBOOT FW_MAIN_A FW_MAIN_B; do
+		payload_is_kernel vb-out.rom $r && ok "vboot: $r's payload is the runtime kernel" || ko "vboot: $r still has another payload"
+	done
+	"$rom_tool" --describe vb-out.rom >describe.txt 2>&1
+	check "describe: all three payload regions, both RW slots unsigned" sh -c \
+		"grep -qx 'payload-regions: FW_MAIN_A FW_MAIN_B COREBOOT' describe.txt &&
+		 grep -qx 'vboot-rw-slots: FW_MAIN_A:unsigned FW_MAIN_B:unsigned' describe.txt"
+	# Signed slot A: refused, nothing written; with --vboot resign, written and flagged.
+	printf 'CHROMEOS' >keyblock.bin && cp vb.rom vbs.rom &&
+		cbfstool vbs.rom write -r VBLOCK_A -f keyblock.bin -u >/dev/null 2>&1
+	if "$rom_tool" vbs.rom "$kernel" "$cmdline" vbs-out.rom 2>err.txt; then
+		ko "vboot: a signed RW slot was replaced without being told"
+	else
+		check "vboot: a signed RW slot is refused, slot and re-signing named" \
+			grep -q "RW slot FW_MAIN_A is signed (VBLOCK_A holds a vboot keyblock).*COREBOOT_VBOOT=resign" err.txt
+		check "vboot: nothing written when refused" sh -c '! ls vbs-out.rom* 2>/dev/null'
+	fi
+	check "vboot --vboot resign: written" sh -c \
+		"'$rom_tool' --vboot resign vbs.rom '$kernel' '$cmdline' vbs-out.rom 2>err.txt"
+	check "vboot --vboot resign: the stale signature is said loudly" grep -q "RE-SIGN BEFORE FLASHING: the RW slot(s) FW_MAIN_A" err.txt
+	"$rom_tool" --describe vbs-out.rom >describe.txt 2>&1
+	check "describe: the signed slot is recorded as needing re-signing" \
+		grep -qx 'vboot-rw-slots: FW_MAIN_A:signed-by-base-rom(re-sign) FW_MAIN_B:unsigned' describe.txt
+else
+	ko "vboot layout: $(tail -2 vb.log)"
+fi
+# reproducible/flash-rom against flashrom's emulated chip: it writes the BIOS
+# region of a descriptor image (the ME's own region stays as the chip has it),
+# reads it back and compares with rom-hashes.txt; a changed byte on the chip is
+# found and placed, and a ROM that is not the one rom-hashes.txt names is refused.
+flash_tool=$here/reproducible/flash-rom
+mkbuild() { # DIR ROM: a build directory as make leaves it
+	mkdir -p "$1" && cp "$2" "$1/airlock.rom" &&
+	{ (cd "$1" && sha256sum airlock.rom); echo "0000  base ROM (COREBOOT_ROM)"; echo "command line: $cmdline"
+	  "$rom_tool" --describe "$1/airlock.rom"; } >"$1/rom-hashes.txt"
+}
+dummy() { echo "dummy:emulate=VARIABLE_SIZE,size=$(stat -c %s "$1"),image=$work/$1"; }
+if command -v flashrom >/dev/null && [ -f ifd32-out.rom ]; then
+	mkbuild bd32 ifd32-out.rom
+	check "rom-hashes.txt records the descriptor image's BIOS region" grep -q "^bios-region: 16777216 16777216 [0-9a-f]*$" bd32/rom-hashes.txt
+	cp ifd32.rom chip32.bin
+	printf 'ME data' | dd of=chip32.bin bs=1 seek=8192 conv=notrunc 2>/dev/null
+	check "flash-rom --write: the chip holds the ROM's BIOS region" sh -c \
+		"'$flash_tool' -p '$(dummy chip32.bin)' --write bd32 >flash.out 2>&1 && grep -q 'MATCH: the chip holds airlock.rom.s its SI_BIOS region' flash.out"
+	check "flash-rom --write: the old firmware was saved first" sh -c "cmp bd32/backup-*.rom ifd32.rom 2>/dev/null || cmp -n 8192 bd32/backup-*.rom ifd32.rom"
+	check "flash-rom: the descriptor and the ME's region on the chip are untouched" sh -c \
+		"cmp -n 8192 chip32.bin ifd32.rom && dd if=chip32.bin bs=1 skip=8192 count=7 2>/dev/null | grep -q 'ME data'"
+	check "flash-rom: the chip's BIOS region is the ROM's" sh -c \
+		"cmp -i 16777216 chip32.bin ifd32-out.rom"
+	printf 'X' | dd of=chip32.bin bs=1 seek=$((16777216 + 4096)) conv=notrunc 2>/dev/null
+	"$flash_tool" -p "$(dummy chip32.bin)" bd32 >flash.out 2>&1
+	rc=$?
+	check "flash-rom: a changed byte on the chip is a MISMATCH at its offset (exit 1)" sh -c \
+		"test $rc = 1 && grep -q 'MISMATCH: .*first differing byte at offset 16781312 of the chip' flash.out"
+	mkbuild bd8 a.rom && cp base.rom chip8.bin
+	check "flash-rom --write: a ROM without a descriptor is written and compared whole" sh -c \
+		"'$flash_tool' -p '$(dummy chip8.bin)' --write bd8 >flash.out 2>&1 && grep -q 'MATCH: .*the whole chip' flash.out && cmp chip8.bin a.rom"
+	printf 'Y' | dd of=bd8/airlock.rom bs=1 seek=4096 conv=notrunc 2>/dev/null
+	check "flash-rom: a ROM that is not the one rom-hashes.txt names is refused before the chip is touched" \
+		sh -c "! '$flash_tool' -p '$(dummy chip8.bin)' --write bd8 >flash.out 2>&1 && grep -q 'is not the ROM .*rom-hashes.txt describes' flash.out && cmp chip8.bin a.rom"
+else
+	ko "flashrom missing (Debian package flashrom) or no descriptor image: flash-rom not tested"
+fi
+"$rom_tool" --describe v.rom >describe.txt 2>&1
+check "describe: CBFS verification read from the bootblock's anchor" grep -q '^cbfs-verification: on' describe.txt
 head -c 300000 a.rom >trunc.rom
 "$v" predict "$build" --firmware coreboot --rom trunc.rom --append "$append" >/dev/null 2>predict.err
 check "predict: a truncated ROM is refused with a reason" grep -q "FMAP\|cbfs\|CBFS" predict.err
