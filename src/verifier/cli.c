@@ -31,6 +31,8 @@ const char cli_usage[] =
 	"  policy test FILE --runtime-log LOG [--firmware-log LOG]\n"
 	"  predict BUILD_DIR [--append ARGS] [--firmware uefi|bios|coreboot] [--out FILE]\n"
 	"          [--rom FILE] [--cbfs-measured 'NAME ...'] [--cbfs-verification on|off]\n"
+	"  boot-config NODES BUILD_DIR --url URL --out DIR  (from lines \"UUID MAC WORD...\":\n"
+	"          each node's iPXE script and the policy predicted from that same line)\n"
 	"  ek-hash [--uuid] FILE  (an EK: TPM2B_PUBLIC as tpm2_createek -u writes it, or its\n"
 	"                      certificate: the --ek-list entry and --ek-hash; --uuid: the\n"
 	"                      uuid an airlock agent derives from that EK, TPM2B_PUBLIC only)\n"

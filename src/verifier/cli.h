@@ -39,6 +39,8 @@ cli_command_fn cmd_node_add, cmd_node_list, cmd_node_show, cmd_node_delete, cmd_
 cli_command_fn cmd_policy_check, cmd_policy_test, cmd_predict;
 /* cmd_keys.c */
 cli_command_fn cmd_ek_hash, cmd_revocation_cert;
+/* cmd_boot.c */
+cli_command_fn cmd_boot_config;
 
 /* cli.c */
 extern const char cli_usage[];

@@ -23,6 +23,7 @@ static const struct command {
 } commands[] = {
 	{ "ek-hash", NULL, NEEDS_NOTHING, cmd_ek_hash },
 	{ "predict", NULL, NEEDS_NOTHING, cmd_predict },
+	{ "boot-config", NULL, NEEDS_NOTHING, cmd_boot_config },
 	{ "policy", "test", NEEDS_NOTHING, cmd_policy_test },
 	{ "serve", NULL, NEEDS_STATE, cmd_serve },
 	{ "revocation-cert", NULL, NEEDS_STATE, cmd_revocation_cert },

@@ -12,18 +12,6 @@
 #include "vlog.h"
 #include "wire.h"
 
-/* Keylime uuids are free text; we keep them to what is safe in a path and a log. */
-static int uuid_ok(const char *s, size_t n)
-{
-	if (n == 0 || n > STORE_UUID_MAX || s[0] == '.' || s[0] == '-')
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') &&
-		    !(s[i] >= '0' && s[i] <= '9') && s[i] != '-' && s[i] != '_' && s[i] != '.')
-			return 0;
-	return 1;
-}
-
 /* A contact address: a host name or an IP literal, nothing that could break a log line. */
 static int contact_ok(const char *s)
 {
@@ -444,7 +432,7 @@ int registrar_handle(void *ctx, const struct http_request *req, struct http_repl
 		ulen = rlen - 9;
 		activate_path = 1;
 	}
-	if (!uuid_ok(rest, ulen))
+	if (!store_uuid_ok(rest, ulen))
 		return wire_reply(r, 400, "agent uuid must be 1-64 characters of [A-Za-z0-9._-], "
 				  "starting with a letter or digit", NULL);
 	memcpy(uuid, rest, ulen);

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "encoding.h"
 #include "store_migrate.h"
 
 static int db_fail(struct store *s, const char *what, char *err, size_t errlen)
@@ -746,4 +747,14 @@ int store_pin_delete(struct store *s, const char *uuid, char *err, size_t errlen
 	const char *a[1] = { uuid };
 
 	return exec_text(s, "DELETE FROM pins WHERE uuid = ?", a, 1, "removing a pin", err, errlen);
+}
+
+int store_uuid_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > STORE_UUID_MAX || s[0] == '.' || s[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!enc_is_alnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return 0;
+	return 1;
 }

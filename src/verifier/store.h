@@ -197,4 +197,10 @@ int store_pin_get(struct store *s, const char *uuid, char ek_hash[STORE_HASH_HEX
 int store_pin_set(struct store *s, const char *uuid, const char *ek_hash, char *err, size_t errlen);
 int store_pin_delete(struct store *s, const char *uuid, char *err, size_t errlen);
 
+/*
+ * Keylime uuids are free text; airlock keeps them to what is safe in a path
+ * and a log: 1-STORE_UUID_MAX of [A-Za-z0-9._-], not starting with '.' or '-'.
+ */
+int store_uuid_ok(const char *s, size_t n);
+
 #endif

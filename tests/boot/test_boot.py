@@ -717,9 +717,17 @@ def verifier_flow(a, work, tampered=False, launch=direct_boot, name="verifier-fl
             policy = n.policy = os.path.join(n.work, "node.policy")
             # A launcher that built the node a flash image of its own (coreboot) left it here.
             rom = os.path.join(n.work, "airlock.rom")
-            r = ver.cli("predict", a.image, "--append", n.cmdline, "--out", policy,
-                        *(["--rom", rom] if os.path.exists(rom) else []), timeout=60)
-            check(lbl + "predict the node's policy from the build", r.returncode == 0, r.stderr)
+            # A launcher that wrote the node's boot script with boot-config left the policy
+            # boot-config predicted from the same node list line here.
+            generated = os.path.join(n.work, "boot-config.policy")
+            if os.path.exists(generated):
+                shutil.copy(generated, policy)
+                check(lbl + "the node's policy comes from boot-config, with its iPXE script", True)
+            else:
+                r = ver.cli("predict", a.image, "--append", n.cmdline, "--out", policy,
+                            *(["--rom", rom] if os.path.exists(rom) else []), timeout=60)
+                check(lbl + "predict the node's policy from the build", r.returncode == 0,
+                      r.stderr)
             n.ek_hash = ver.ek_hash(n.tpm.ek_cert)
             n.add_args = ["--agent", "127.0.0.1:%d" % n.agent_port,
                           "--kernel-url", "http://10.0.2.2:%d/vmlinuz" % srv.port,

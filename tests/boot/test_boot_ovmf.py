@@ -8,6 +8,7 @@ Python replay). The iPXE chainload path is exercised by the end-to-end suite."""
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -113,8 +114,10 @@ def esp_boot(a, work):
 
 def ipxe_boot(suffix=b""):
     """A launcher for test_boot.verifier_flow: OVMF boots Debian's ipxe.efi from a FAT disk;
-    iPXE gets boot.ipxe by TFTP from QEMU's user network and chainloads the runtime by HTTP
-    from the host (the provider's path on UEFI servers). suffix: bytes appended to the served
+    iPXE gets boot.ipxe by TFTP from QEMU's user network, which chains the node's own script
+    by its MAC, and that chainloads the runtime by HTTP from the host (the provider's path on
+    UEFI servers); `airlock-verifier boot-config` wrote both scripts and the node's policy
+    from one node list line. suffix: bytes appended to the served
     image (a node that gets another image than the tenant built)."""
     def launch(a, work, cmdline, agent_port, tpm, files, srv, extra=()):
         esp = os.path.join(work, "esp")
@@ -123,10 +126,21 @@ def ipxe_boot(suffix=b""):
         # Not named airlock.*: iPXE passes the image name as the kernel's first word.
         with open(os.path.join(files, "runtime.efi"), "wb") as f:
             f.write(open(os.path.join(a.image, "bzImage"), "rb").read() + suffix)
+        # The provider's node list: boot-config writes this node's iPXE script (boot.ipxe
+        # chains it by MAC) and its policy from the same line, which the flow then uses.
+        uuid = re.search(r"airlock\.uuid=(\S+)", cmdline)
+        uuid = uuid.group(1) if uuid else "node-%d" % agent_port
+        mac = "52:54:00:00:%02x:%02x" % (agent_port >> 8 & 255, agent_port & 255)
+        nodes = os.path.join(work, "nodes")
+        with open(nodes, "w") as f:
+            f.write("# uuid mac words\n%s %s %s\n" % (uuid, mac, cmdline))
         tftp = os.path.join(work, "tftp")
-        os.makedirs(tftp)
-        with open(os.path.join(tftp, "boot.ipxe"), "w") as f:
-            f.write("#!ipxe\nchain http://10.0.2.2:%d/runtime.efi %s\n" % (srv.port, cmdline))
+        r = subprocess.run([a.verifier, "boot-config", nodes, a.image, "--url",
+                            "http://10.0.2.2:%d/runtime.efi" % srv.port, "--out", tftp],
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise Failure("boot-config: %s" % r.stderr.strip())
+        shutil.copy(os.path.join(tftp, uuid + ".policy"), os.path.join(work, "boot-config.policy"))
         vars_copy = os.path.join(work, "OVMF_VARS.fd")
         shutil.copy(OVMF_VARS, vars_copy)
         vm = Qemu(work, "node", [
@@ -136,7 +150,7 @@ def ipxe_boot(suffix=b""):
             "-device", "virtio-blk-pci,drive=esp",
             "-netdev", "user,id=n0,tftp=%s,bootfile=boot.ipxe,hostfwd=tcp:127.0.0.1:%d-:9002"
             % (tftp, agent_port),
-            "-device", "virtio-net-pci,netdev=n0,romfile="] + list(extra), tpm=tpm)
+            "-device", "virtio-net-pci,netdev=n0,romfile=,mac=" + mac] + list(extra), tpm=tpm)
         return vm, "runtime.efi " + cmdline
     return launch
 

@@ -68,5 +68,61 @@ else ko "missing build dir: $(cat "$work/err")"; fi
 if [ $? = 1 ] && grep -q "which firmware" "$work/err"; then ok "an unknown firmware is refused"
 else ko "unknown firmware: $(cat "$work/err")"; fi
 
+# boot-config: one node list gives each node's iPXE script and its policy, and
+# the policy is exactly what predict says for the line that script boots with.
+mkdir -p "$work/uefi"
+cp "$build/board.config" "$build/bzImage" "$work/uefi/"
+sed 's/^firmware: .*/firmware: uefi/' "$build/buildinfo" >"$work/uefi/buildinfo"
+cat >"$work/nodes" <<EOF
+# uuid  mac  words
+123e4567-e89b-12d3-a456-426614174000  52:54:00:12:34:56  airlock.registrar=192.0.2.1:8890 airlock.uuid=123e4567-e89b-12d3-a456-426614174000 console=ttyS1,115200
+node-b  52-54-00-AB-CD-EF  airlock.registrar=192.0.2.1:8890
+EOF
+if "$v" boot-config "$work/nodes" "$work/uefi" --url http://192.0.2.9/img/runtime.efi \
+		--out "$work/boot" >"$work/out" 2>"$work/err"; then
+	ok "boot-config: two nodes written"
+	grep -qx 'chain http://192.0.2.9/img/runtime.efi airlock.registrar=192.0.2.1:8890 airlock.uuid=123e4567-e89b-12d3-a456-426614174000 console=ttyS1,115200' \
+		"$work/boot/52-54-00-12-34-56.ipxe" && grep -qx '#!ipxe' "$work/boot/52-54-00-ab-cd-ef.ipxe" &&
+		ok "boot-config: each MAC's script chains the image with that node's words" ||
+		ko "boot-config scripts: $(cat "$work/boot/"*.ipxe)"
+	grep -qx 'chain ${net0/mac:hexhyp}.ipxe' "$work/boot/boot.ipxe" &&
+		ok "boot-config: boot.ipxe chains the script of the booting NIC's MAC" || ko "boot.ipxe: $(cat "$work/boot/boot.ipxe")"
+	"$v" predict "$work/uefi" --append "runtime.efi airlock.registrar=192.0.2.1:8890 airlock.uuid=123e4567-e89b-12d3-a456-426614174000 console=ttyS1,115200" \
+		--out "$work/a.policy" 2>"$work/err" &&
+		cmp -s "$work/a.policy" "$work/boot/123e4567-e89b-12d3-a456-426614174000.policy" &&
+		ok "boot-config: the first node's policy is predict's for the image name and the script's words" ||
+		ko "boot-config policy differs from predict's ($(cat "$work/err"))"
+else
+	ko "boot-config: $(cat "$work/err")"
+fi
+bc_refused() { # DESCRIPTION EXPECTED-TEXT NODE-LINES [URL]
+	rm -rf "$work/boot2"
+	printf '%s\n' "$3" >"$work/nodes2"
+	if "$v" boot-config "$work/nodes2" "$work/uefi" --url "${4:-http://192.0.2.9/runtime.efi}" \
+			--out "$work/boot2" >/dev/null 2>"$work/err"; then
+		ko "boot-config $1: accepted"
+	elif ! grep -q -- "$2" "$work/err"; then
+		ko "boot-config $1: '$(cat "$work/err")' lacks '$2'"
+	elif [ -e "$work/boot2" ]; then
+		ko "boot-config $1: something was written"
+	else
+		ok "boot-config refuses $1, writing nothing: $(cut -c1-100 "$work/err")"
+	fi
+}
+bc_refused "a line /init would refuse" "line 1 (n1): /init would refuse this command line: airlock.registrar=" \
+	"n1 52:54:00:00:00:01 console=ttyS1"
+bc_refused "words naming another airlock.uuid" "the words say airlock.uuid=123e4567-e89b-12d3-a456-426614174000, the node is n1" \
+	"n1 52:54:00:00:00:01 airlock.registrar=192.0.2.1 airlock.uuid=123e4567-e89b-12d3-a456-426614174000"
+bc_refused "a MAC that is not one" "is not a MAC address" "n1 52:54:00:00:00 airlock.registrar=192.0.2.1"
+bc_refused "an iPXE setting in the words" "iPXE would expand it" 'n1 52:54:00:00:00:01 airlock.registrar=${ip}'
+bc_refused "a second command in the words" "iPXE script syntax" "n1 52:54:00:00:00:01 airlock.registrar=192.0.2.1 || shell"
+bc_refused "the same MAC twice" "MAC 52-54-00-00-00-01 again (line 1 has it)" "n1 52:54:00:00:00:01 airlock.registrar=192.0.2.1
+n2 52-54-00-00-00-01 airlock.registrar=192.0.2.1"
+bc_refused "the same uuid twice" "uuid n1 again" "n1 52:54:00:00:00:01 airlock.registrar=192.0.2.1
+n1 52:54:00:00:00:02 airlock.registrar=192.0.2.1"
+bc_refused "a uuid that is no path-safe name" "is not 1-" "../x 52:54:00:00:00:01 airlock.registrar=192.0.2.1"
+bc_refused "an image named airlock.*" "must not start with" "n1 52:54:00:00:00:01 airlock.registrar=192.0.2.1" \
+	http://192.0.2.9/airlock.efi
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
