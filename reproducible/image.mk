@@ -90,6 +90,10 @@ image: coreboot-rom
 # the board overrides it), as `airlock-verifier predict` reconstructs it.
 ROM_PROC_CMDLINE = $(if $(filter y,$(BOARD_CMDLINE_OVERRIDE)),$(BOARD_CMDLINE),$(BOARD_CMDLINE)$(if $(COREBOOT_CMDLINE), $(COREBOOT_CMDLINE)))
 ifneq ($(COREBOOT_ROM),)
+# The recipes quote these lines with '...': a quote inside one would end it.
+ifneq ($(findstring ',$(BOARD_CMDLINE)$(COREBOOT_CMDLINE)$(COREBOOT_ROM)),)
+$(error COREBOOT_CMDLINE, COREBOOT_ROM and the board's command line must not contain a single quote)
+endif
 coreboot-rom: $(OUT)/airlock.rom $(OUT)/rom-hashes.txt
 # The old ROM and its hashes go first: a refused run must not leave them to be
 # mistaken for this build's.

@@ -721,7 +721,7 @@ out:
 	return ret;
 }
 
-/* tpm2-tools / Keylime credential blob: src/lib/credential.h. */
+/* tpm2-tools / Keylime credential blob: src/lib/credblob.h. */
 
 /*
  * The blob's layout is checked once, by the parser the verifier's

@@ -4,8 +4,8 @@
  * writes and the agent's TPM2_ActivateCredential takes, the tpm2-tools file
  * Keylime sends as `blob`:
  *   BE32 0xBADCC0DE | BE32 1 | TPM2B_ID_OBJECT | TPM2B_ENCRYPTED_SECRET
- * One parser for both sides. Free of the TSS's and mbedtls' headers, so the
- * agent includes it beside the TSS.
+ * One parser for both sides. Free of tpm_public.h (whose TPMA_* names clash
+ * with the TSS's), so the agent includes it beside the TSS.
  */
 #ifndef AIRLOCK_CREDBLOB_H
 #define AIRLOCK_CREDBLOB_H

@@ -211,9 +211,9 @@ int hex_decode(const char *in, size_t inlen, uint8_t *out, size_t outlen, unsign
 {
 	uint32_t bad = 0, upper = flags & HEX_LOWER ? 0x100 : 0;
 
-	if (!out || (!in && outlen) || outlen > SIZE_MAX / 2)
+	if (!out || outlen > SIZE_MAX / 2)
 		return ENC_ERR_INPUT;
-	if (inlen != 2 * outlen) {
+	if (!in || inlen != 2 * outlen) {
 		explicit_bzero(out, outlen);
 		return ENC_ERR_INPUT;
 	}

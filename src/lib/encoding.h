@@ -47,8 +47,8 @@ int hex_encode(const uint8_t *in, size_t inlen, char *out, size_t cap, size_t *o
 #define HEX_LOWER 1u /* accept lowercase digits only (a digest spelled one way) */
 /*
  * Exactly 2 * outlen hex digits (inlen must equal that) into out[outlen];
- * either case unless HEX_LOWER. On failure out is zeroed (except for a NULL
- * or an outlen no buffer can have, when it is not touched).
+ * either case unless HEX_LOWER. On failure out is zeroed (unless out is NULL
+ * or outlen is no buffer's size).
  */
 int hex_decode(const char *in, size_t inlen, uint8_t *out, size_t outlen, unsigned flags);
 /* One hex digit of either case: 0..15, or -1. */

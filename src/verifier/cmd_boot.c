@@ -7,15 +7,22 @@
  *   NODES: one node a line, "UUID MAC WORD...", '#' comments; WORDs are the
  *          kernel command line the node gets after the image's built-in one
  *          (airlock.registrar=..., airlock.uuid=..., console=ttyS1,115200, ...).
- *   DIR/boot.ipxe              chains ${net0/mac:hexhyp}.ipxe next to it (UEFI
- *                              HTTP boot loads ipxe.efi, DHCP hands it this)
+ *   DIR/boot.ipxe              chains ${netX/mac:hexhyp}.ipxe next to it: the
+ *                              script of the NIC iPXE booted from (UEFI HTTP
+ *                              boot loads ipxe.efi, DHCP hands it this)
  *   DIR/<mac as aa-bb-..>.ipxe "chain URL WORD..."
  *   DIR/<uuid>.policy          predict BUILD_DIR --append "<image name> WORD..."
  *                              (iPXE passes the image's name as the first word)
- * Every line is checked and every policy predicted before anything is written.
+ * Words are joined by single spaces, as iPXE passes them; a line without
+ * airlock.uuid= gets airlock.uuid=UUID, so the node registers under the uuid
+ * its policy is filed under. Every line is checked and every policy predicted
+ * before anything is written; DIR is then replaced whole (the previous one
+ * kept as DIR.previous), so no script of a node no longer listed survives.
+ * UEFI builds only: iPXE adds the image name for EFI images alone.
  */
 #include "cli.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,11 +39,12 @@
 #define NODES_FILE_MAX (4u << 20)
 #define NODES_MAX 10000
 #define URL_MAX 1024
+#define WORDS_MAX (CONFIG_CMDLINE_MAX + STORE_UUID_MAX + 16)
 
 struct boot_node {
 	char uuid[STORE_UUID_MAX + 1];
 	char mac[18]; /* aa-bb-cc-dd-ee-ff, as iPXE's ${net0/mac:hexhyp} */
-	char *words;  /* points into the node list's buffer */
+	char words[WORDS_MAX]; /* single spaces, airlock.uuid= included */
 	char *policy; /* predicted, malloc'd */
 	unsigned line;
 };
@@ -108,6 +116,77 @@ out:
 	return ret;
 }
 
+/* The words joined by single spaces: what the kernel gets from iPXE's argument list. */
+static int join_words(const char *in, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (const char *p = in; *p;) {
+		size_t n = strcspn(p, " \t");
+
+		if (n) {
+			if (o + (o ? 1 : 0) + n + 1 > cap)
+				return -1;
+			if (o)
+				out[o++] = ' ';
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		p += n;
+		p += strspn(p, " \t");
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* 0 when BUILD_DIR's buildinfo says UEFI (ovmf/uefi); else -1 with err. */
+static int uefi_build(const char *build, char *err, size_t errlen)
+{
+	char path[4096], fw[32] = "";
+	size_t len;
+	char *info, *l;
+
+	snprintf(path, sizeof(path), "%s/buildinfo", build);
+	info = (char *)file_read(path, 1u << 20, &len, err, errlen);
+	if (!info)
+		return -1;
+	for (l = info; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, "firmware: ", 10)) {
+			size_t n = strcspn(l + 10, "\n");
+
+			snprintf(fw, sizeof(fw), "%.*s", (int)(n < 31 ? n : 31), l + 10);
+			break;
+		}
+	free(info);
+	if (!strcmp(fw, "ovmf") || !strcmp(fw, "uefi"))
+		return 0;
+	lib_err(err, errlen, "%s is a %s build: boot-config writes iPXE scripts for UEFI builds "
+		"(iPXE passes the image's name as the first word for EFI images only)", build,
+		fw[0] ? fw : "firmware-less");
+	return -1;
+}
+
+/* Removes a directory boot-config wrote (flat: files only). 0, or -1 with errno. */
+static int remove_tree(const char *path)
+{
+	char f[4352];
+	struct dirent *e;
+	DIR *d = opendir(path);
+	int ret = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(f, sizeof(f), "%s/%s", path, e->d_name);
+		if (unlink(f) != 0)
+			ret = -1;
+	}
+	closedir(d);
+	return ret == 0 ? rmdir(path) : -1;
+}
+
 /* Splits the node list (modified in place) into nodes; 0 or -1 with err naming the line. */
 static int parse_nodes(char *text, struct boot_node *nodes, size_t *n, char *err, size_t errlen)
 {
@@ -119,6 +198,7 @@ static int parse_nodes(char *text, struct boot_node *nodes, size_t *n, char *err
 		char *uuid, *mac, *words, *end;
 		struct boot_node *b;
 		const char *why;
+		int named;
 
 		line++;
 		while (*l == ' ' || *l == '\t')
@@ -161,10 +241,16 @@ static int parse_nodes(char *text, struct boot_node *nodes, size_t *n, char *err
 			snprintf(err, errlen, "line %u (%s): the command line has %s", line, b->uuid, why);
 			return -1;
 		}
-		b->words = words;
+		if (join_words(words, b->words, sizeof(b->words)) != 0) {
+			snprintf(err, errlen, "line %u (%s): the command line is longer than %d bytes",
+				 line, b->uuid, CONFIG_CMDLINE_MAX);
+			return -1;
+		}
 		/* The uuid the node registers with must be the one its policy is filed under. */
-		for (const char *w = strstr(words, "airlock.uuid="); w; w = strstr(w + 1, "airlock.uuid="))
-			if (w == words || w[-1] == ' ') {
+		named = 0;
+		for (const char *w = strstr(b->words, "airlock.uuid="); w; w = strstr(w + 1, "airlock.uuid="))
+			if (w == b->words || w[-1] == ' ') {
+				named = 1;
 				size_t vl = strcspn(w + 13, " ");
 
 				if (vl != strlen(b->uuid) || strncmp(w + 13, b->uuid, vl) != 0) {
@@ -173,6 +259,16 @@ static int parse_nodes(char *text, struct boot_node *nodes, size_t *n, char *err
 					return -1;
 				}
 			}
+		if (!named) {
+			size_t wl = strlen(b->words);
+
+			if ((size_t)snprintf(b->words + wl, sizeof(b->words) - wl, " airlock.uuid=%s",
+					     b->uuid) >= sizeof(b->words) - wl) {
+				snprintf(err, errlen, "line %u (%s): the command line is too long", line,
+					 b->uuid);
+				return -1;
+			}
+		}
 		for (size_t k = 0; k + 1 < *n; k++)
 			if (!strcmp(nodes[k].uuid, b->uuid) || !strcmp(nodes[k].mac, b->mac)) {
 				snprintf(err, errlen, "line %u: %s %s again (line %u has it)", line,
@@ -196,8 +292,8 @@ int cmd_boot_config(const struct cli *c, int argc, char **argv)
 {
 	const char *nodes_file = NULL, *build = NULL, *url = NULL, *dir = NULL, *name;
 	struct boot_node *nodes = NULL;
-	char err[600], *text = NULL, *script = NULL;
-	size_t len, n = 0;
+	char err[600], *text = NULL, *script = NULL, tmpdir[4096] = "", prev[4096];
+	size_t len, n = 0, script_cap;
 	int ret = EXIT_ERROR;
 
 	(void)c;
@@ -220,11 +316,13 @@ int cmd_boot_config(const struct cli *c, int argc, char **argv)
 		return cli_usage_error("boot-config NODES BUILD_DIR --url URL --out DIR%s", "");
 	name = strrchr(url, '/');
 	name = name ? name + 1 : url;
+	/* iPXE names the image after the URL's decoded path, without query or fragment: keep
+	   the URL plain so that name is exactly the text after the last '/'. */
 	if (strlen(url) >= URL_MAX || !*name || strncmp(url, "http", 4) != 0 || words_problem(url) ||
-	    strchr(url, ' '))
-		return cli_usage_error("boot-config: --url wants the runtime image's http(s) URL, "
-				       "ending in its file name (e.g. http://boot.example/runtime.efi), "
-				       "got %s", url);
+	    strpbrk(url, " \t?#%"))
+		return cli_usage_error("boot-config: --url wants the runtime image's plain http(s) "
+				       "URL, ending in its file name, no '?', '#' or '%%' (e.g. "
+				       "http://boot.example/runtime.efi), got %s", url);
 	/* iPXE hands the kernel the image's name as its first word; an airlock.* name is a key. */
 	if (!strncmp(name, "airlock.", 8))
 		return cli_usage_error("boot-config: the image's file name must not start with "
@@ -233,6 +331,17 @@ int cmd_boot_config(const struct cli *c, int argc, char **argv)
 	text = (char *)file_read(nodes_file, NODES_FILE_MAX, &len, err, sizeof(err));
 	if (!text) {
 		fprintf(stderr, "airlock-verifier: boot-config: %s\n", err);
+		goto out;
+	}
+	if (memchr(text, '\0', len)) {
+		fprintf(stderr, "airlock-verifier: boot-config: %s holds a NUL byte; a node list is "
+			"text\n", nodes_file);
+		ret = EXIT_REFUSED;
+		goto out;
+	}
+	if (uefi_build(build, err, sizeof(err)) != 0) {
+		fprintf(stderr, "airlock-verifier: boot-config: %s\n", err);
+		ret = EXIT_REFUSED;
 		goto out;
 	}
 	nodes = calloc(NODES_MAX, sizeof(*nodes));
@@ -281,37 +390,60 @@ int cmd_boot_config(const struct cli *c, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-		fprintf(stderr, "airlock-verifier: boot-config: %s: %s\n", dir, strerror(errno));
+	/* Everything into a new directory, which then replaces DIR whole. */
+	if (strlen(dir) + 16 >= sizeof(tmpdir)) {
+		fprintf(stderr, "airlock-verifier: boot-config: --out path too long\n");
 		goto out;
 	}
-	script = malloc(URL_MAX + CONFIG_CMDLINE_MAX + 128);
+	snprintf(tmpdir, sizeof(tmpdir), "%s.new.XXXXXX", dir);
+	if (!mkdtemp(tmpdir)) {
+		fprintf(stderr, "airlock-verifier: boot-config: cannot make %s: %s\n", tmpdir,
+			strerror(errno));
+		tmpdir[0] = '\0';
+		goto out;
+	}
+	chmod(tmpdir, 0755);
+	script_cap = strlen(url) + WORDS_MAX + 2 * STORE_UUID_MAX + 128;
+	script = malloc(script_cap);
 	if (!script)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		char file[STORE_UUID_MAX + 16];
 
-		snprintf(script, URL_MAX + CONFIG_CMDLINE_MAX + 128,
-			 "#!ipxe\n# %s (airlock-verifier boot-config; its policy: %s.policy)\n"
-			 "chain %s %s\n", nodes[i].uuid, nodes[i].uuid, url, nodes[i].words);
+		if ((size_t)snprintf(script, script_cap,
+				     "#!ipxe\n# %s (airlock-verifier boot-config; its policy: %s.policy)\n"
+				     "chain %s %s\n", nodes[i].uuid, nodes[i].uuid, url, nodes[i].words) >=
+		    script_cap) {
+			snprintf(err, sizeof(err), "the script of %s does not fit", nodes[i].uuid);
+			goto werr;
+		}
 		snprintf(file, sizeof(file), "%s.ipxe", nodes[i].mac);
-		if (write_file(dir, file, script, err, sizeof(err)) != 0)
+		if (write_file(tmpdir, file, script, err, sizeof(err)) != 0)
 			goto werr;
 		snprintf(file, sizeof(file), "%s.policy", nodes[i].uuid);
-		if (write_file(dir, file, nodes[i].policy, err, sizeof(err)) != 0)
+		if (write_file(tmpdir, file, nodes[i].policy, err, sizeof(err)) != 0)
 			goto werr;
 	}
-	if (write_file(dir, "boot.ipxe", "#!ipxe\n# Each node's own script, by its MAC "
-		       "(airlock-verifier boot-config).\nchain ${net0/mac:hexhyp}.ipxe\n", err,
+	if (write_file(tmpdir, "boot.ipxe", "#!ipxe\n# The script of the NIC iPXE booted from, by "
+		       "its MAC (airlock-verifier boot-config).\nchain ${netX/mac:hexhyp}.ipxe\n", err,
 		       sizeof(err)) != 0)
 		goto werr;
-	printf("boot-config: %zu node%s: boot.ipxe, <mac>.ipxe and <uuid>.policy in %s\n", n,
-	       n == 1 ? "" : "s", dir);
+	if (snprintf(prev, sizeof(prev), "%s.previous", dir) >= (int)sizeof(prev) ||
+	    (remove_tree(prev) != 0 && errno != ENOENT) ||
+	    (rename(dir, prev) != 0 && errno != ENOENT) || rename(tmpdir, dir) != 0) {
+		lib_err(err, sizeof(err), "replacing %s with %s: %s", dir, tmpdir, strerror(errno));
+		goto werr;
+	}
+	tmpdir[0] = '\0';
+	printf("boot-config: %zu node%s: boot.ipxe, <mac>.ipxe and <uuid>.policy in %s%s\n", n,
+	       n == 1 ? "" : "s", dir, access(prev, F_OK) == 0 ? " (the previous one: .previous)" : "");
 	ret = EXIT_OK;
 	goto out;
 werr:
 	fprintf(stderr, "airlock-verifier: boot-config: %s\n", err);
 out:
+	if (tmpdir[0])
+		remove_tree(tmpdir);
 	for (size_t i = 0; nodes && i < n; i++)
 		free(nodes[i].policy);
 	free(nodes);

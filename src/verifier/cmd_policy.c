@@ -80,8 +80,11 @@ int cmd_predict(const struct cli *c, int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	if (out_file) {
+		int bad;
+
 		f = fopen(out_file, "w");
-		if (!f || fprintf(f, "%s\n", json) < 0 || fclose(f) != 0) {
+		bad = !f || fprintf(f, "%s\n", json) < 0;
+		if ((f && fclose(f) != 0) || bad) {
 			fprintf(stderr, "airlock-verifier: cannot write %s\n", out_file);
 			free(json);
 			return EXIT_ERROR;

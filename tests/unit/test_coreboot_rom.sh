@@ -367,7 +367,7 @@ if command -v flashrom >/dev/null && [ -f ifd32-out.rom ]; then
 	printf 'ME data' | dd of=chip32.bin bs=1 seek=8192 conv=notrunc 2>/dev/null
 	check "flash-rom --write: the chip holds the ROM's BIOS region" sh -c \
 		"'$flash_tool' -p '$(dummy chip32.bin)' --write bd32 >flash.out 2>&1 && grep -q 'MATCH: the chip holds airlock.rom.s its SI_BIOS region' flash.out"
-	check "flash-rom --write: the old firmware was saved first" sh -c "cmp bd32/backup-*.rom ifd32.rom 2>/dev/null || cmp -n 8192 bd32/backup-*.rom ifd32.rom"
+	check "flash-rom --write: the old BIOS region was saved first" sh -c "cmp -i 16777216 bd32/backup-*.rom ifd32.rom"
 	check "flash-rom: the descriptor and the ME's region on the chip are untouched" sh -c \
 		"cmp -n 8192 chip32.bin ifd32.rom && dd if=chip32.bin bs=1 skip=8192 count=7 2>/dev/null | grep -q 'ME data'"
 	check "flash-rom: the chip's BIOS region is the ROM's" sh -c \

@@ -263,7 +263,9 @@ static void test_hex_decode_rejects(void **state)
 	assert_true(all_zero(out, 4));
 	/* An embedded NUL is a bad digit. */
 	assert_int_equal(hex_decode("0\0", 2, out, 1, 0), ENC_ERR_INPUT);
+	out[0] = 0xAA;
 	assert_int_equal(hex_decode(NULL, 2, out, 1, 0), ENC_ERR_INPUT);
+	assert_int_equal(out[0], 0);
 	assert_int_equal(hex_decode("00", 2, NULL, 1, 0), ENC_ERR_INPUT);
 	assert_int_equal(hex_decode("00", 2, out, SIZE_MAX, 0), ENC_ERR_INPUT);
 }

@@ -76,22 +76,31 @@ sed 's/^firmware: .*/firmware: uefi/' "$build/buildinfo" >"$work/uefi/buildinfo"
 cat >"$work/nodes" <<EOF
 # uuid  mac  words
 123e4567-e89b-12d3-a456-426614174000  52:54:00:12:34:56  airlock.registrar=192.0.2.1:8890 airlock.uuid=123e4567-e89b-12d3-a456-426614174000 console=ttyS1,115200
-node-b  52-54-00-AB-CD-EF  airlock.registrar=192.0.2.1:8890
+11111111-2222-3333-4444-555555555555  52-54-00-AB-CD-EF  airlock.registrar=192.0.2.1:8890   panic=5
 EOF
 if "$v" boot-config "$work/nodes" "$work/uefi" --url http://192.0.2.9/img/runtime.efi \
 		--out "$work/boot" >"$work/out" 2>"$work/err"; then
 	ok "boot-config: two nodes written"
 	grep -qx 'chain http://192.0.2.9/img/runtime.efi airlock.registrar=192.0.2.1:8890 airlock.uuid=123e4567-e89b-12d3-a456-426614174000 console=ttyS1,115200' \
-		"$work/boot/52-54-00-12-34-56.ipxe" && grep -qx '#!ipxe' "$work/boot/52-54-00-ab-cd-ef.ipxe" &&
-		ok "boot-config: each MAC's script chains the image with that node's words" ||
+		"$work/boot/52-54-00-12-34-56.ipxe" &&
+		grep -qx 'chain http://192.0.2.9/img/runtime.efi airlock.registrar=192.0.2.1:8890 panic=5 airlock.uuid=11111111-2222-3333-4444-555555555555' \
+		"$work/boot/52-54-00-ab-cd-ef.ipxe" &&
+		ok "boot-config: each MAC's script chains the image with that node's words (single spaces; airlock.uuid added where missing)" ||
 		ko "boot-config scripts: $(cat "$work/boot/"*.ipxe)"
-	grep -qx 'chain ${net0/mac:hexhyp}.ipxe' "$work/boot/boot.ipxe" &&
-		ok "boot-config: boot.ipxe chains the script of the booting NIC's MAC" || ko "boot.ipxe: $(cat "$work/boot/boot.ipxe")"
+	grep -qx 'chain ${netX/mac:hexhyp}.ipxe' "$work/boot/boot.ipxe" &&
+		ok "boot-config: boot.ipxe chains the script of the NIC iPXE booted from (netX)" || ko "boot.ipxe: $(cat "$work/boot/boot.ipxe")"
 	"$v" predict "$work/uefi" --append "runtime.efi airlock.registrar=192.0.2.1:8890 airlock.uuid=123e4567-e89b-12d3-a456-426614174000 console=ttyS1,115200" \
 		--out "$work/a.policy" 2>"$work/err" &&
 		cmp -s "$work/a.policy" "$work/boot/123e4567-e89b-12d3-a456-426614174000.policy" &&
 		ok "boot-config: the first node's policy is predict's for the image name and the script's words" ||
 		ko "boot-config policy differs from predict's ($(cat "$work/err"))"
+	# A second run replaces the directory whole: a node no longer listed keeps no script.
+	head -n 2 "$work/nodes" >"$work/nodes1"
+	"$v" boot-config "$work/nodes1" "$work/uefi" --url http://192.0.2.9/img/runtime.efi \
+		--out "$work/boot" >/dev/null 2>"$work/err" && [ ! -e "$work/boot/52-54-00-ab-cd-ef.ipxe" ] &&
+		[ -e "$work/boot.previous/52-54-00-ab-cd-ef.ipxe" ] && ! ls "$work"/boot.new.* >/dev/null 2>&1 &&
+		ok "boot-config: a rerun replaces the directory whole (the last one kept as .previous)" ||
+		ko "boot-config rerun: $(ls "$work" "$work/boot") $(cat "$work/err")"
 else
 	ko "boot-config: $(cat "$work/err")"
 fi
@@ -109,8 +118,8 @@ bc_refused() { # DESCRIPTION EXPECTED-TEXT NODE-LINES [URL]
 		ok "boot-config refuses $1, writing nothing: $(cut -c1-100 "$work/err")"
 	fi
 }
-bc_refused "a line /init would refuse" "line 1 (n1): /init would refuse this command line: airlock.registrar=" \
-	"n1 52:54:00:00:00:01 console=ttyS1"
+bc_refused "a line /init would refuse" "line 1 (123e4567-e89b-12d3-a456-426614174001): /init would refuse this command line: airlock.registrar=" \
+	"123e4567-e89b-12d3-a456-426614174001 52:54:00:00:00:01 console=ttyS1"
 bc_refused "words naming another airlock.uuid" "the words say airlock.uuid=123e4567-e89b-12d3-a456-426614174000, the node is n1" \
 	"n1 52:54:00:00:00:01 airlock.registrar=192.0.2.1 airlock.uuid=123e4567-e89b-12d3-a456-426614174000"
 bc_refused "a MAC that is not one" "is not a MAC address" "n1 52:54:00:00:00 airlock.registrar=192.0.2.1"
@@ -123,6 +132,18 @@ n1 52:54:00:00:00:02 airlock.registrar=192.0.2.1"
 bc_refused "a uuid that is no path-safe name" "is not 1-" "../x 52:54:00:00:00:01 airlock.registrar=192.0.2.1"
 bc_refused "an image named airlock.*" "must not start with" "n1 52:54:00:00:00:01 airlock.registrar=192.0.2.1" \
 	http://192.0.2.9/airlock.efi
+bc_refused "a URL with a query (iPXE names the image without it)" "no '?', '#' or '%'" \
+	"n1 52:54:00:00:00:01 airlock.registrar=192.0.2.1" "http://192.0.2.9/runtime.efi?x=1"
+printf 'n1 52:54:00:00:00:01 airlock.registrar=192.0.2.1\n\000n2 52:54:00:00:00:02 airlock.registrar=192.0.2.1\n' >"$work/nodes3"
+"$v" boot-config "$work/nodes3" "$work/uefi" --url http://192.0.2.9/runtime.efi --out "$work/boot3" 2>"$work/err" &&
+	ko "boot-config: a node list with a NUL accepted" ||
+	{ grep -q "holds a NUL byte" "$work/err" && [ ! -e "$work/boot3" ] &&
+		ok "boot-config refuses a node list with a NUL byte (lines after it would vanish)" ||
+		ko "boot-config NUL: $(cat "$work/err")"; }
+"$v" boot-config "$work/nodes" "$build" --url http://192.0.2.9/runtime.efi --out "$work/boot4" 2>"$work/err" &&
+	ko "boot-config: a non-UEFI build accepted" ||
+	{ grep -q "for UEFI builds" "$work/err" && ok "boot-config refuses a build that is not UEFI" ||
+		ko "boot-config non-UEFI: $(cat "$work/err")"; }
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
