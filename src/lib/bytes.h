@@ -11,8 +11,8 @@
  * asked.
  *
  * The load helpers below read a fixed-size field at a pointer the caller has
- * already bounds-checked as part of a whole fixed-size record (ZIP and CBFS
- * headers).
+ * already bounds-checked as part of a whole fixed-size record (ZIP, CBFS and
+ * PE headers, read at fixed offsets).
  */
 #ifndef AIRLOCK_BYTES_H
 #define AIRLOCK_BYTES_H

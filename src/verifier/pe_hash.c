@@ -5,18 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "digest.h"
 
 #define PE_MAX_SECTIONS 96 /* the PE format's own limit */
-
-static uint32_t le(const uint8_t *p, size_t n)
-{
-	uint32_t v = 0;
-
-	for (size_t i = n; i > 0; i--)
-		v = v << 8 | p[i - 1];
-	return v;
-}
+/* Every field below is read with bytes.h's loads from a header whose bounds were checked first. */
 
 struct section {
 	uint32_t raw_size, raw_off;
@@ -49,19 +42,19 @@ int pe_authenticode(const uint8_t *img, size_t len, uint16_t hash_alg, uint8_t *
 		snprintf(err, errlen, "not a PE image (no MZ header)");
 		return -1;
 	}
-	pe = le(img + 0x3c, 4);
+	pe = load_le32(img + 0x3c);
 	if (!inside(pe, 24, len) || memcmp(img + pe, "PE\0\0", 4) != 0) {
 		snprintf(err, errlen, "not a PE image (no PE signature at 0x%zx)", pe);
 		return -1;
 	}
-	nsec = le(img + pe + 6, 2);
-	opt_size = le(img + pe + 20, 2);
+	nsec = load_le16(img + pe + 6);
+	opt_size = load_le16(img + pe + 20);
 	opt = pe + 24;
 	if (nsec > PE_MAX_SECTIONS || !inside(opt, opt_size, len) || opt_size < 2) {
 		snprintf(err, errlen, "PE headers truncated or %zu sections", nsec);
 		return -1;
 	}
-	magic = (uint16_t)le(img + opt, 2);
+	magic = (uint16_t)load_le16(img + opt);
 	if (magic == 0x20b) {        /* PE32+ */
 		dirs_at = 112;
 	} else if (magic == 0x10b) { /* PE32 */
@@ -75,12 +68,12 @@ int pe_authenticode(const uint8_t *img, size_t len, uint16_t hash_alg, uint8_t *
 		return -1;
 	}
 	csum = opt + 64;
-	headers = le(img + opt + 60, 4);
-	ndirs = le(img + opt + dirs_at - 4, 4);
+	headers = load_le32(img + opt + 60);
+	ndirs = load_le32(img + opt + dirs_at - 4);
 	certdir = opt + dirs_at + 4 * 8; /* directory 4: the Certificate Table */
 	if (ndirs > 4 && certdir + 8 <= opt + opt_size) {
-		cert_off = le(img + certdir, 4);
-		cert_size = le(img + certdir + 4, 4);
+		cert_off = load_le32(img + certdir);
+		cert_size = load_le32(img + certdir + 4);
 	}
 	if (!inside(0, headers, len) || headers < opt + opt_size + 40 * nsec ||
 	    (ndirs > 4 && headers < certdir + 8)) {
@@ -94,8 +87,8 @@ int pe_authenticode(const uint8_t *img, size_t len, uint16_t hash_alg, uint8_t *
 	for (size_t i = 0; i < nsec; i++) {
 		const uint8_t *s = img + opt + opt_size + 40 * i;
 
-		sec[i].raw_size = le(s + 16, 4);
-		sec[i].raw_off = le(s + 20, 4);
+		sec[i].raw_size = load_le32(s + 16);
+		sec[i].raw_off = load_le32(s + 20);
 		if (sec[i].raw_size && !inside(sec[i].raw_off, sec[i].raw_size, len)) {
 			snprintf(err, errlen, "section %zu lies outside the file", i);
 			return -1;
