@@ -203,7 +203,7 @@ int quote_parse_pcrblob(const uint8_t *b, size_t len, struct quote *q, char *err
 
 		if (!s)
 			return fail(QUOTE_E_FORMAT, err, errlen, "pcrblob: selection truncated");
-		alg = (uint16_t)(s[0] | s[1] << 8);
+		alg = load_le16(s);
 
 		if (i >= count) {
 			for (int j = 0; j < 8; j++)
@@ -247,16 +247,16 @@ int quote_parse_pcrblob(const uint8_t *b, size_t len, struct quote *q, char *err
 			if (!(qb->mask & (1u << pcr)))
 				continue;
 			g = groups + (size_t)(k / 8) * QUOTE_TPML_DIGEST_SIZE;
-			in_group = (uint32_t)(g[0] | g[1] << 8 | g[2] << 16 | (uint32_t)g[3] << 24);
+			in_group = load_le32(g);
 			if (in_group != (k / 8 + 1 < ngroups ? 8 : total - (ngroups - 1) * 8))
 				return fail(QUOTE_E_FORMAT, err, errlen,
 					    "pcrblob: digest list %u holds %u values", k / 8,
 					    in_group);
 			d = g + 4 + (k % 8) * 66;
-			if ((uint16_t)(d[0] | d[1] << 8) != qb->size)
+			if (load_le16(d) != qb->size)
 				return fail(QUOTE_E_FORMAT, err, errlen,
 					    "pcrblob: %s PCR %u has %u bytes", digest_name(qb->alg),
-					    pcr, d[0] | d[1] << 8);
+					    pcr, load_le16(d));
 			memcpy(qb->pcr[pcr], d + 2, qb->size);
 			k++;
 		}
