@@ -8,6 +8,8 @@
 
 #include "credential.h"
 #include "ek_uuid.h"
+#include "metrics.h"
+#include "serve.h"
 #include "vkey_file.h"
 #include "vlog.h"
 #include "wire.h"
@@ -411,6 +413,27 @@ static int do_show(struct registrar *g, const char *uuid, struct http_reply *r)
 	return wire_reply(r, 200, NULL, res);
 }
 
+/* GET /metrics: aggregates only (metrics.h says why). */
+static int metrics_reply(struct registrar *g, struct http_reply *r)
+{
+	struct metrics_schedule sched;
+	char err[300], *text;
+	size_t len;
+
+	serve_schedule_view(&sched);
+	text = metrics_render(g->store, &sched, &len, err, sizeof(err));
+	if (!text) {
+		vlog("metrics: %s", err);
+		return wire_reply(r, 500, "metrics unavailable", NULL);
+	}
+	r->status = 200;
+	r->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	r->ext_body = text;
+	r->ext_len = len;
+	r->ext_free = free;
+	return 0;
+}
+
 int registrar_handle(void *ctx, const struct http_request *req, struct http_reply *r)
 {
 	struct registrar *g = ctx;
@@ -422,6 +445,8 @@ int registrar_handle(void *ctx, const struct http_request *req, struct http_repl
 	int ret, activate_path = 0;
 
 	peer_host(r->peer, peer, sizeof(peer));
+	if (req->method == HTTP_METHOD_GET && req->path_len == 8 && !memcmp(req->path, "/metrics", 8))
+		return metrics_reply(g, r);
 	if (http_path_version(req->path, req->path_len, &major, &minor, &rest, &rlen) != 0 ||
 	    major != 2 || rlen <= 8 || memcmp(rest, "/agents/", 8) != 0)
 		return wire_reply(r, 404, "not found: the registrar serves /v2.x/agents/{uuid}", NULL);

@@ -30,6 +30,7 @@
 
 #include "attest.h"
 #include "clock.h"
+#include "metrics.h"
 #include "notify.h"
 #include "registrar.h"
 #include "vlog.h"
@@ -49,6 +50,7 @@ struct sched {
 	int slow;    /* its last round took more than half an interval */
 	int held_slow; /* a worker holds it and counts it as slow */
 	int64_t started_ms; /* when the worker that holds it took it */
+	int64_t last_pass_ms; /* start of its last passing round (0: none since start) */
 };
 
 static struct {
@@ -215,7 +217,7 @@ static void *worker(void *arg)
 	}
 	while (!S.stop) {
 		struct sched *e;
-		int64_t t0 = mono_ms();
+		int64_t t0 = mono_ms(), took, since_pass;
 		int ret, changed = 0, errors, rc;
 
 		pthread_mutex_lock(&S.lock);
@@ -228,6 +230,16 @@ static void *worker(void *arg)
 			continue;
 		}
 		ret = attest_node(&st, &rng, uuid, &S.o->attest, &changed, why, sizeof(why));
+		took = mono_ms() - t0;
+		metrics_round(ret, took);
+		pthread_mutex_lock(&S.lock);
+		e = find(uuid);
+		since_pass = e && e->last_pass_ms ? mono_ms() - e->last_pass_ms : -1;
+		if (e && ret == ATTEST_PASS)
+			e->last_pass_ms = t0;
+		pthread_mutex_unlock(&S.lock);
+		if (ret == ATTEST_FAIL)
+			metrics_failure(why, since_pass);
 		if (ret == ATTEST_PASS && changed) {
 			vlog("%s: pass: %s", uuid, why);
 			announce(uuid, "pass", why);
@@ -240,7 +252,7 @@ static void *worker(void *arg)
 			vlog("%s: could not attest: %s", uuid, why);
 		}
 		pthread_mutex_lock(&S.lock);
-		errors = reschedule(uuid, ret, mono_ms() - t0);
+		errors = reschedule(uuid, ret, took);
 		pthread_mutex_unlock(&S.lock);
 		if (!errors || (ret != ATTEST_GONE && errors < UNREACHABLE_LIMIT))
 			continue;
@@ -263,6 +275,29 @@ static void *worker(void *arg)
 	kc_rng_free(&rng);
 	store_close(&st);
 	return NULL;
+}
+
+void serve_schedule_view(struct metrics_schedule *m)
+{
+	int64_t now = mono_ms();
+
+	memset(m, 0, sizeof(*m));
+	pthread_mutex_lock(&S.lock);
+	for (size_t i = 0; S.o && i < S.n; i++) {
+		const struct sched *e = &S.e[i];
+
+		if (!e->seen)
+			continue;
+		m->polled++;
+		m->busy += (unsigned)e->busy;
+		/* Backed off after errors is intended; late is only what the workers owe. */
+		if (!e->busy && !e->errors && now - e->due_ms > S.o->interval_ms) {
+			m->overdue++;
+			if (now - e->due_ms > m->oldest_lag_ms)
+				m->oldest_lag_ms = now - e->due_ms;
+		}
+	}
+	pthread_mutex_unlock(&S.lock);
 }
 
 struct fresh {

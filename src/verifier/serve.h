@@ -21,6 +21,10 @@ struct serve_opts {
 	struct attest_opts attest;
 };
 
+struct metrics_schedule;
+/* The schedule as GET /metrics shows it (taken under its lock). */
+void serve_schedule_view(struct metrics_schedule *m);
+
 /* Runs until SIGTERM/SIGINT; 0 on a clean stop, 1 when it could not start. */
 int serve(const struct serve_opts *o);
 

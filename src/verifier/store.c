@@ -758,3 +758,27 @@ int store_uuid_ok(const char *s, size_t n)
 			return 0;
 	return 1;
 }
+
+int store_count_states(struct store *s, int (*fn)(void *ctx, const char *state, int64_t n),
+		       void *ctx, char *err, size_t errlen)
+{
+	static const char sql[] = "SELECT state, count(*) FROM nodes GROUP BY state ORDER BY state";
+	sqlite3_stmt *st = NULL;
+	int ret = -1, rc;
+
+	if (prep(s, sql, &st) != SQLITE_OK) {
+		db_fail(s, "counting nodes by state", err, errlen);
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1)) != 0)
+			break;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_fail(s, "counting nodes by state", err, errlen);
+		goto out;
+	}
+	ret = 0;
+out:
+	unprep(s, st);
+	return ret;
+}

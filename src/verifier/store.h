@@ -203,4 +203,8 @@ int store_pin_delete(struct store *s, const char *uuid, char *err, size_t errlen
  */
 int store_uuid_ok(const char *s, size_t n);
 
+/* fn(ctx, state, how many nodes) for each state in use, by name; fn's non-zero stops. */
+int store_count_states(struct store *s, int (*fn)(void *ctx, const char *state, int64_t n),
+		       void *ctx, char *err, size_t errlen);
+
 #endif

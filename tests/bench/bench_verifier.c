@@ -418,6 +418,7 @@ static int cmp_dbl(const void *a, const void *b)
 static char dir[] = "/tmp/bench_verifier.XXXXXX";
 static struct store st;
 static pid_t pid;
+static char port_file[sizeof(dir) + 8];
 
 /*
  * count simulated nodes, attesting, in a fresh state database; the verifier
@@ -493,13 +494,15 @@ static void start(const char *verifier, int count, double interval, int workers,
 	}
 	sqlite3_exec(st.db, "COMMIT", NULL, NULL, NULL);
 	nnodes = count;
+	snprintf(port_file, sizeof(port_file), "%s/port", dir);
 	snprintf(iv, sizeof(iv), "%g", interval);
 	snprintf(wk, sizeof(wk), "%d", workers);
 	pid = fork();
 	if (pid == 0) {
 		/* One core for the verifier; the simulator takes the other. */
 		char *args[] = { (char *)verifier, "--state", dir, "serve", "--listen", "127.0.0.1:0",
-				 "--interval", iv, "--workers", wk, "--timeout", "10", NULL };
+				 "--port-file", port_file, "--interval", iv, "--workers", wk,
+				 "--timeout", "10", NULL };
 		cpu_set_t set;
 
 		CPU_ZERO(&set);
@@ -538,6 +541,57 @@ static void finish(void)
 }
 
 static int test_pass, test_fail;
+
+/* GET path from the verifier's serve port into buf (the whole answer, NUL-ended); bytes or -1. */
+static long verifier_get(const char *path, char *buf, size_t cap)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	struct timeval tv = { .tv_sec = 10 };
+	char req[256];
+	FILE *f = fopen(port_file, "r");
+	unsigned port = 0;
+	size_t got = 0;
+	int fd, n;
+
+	if (!f || fscanf(f, "%u", &port) != 1 || port == 0 || port > 65535) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	sa.sin_port = htons((uint16_t)port);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+		     path);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || write(fd, req, (size_t)n) != n) {
+		close(fd);
+		return -1;
+	}
+	while (got + 1 < cap) {
+		ssize_t r = read(fd, buf + got, cap - 1 - got);
+
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return (long)got;
+}
+
+/* The value of the sample whose line starts with name (labels included), or -1. */
+static double metric(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, name, n) && l[n] == ' ')
+			return strtod(l + n + 1, NULL);
+	return -1;
+}
 
 static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void check(int ok, const char *fmt, ...)
@@ -631,6 +685,38 @@ static int test_main(const char *verifier, int count, double interval, int failu
 			}
 		if (f)
 			fclose(f);
+	}
+	/*
+	 * GET /metrics must account for what happened, checked against what the simulated
+	 * agents saw: failures, node states, rounds against quotes served, detection.
+	 */
+	{
+		static char text[256 << 10];
+		long got = verifier_get("/metrics", text, sizeof(text));
+		double pass = metric(text, "airlock_verifier_rounds_total{result=\"pass\"}");
+		double fail = metric(text, "airlock_verifier_rounds_total{result=\"fail\"}");
+		double inflight = metric(text, "airlock_verifier_rounds_in_flight");
+		double det = metric(text, "airlock_verifier_detection_bound_seconds_count");
+		double det6 = metric(text, "airlock_verifier_detection_bound_seconds_bucket{le=\"6\"}");
+		double nfailed = metric(text, "airlock_verifier_nodes{state=\"failed\"}");
+		double polled = metric(text, "airlock_verifier_schedule_polled");
+		double overdue = metric(text, "airlock_verifier_schedule_overdue");
+
+		check(got > 0 && strstr(text, "HTTP/1.1 200") == text &&
+		      strstr(text, "Content-Type: text/plain; version=0.0.4"),
+		      "GET /metrics answers in Prometheus text format (%ld bytes)", got);
+		check(fail == failures && nfailed == failures, "metrics: %d failed rounds and %d failed "
+		      "nodes, as many as were changed (%d)", (int)fail, (int)nfailed, failures);
+		check(polled == count - failures && overdue >= 0 && overdue <= polled,
+		      "metrics: the schedule polls the %d nodes not failed (%d), %d overdue now",
+		      count - failures, (int)polled, (int)overdue);
+		check(det == failures && det6 == failures, "metrics: a detection bound for each failure, "
+		      "all within 6 s (%d of %d)", (int)det6, failures);
+		/* No more good rounds than quotes answered; at most the rounds in flight and the slow
+		   answers still held back fewer. */
+		check(pass + fail <= (double)served && pass + fail + inflight + nlater + 8 >= (double)served,
+		      "metrics: %.0f rounds ended for %lu quotes the agents answered (%.0f in flight, "
+		      "%d answers held back)", pass + fail, served, inflight, nlater);
 	}
 	finish();
 	check(summaries == failures, "the verifier's log has a delivery summary for each failure "
