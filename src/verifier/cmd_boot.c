@@ -87,33 +87,25 @@ static const char *words_problem(const char *w)
 	return NULL;
 }
 
+/* One file in the private directory that replaces DIR whole: no per-file rename needed. */
 static int write_file(const char *dir, const char *name, const char *text, char *err, size_t errlen)
 {
-	char path[4096], tmp[4200];
+	char path[4096];
 	FILE *f;
-	int ret = -1;
+	int bad;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
+	f = fopen(path, "w");
 	if (!f) {
-		lib_err(err, errlen, "%s: %s", tmp, strerror(errno));
+		lib_err(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fputs(text, f) < 0 || fflush(f) != 0) {
-		lib_err(err, errlen, "writing %s: %s", tmp, strerror(errno));
-		fclose(f);
-		goto out;
-	}
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+	bad = fputs(text, f) < 0;
+	if (fclose(f) != 0 || bad) {
 		lib_err(err, errlen, "writing %s: %s", path, strerror(errno));
-		goto out;
+		return -1;
 	}
-	ret = 0;
-out:
-	if (ret)
-		unlink(tmp);
-	return ret;
+	return 0;
 }
 
 /* The words joined by single spaces: what the kernel gets from iPXE's argument list. */

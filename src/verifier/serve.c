@@ -174,14 +174,23 @@ static struct sched *pick(int64_t now)
 	return best;
 }
 
-/* After a round: when the node is due again, and whether it is lost. Under S.lock. */
-static int reschedule(const char *uuid, int ret, int64_t took_ms)
+/*
+ * After a round that took took_ms: when the node is due again, and whether it
+ * is lost; *since_pass is the time from its last passing round's start to this
+ * round's end (-1: none since start). Under S.lock.
+ */
+static int reschedule(const char *uuid, int ret, int64_t took_ms, int64_t *since_pass)
 {
 	struct sched *e = find(uuid);
 	int64_t wait;
 
+	*since_pass = -1;
 	if (!e)
 		return 0;
+	if (e->last_pass_ms)
+		*since_pass = e->started_ms + took_ms - e->last_pass_ms;
+	if (ret == ATTEST_PASS)
+		e->last_pass_ms = e->started_ms;
 	e->busy = 0;
 	S.slow_busy -= (unsigned)e->held_slow;
 	e->held_slow = 0;
@@ -232,14 +241,6 @@ static void *worker(void *arg)
 		ret = attest_node(&st, &rng, uuid, &S.o->attest, &changed, why, sizeof(why));
 		took = mono_ms() - t0;
 		metrics_round(ret, took);
-		pthread_mutex_lock(&S.lock);
-		e = find(uuid);
-		since_pass = e && e->last_pass_ms ? mono_ms() - e->last_pass_ms : -1;
-		if (e && ret == ATTEST_PASS)
-			e->last_pass_ms = t0;
-		pthread_mutex_unlock(&S.lock);
-		if (ret == ATTEST_FAIL)
-			metrics_failure(why, since_pass);
 		if (ret == ATTEST_PASS && changed) {
 			vlog("%s: pass: %s", uuid, why);
 			announce(uuid, "pass", why);
@@ -252,8 +253,10 @@ static void *worker(void *arg)
 			vlog("%s: could not attest: %s", uuid, why);
 		}
 		pthread_mutex_lock(&S.lock);
-		errors = reschedule(uuid, ret, took);
+		errors = reschedule(uuid, ret, took, &since_pass);
 		pthread_mutex_unlock(&S.lock);
+		if (ret == ATTEST_FAIL)
+			metrics_failure(why, since_pass);
 		if (!errors || (ret != ATTEST_GONE && errors < UNREACHABLE_LIMIT))
 			continue;
 		rc = attest_lost(&st, uuid, ret == ATTEST_GONE, errors >= UNREACHABLE_LIMIT, why,
