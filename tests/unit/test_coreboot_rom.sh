@@ -379,7 +379,7 @@ f.write(bytes([b[0] ^ 0xff]))' chip32.bin $((16777216 + 4096))
 	"$flash_tool" -p "$(dummy chip32.bin)" bd32 >flash.out 2>&1
 	rc=$?
 	check "flash-rom: a changed byte on the chip is a MISMATCH at its offset (exit 1)" sh -c \
-		"test $rc = 1 && grep -q 'MISMATCH: .*first differing byte at offset 16781312 of the chip' flash.out"
+		"test $rc = 1 && grep -q 'MISMATCH: .*first differing byte at offset 16781312 of the chip' flash.out || { echo exit $rc; cat flash.out; false; }"
 	mkbuild bd8 a.rom && cp base.rom chip8.bin
 	check "flash-rom --write: a ROM without a descriptor is written and compared whole" sh -c \
 		"'$flash_tool' -p '$(dummy chip8.bin)' --write bd8 >flash.out 2>&1 && grep -q 'MATCH: .*the whole chip' flash.out && cmp chip8.bin a.rom"
