@@ -629,7 +629,7 @@ static int send_v(struct store *s, struct store_node *n, const struct quote *q,
 		goto out;
 	n->v_state = STORE_V_SENT;
 	n->release_reset = q->reset_count;
-	rc = store_put_if_gen(s, n, n->gen, err, sizeof(err));
+	rc = store_put_round(s, n, n->gen, err, sizeof(err));
 	if (rc != 0) {
 		ret = rc > 0 ? say(ATTEST_SKIP, why, whylen, "node %s changed meanwhile", n->uuid) :
 			       say(ATTEST_ERROR, why, whylen, "%s", err);
@@ -807,7 +807,7 @@ record:
 	*changed = strcmp(n.verdict, ret == ATTEST_PASS ? "pass" : "fail") != 0;
 	snprintf(n.verdict, sizeof(n.verdict), "%s", ret == ATTEST_PASS ? "pass" : "fail");
 	snprintf(n.reason, sizeof(n.reason), "%s", why);
-	rc = store_put_if_gen(s, &n, n.gen, err, sizeof(err));
+	rc = store_put_round(s, &n, n.gen, err, sizeof(err));
 	if (rc != 0) {
 		if (rc < 0)
 			vlog("%s", err);
@@ -859,7 +859,7 @@ int attest_lost(struct store *s, const char *uuid, int gone, int lost, const cha
 	snprintf(n.verdict, sizeof(n.verdict), "%s", to);
 	snprintf(n.reason, sizeof(n.reason), "%s", reason);
 	attest_clean_text(n.reason);
-	rc = store_put_if_gen(s, &n, n.gen, err, errlen);
+	rc = store_put_round(s, &n, n.gen, err, errlen);
 	if (rc != 0)
 		return rc;
 	if (store_history(s, uuid, to, n.reason, err, errlen) != 0)

@@ -344,6 +344,45 @@ fail:
 	return -1;
 }
 
+int store_put_round(struct store *s, const struct store_node *n, int64_t expect_gen, char *err,
+		    size_t errlen)
+{
+	static const char sql[] = "UPDATE nodes SET state = ?, have_counters = ?, reset_count = ?,"
+		" restart_count = ?, clock = ?, fw_version = ?, last_time = ?, verdict = ?, reason = ?,"
+		" passes = ?, failures = ?, v_state = ?, release_reset = ? WHERE uuid = ? AND gen = ?";
+	sqlite3_stmt *st = NULL;
+	int ret = -1, i = 1, ok;
+
+	if (prep(s, sql, &st) != SQLITE_OK) {
+		db_fail(s, "recording a round", err, errlen);
+		goto out;
+	}
+	ok = sqlite3_bind_text(st, i++, n->state, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+	     sqlite3_bind_int(st, i++, n->have_counters) == SQLITE_OK &&
+	     sqlite3_bind_int64(st, i++, n->reset_count) == SQLITE_OK &&
+	     sqlite3_bind_int64(st, i++, n->restart_count) == SQLITE_OK &&
+	     sqlite3_bind_int64(st, i++, n->clock) == SQLITE_OK &&
+	     sqlite3_bind_int64(st, i++, n->fw_version) == SQLITE_OK &&
+	     sqlite3_bind_int64(st, i++, n->last_time) == SQLITE_OK &&
+	     bind_text_or_null(st, i++, n->verdict) == SQLITE_OK &&
+	     bind_text_or_null(st, i++, n->reason) == SQLITE_OK &&
+	     sqlite3_bind_int64(st, i++, n->passes) == SQLITE_OK &&
+	     sqlite3_bind_int64(st, i++, n->failures) == SQLITE_OK &&
+	     sqlite3_bind_int(st, i++, n->v_state) == SQLITE_OK &&
+	     (n->release_reset < 0 ? sqlite3_bind_null(st, i++) :
+				     sqlite3_bind_int64(st, i++, n->release_reset)) == SQLITE_OK &&
+	     sqlite3_bind_text(st, i++, n->uuid, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+	     sqlite3_bind_int64(st, i++, expect_gen) == SQLITE_OK;
+	if (!ok || sqlite3_step(st) != SQLITE_DONE) {
+		db_fail(s, "recording a round", err, errlen);
+		goto out;
+	}
+	ret = sqlite3_changes(s->db) == 1 ? 0 : 1;
+out:
+	unprep(s, st);
+	return ret;
+}
+
 /* sql (a constant) prepared with its text parameters bound: 0, or -1 with err. */
 static int bound(struct store *s, const char *sql, const char *const *args, int nargs,
 		 const char *what, sqlite3_stmt **st, char *err, size_t errlen)

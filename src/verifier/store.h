@@ -133,6 +133,16 @@ int store_put(struct store *s, const struct store_node *n, char *err, size_t err
  * caller read): 0 written, 1 the node changed (or went) meanwhile and nothing
  * was written, -1 error.
  */
+/*
+ * A round's outcome: only what a round changes (state, verdict, reason,
+ * counters, tallies, V's state, the time), in one UPDATE that also checks the
+ * generation, so a round never writes back columns it merely read (a policy or
+ * address changed meanwhile stays) and writes a fraction of the bytes of a
+ * whole row. 0 written, 1 the node changed (or went) meanwhile and nothing was
+ * written, -1 error.
+ */
+int store_put_round(struct store *s, const struct store_node *n, int64_t expect_gen, char *err,
+		    size_t errlen);
 int store_put_if_gen(struct store *s, const struct store_node *n, int64_t expect_gen, char *err,
 		     size_t errlen);
 int store_delete(struct store *s, const char *uuid, char *err, size_t errlen);
