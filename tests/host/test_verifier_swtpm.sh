@@ -96,7 +96,7 @@ start_verifier good --ek-ca "$work/trust" $HOOKS && start_agent good "$u1" --ak 
 	fi
 	check "good: node is enrolled" test "$(vstate "$u1")" = enrolled
 	start_verifier good2 --ek-ca "$work/trust" $HOOKS
-	check "good: restarted daemon releases V (state attesting)" wait_state "$u1" attesting 30
+	check "good: restarted daemon releases V (state attesting)" wait_released "$u1" 30
 	wait_agent
 	check "good: the agent derived K, verified, and finished the handoff (exit 0)" test "$agent_rc" = 0
 	ks=$(sha256sum "$pl/kernel" | cut -d' ' -f1)
@@ -362,7 +362,7 @@ start_verifier mtls --ek-ca "$work/trust" $HOOKS --client-cert "$ca/verifier.pem
 	check "mTLS: node add with the verifier's certificate" "$verifier" --state "$state" node add "$u5" --ek-hash "$ek_hash" \
 		--payload "$work/payload.zip" --policy "$work/mtls.policy" \
 		--client-cert "$ca/verifier.pem" --client-key "$ca/verifier.key"
-	check "mTLS: the daemon releases V over mutual TLS" wait_state "$u5" attesting 30
+	check "mTLS: the daemon releases V over mutual TLS" wait_released "$u5" 30
 	wait_agent
 	check "mTLS: the agent finished the handoff (exit 0)" test "$agent_rc" = 0
 	stop_pid "$ver_pid"; ver_pid=

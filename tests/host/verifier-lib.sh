@@ -86,6 +86,21 @@ vshow() { # UUID KEY: the node's KEY from node show --json
 		python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$2" 2>/dev/null
 }
 vstate() { vshow "$1" state; }
+# V released and keys/verify matched: the state is attesting, or already
+# handed_off when the runtime agent kexec'd before a poll of ours saw attesting.
+wait_released() { # UUID SECONDS
+	for _w in $(seq 1 $(($2 * 10))); do
+		_s=$(vstate "$1")
+		case $_s in
+		attesting|handed_off)
+			"$verifier" --state "$state" node show "$1" 2>/dev/null | grep -q 'V released' &&
+				return 0 ;;
+		esac
+		sleep 0.1
+	done
+	echo "node $1 is ${_s:-unknown}, V not released"
+	return 1
+}
 wait_state() { # UUID STATE SECONDS
 	for _w in $(seq 1 $(($3 * 10))); do
 		_s=$(vstate "$1")
