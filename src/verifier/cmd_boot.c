@@ -284,6 +284,8 @@ int cmd_boot_config(const struct cli *c, int argc, char **argv)
 {
 	const char *nodes_file = NULL, *build = NULL, *url = NULL, *dir = NULL, *name;
 	struct boot_node *nodes = NULL;
+	/* One kernel for every node: hashed once, not once a node. */
+	struct predict_kernel_cache kernel = { 0 };
 	char err[600], *text = NULL, *script = NULL, tmpdir[4096] = "", prev[4096];
 	size_t len, n = 0, script_cap;
 	int ret = EXIT_ERROR;
@@ -348,7 +350,8 @@ int cmd_boot_config(const struct cli *c, int argc, char **argv)
 	}
 	/* Every policy first: a line /init would refuse stops the run before a file is written. */
 	for (size_t i = 0; i < n; i++) {
-		struct predict_opts o = { .build_dir = build, .cbfs_verification = -1 };
+		struct predict_opts o = { .build_dir = build, .cbfs_verification = -1,
+					  .kernel_cache = &kernel };
 		char append[CONFIG_CMDLINE_MAX];
 
 		if ((size_t)snprintf(append, sizeof(append), "%s %s", name, nodes[i].words) >=

@@ -340,7 +340,9 @@ char *predict_policy(const struct predict_opts *o, char *err, size_t errlen)
 		}
 		cJSON_AddItemToArray(list, sep);
 	}
-	if (uefi) {
+	if (uefi && o->kernel_cache && o->kernel_cache->have) {
+		memcpy(d, o->kernel_cache->authenticode, sizeof(d));
+	} else if (uefi) {
 		image = slurp(o->build_dir, "bzImage", IMAGE_MAX, &image_len, err, errlen);
 		if (!image)
 			goto out;
@@ -352,6 +354,12 @@ char *predict_policy(const struct predict_opts *o, char *err, size_t errlen)
 				 "stub?)", why);
 			goto out;
 		}
+		if (o->kernel_cache) {
+			memcpy(o->kernel_cache->authenticode, d, sizeof(d));
+			o->kernel_cache->have = 1;
+		}
+	}
+	if (uefi) {
 		fw = cJSON_AddObjectToObject(pol, "firmware_events");
 		list = fw ? cJSON_AddArrayToObject(fw, "4") : NULL;
 		if (!list)

@@ -20,6 +20,7 @@
 #define AIRLOCK_VERIFIER_PREDICT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct predict_opts {
 	const char *build_dir;
@@ -31,6 +32,14 @@ struct predict_opts {
 	/* coreboot: CBFS verification on (bootblock, romstage unmeasured): 1, 0, or -1 to read it
 	   from the ROM (its metadata hash anchor); a given value the ROM contradicts is refused. */
 	int cbfs_verification;
+	/* Optional: the kernel's Authenticode digest for this build_dir, filled by the first
+	   UEFI prediction and used by the next (boot-config predicts every node of one build). */
+	struct predict_kernel_cache *kernel_cache;
+};
+
+struct predict_kernel_cache {
+	int have;
+	uint8_t authenticode[32];
 };
 
 
