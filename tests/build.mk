@@ -127,6 +127,11 @@ bench: $(DEPS)/mbedtls-host.stamp
 	$(MAKE) $(HOSTBIN)/airlock-verifier $(TB)/bench/bench_verifier
 	$(TB)/bench/bench_verifier $(HOSTBIN)/airlock-verifier 1000 2 16 16
 	$(TB)/bench/bench_verifier $(HOSTBIN)/airlock-verifier 5000 2 16 16
+	# UEFI nodes: a real OVMF log replayed on every quote, against the runs above.
+	$(TB)/bench/bench_verifier --fw-log $(TOP)/tests/vectors/ovmf-swtpm-sha1-sha256.bin \
+		$(HOSTBIN)/airlock-verifier 2000 2 16 16
+	$(TB)/bench/bench_verifier --fw-log $(TOP)/tests/vectors/ovmf-swtpm-sha1-sha256.bin \
+		$(HOSTBIN)/airlock-verifier 5000 2 16 16
 	$(TOP)/tests/bench/bench_registrar.py $(HOSTBIN)/airlock-verifier $(TOP)/tests/vectors/quote
 	$(MAKE) $(TGT)/airlock-agent $(TB)/host/kl-peer $(TB)/host/tpm-measure
 	$(TOP)/tests/bench/bench_agent.sh $(TGT)/airlock-agent $(TB)/host/kl-peer $(TB)/host/tpm-measure

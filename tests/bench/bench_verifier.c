@@ -14,8 +14,16 @@
  *   3. PCR 8 changes on 100 more nodes at once: detection over all 100, an
  *      undetected node counted as not detected within the window.
  *
- * usage: bench_verifier VERIFIER NODES INTERVAL_S SECONDS [WORKERS]
- * Prints "bench verifier: ..." lines.
+ * usage: bench_verifier [--fw-log LOG] VERIFIER NODES INTERVAL_S SECONDS [WORKERS]
+ * Prints "bench verifier: ..." lines, among them the verifier's CPU time and
+ * bytes written to disk per quote in the steady phase (from /proc/PID/stat
+ * and /proc/PID/io): the measured per-node cost a fleet's size multiplies.
+ *
+ * --fw-log LOG: every node is a UEFI node booted by that firmware (a real
+ * OVMF log, tests/vectors): its answers carry LOG as mb_measurement_list and
+ * quote PCRs 0-7 at LOG's replay, and the policy names PCRs 0-7 and the
+ * log's last PCR 4 application digest, as a provider pinning its firmware
+ * would, so the verifier replays the whole firmware log on every quote.
  *
  * bench_verifier --test VERIFIER NODES INTERVAL_S FAILURES LOG is a test (suite
  * notices): one node in ten never answers notices and four answer quotes only
@@ -74,6 +82,10 @@ static uint8_t pcr16[32];
 static uint8_t log_base[512], log_changed[512], pcr8_base[32], pcr8_changed[32];
 static size_t log_base_len, log_changed_len;
 static char *log_base_b64, *log_changed_b64;
+/* --fw-log: the firmware's log (base64), PCRs 0-7 at its replay, a PCR 4 rule */
+static char *fw_b64;
+static uint8_t fw_pcr[8][32], fw_pcr4_app[32];
+static size_t fw_len;
 static unsigned long served, notices;
 static int hung[8192], nhung; /* connections silent nodes hold open */
 static int watched = -1; /* the node whose failure's notice phase 2 follows */
@@ -173,6 +185,54 @@ static void make_logs(void)
 	b64_encode(log_changed, log_changed_len, log_changed_b64, 1024, &n);
 }
 
+/*
+ * --fw-log: the firmware log every node sends, PCRs 0-7 at its replay and the
+ * digest of its last application measured into PCR 4 (what predict's UEFI
+ * policy names: the kernel the firmware loaded).
+ */
+static void load_fw_log(const char *path)
+{
+	static struct eventlog_pcrs pcrs;
+	static uint8_t buf[1 << 20];
+	struct eventlog_reader r;
+	struct eventlog_event ev;
+	const uint8_t *v;
+	FILE *f = fopen(path, "rb");
+	int found = 0;
+	size_t n;
+
+	if (!f)
+		die("--fw-log: cannot open the log");
+	fw_len = fread(buf, 1, sizeof(buf), f);
+	if (ferror(f) || !feof(f) || fw_len == 0)
+		die("--fw-log: cannot read the log whole (at most 1 MiB)");
+	fclose(f);
+	if (eventlog_replay(buf, fw_len, &pcrs) != EVENTLOG_OK)
+		die("--fw-log: the log does not replay");
+	if (pcrs.extended & (1u << 8))
+		die("--fw-log: the log extends PCR 8, which the simulated runtime log starts");
+	for (unsigned pcr = 0; pcr < 8; pcr++) {
+		if (!(v = eventlog_pcr_value(&pcrs, TPM_ALG_SHA256, pcr)))
+			die("--fw-log: the log has no complete sha256 bank");
+		memcpy(fw_pcr[pcr], v, 32);
+	}
+	if (eventlog_reader_init(&r, buf, fw_len) != EVENTLOG_OK)
+		die("--fw-log: the log's header");
+	while (eventlog_reader_next(&r, &ev) == 1)
+		if (ev.pcr == 4 && ev.type == 0x80000003) /* EV_EFI_BOOT_SERVICES_APPLICATION */
+			for (unsigned k = 0; k < ev.ndigests; k++)
+				if (ev.digests[k].alg == TPM_ALG_SHA256) {
+					memcpy(fw_pcr4_app, ev.digests[k].value, 32);
+					found = 1;
+				}
+	if (!found)
+		die("--fw-log: no application measured into PCR 4");
+	fw_b64 = malloc(4 * ((fw_len + 2) / 3) + 1);
+	if (!fw_b64)
+		die("out of memory");
+	b64_encode(buf, fw_len, fw_b64, 4 * ((fw_len + 2) / 3) + 1, &n);
+}
+
 static char *b64(const uint8_t *d, size_t n, char *out)
 {
 	size_t len;
@@ -200,7 +260,7 @@ static size_t answer(int i, const char *nonce, uint32_t mask, char *out, size_t 
 			static const uint8_t zero[32];
 
 			vals[pcr] = pcr == 8 ? (nodes[i].changed ? pcr8_changed : pcr8_base) :
-				    pcr == 16 ? pcr16 : zero;
+				    pcr == 16 ? pcr16 : pcr < 8 && fw_b64 ? fw_pcr[pcr] : zero;
 			memcpy(cat + n, vals[pcr], 32);
 			n += 32;
 			npcr++;
@@ -272,11 +332,14 @@ static size_t answer(int i, const char *nonce, uint32_t mask, char *out, size_t 
 	}
 	n = (size_t)snprintf(out, cap, "{\"code\":200,\"status\":\"Success\",\"results\":{\"quote\":"
 			     "\"r%s:%s:%s\",\"hash_alg\":\"sha256\",\"enc_alg\":\"ecc256\","
-			     "\"sign_alg\":\"ecdsa\",\"mb_measurement_list\":null,"
+			     "\"sign_alg\":\"ecdsa\",\"mb_measurement_list\":%s%s%s,"
 			     "\"airlock_runtime_log\":\"%s\"}}",
 			     b64(attest, (size_t)(p - attest), a64), b64(sig, (size_t)len, s64),
-			     b64(blob, 136 + (npcr + 7) / 8 * 532, p64),
+			     b64(blob, 136 + (npcr + 7) / 8 * 532, p64), fw_b64 ? "\"" : "",
+			     fw_b64 ? fw_b64 : "null", fw_b64 ? "\"" : "",
 			     nodes[i].changed ? log_changed_b64 : log_base_b64);
+	if (n >= cap)
+		die("an answer does not fit its buffer");
 	return n;
 }
 
@@ -313,7 +376,7 @@ static void serve_nodes(double until)
 		for (int k = 0; k < n; k++) {
 			int i = (int)(evs[k].data.u64 >> 32), c;
 			static char req[16384];
-			char resp[8192], body[6144], nonce[80] = "", *q, *end;
+			char resp[16384], body[12288], nonce[80] = "", *q, *end;
 			uint32_t mask = 0x300;
 			ssize_t got = 0, r;
 			size_t blen, want = 0;
@@ -430,7 +493,7 @@ static void start(const char *verifier, int count, double interval, int workers,
 	static struct store_node n;
 	static struct kc_nk nk;
 	static struct kc_rng rng;
-	char err[300], policy[256], hex[65], iv[32], wk[16];
+	char err[300], policy[2048], hex[65], iv[32], wk[16];
 	uint8_t akpub[200], h[32];
 	size_t akpub_len, len;
 	EVP_PKEY_CTX *kctx;
@@ -460,8 +523,23 @@ static void start(const char *verifier, int count, double interval, int workers,
 	akpub_len = ak_public(akpub);
 	make_logs();
 	hex_encode(pcr8_base, 32, hex, sizeof(hex), &len);
-	snprintf(policy, sizeof(policy), "{\"airlock_policy\":1,\"hash_alg\":\"sha256\","
-		 "\"pcrs\":{\"8\":[\"%s\"]}}", hex);
+	if (!fw_b64) {
+		snprintf(policy, sizeof(policy), "{\"airlock_policy\":1,\"hash_alg\":\"sha256\","
+			 "\"pcrs\":{\"8\":[\"%s\"]}}", hex);
+	} else {
+		/* The firmware's PCRs pinned, its kernel named, the runtime's PCR 8. */
+		char fw[8][65], app[65];
+
+		for (int k = 0; k < 8; k++)
+			hex_encode(fw_pcr[k], 32, fw[k], sizeof(fw[k]), &len);
+		hex_encode(fw_pcr4_app, 32, app, sizeof(app), &len);
+		snprintf(policy, sizeof(policy), "{\"airlock_policy\":1,\"hash_alg\":\"sha256\","
+			 "\"firmware_events\":{\"4\":[{\"digest\":\"%s\"}]},\"pcrs\":{"
+			 "\"0\":[\"%s\"],\"1\":[\"%s\"],\"2\":[\"%s\"],\"3\":[\"%s\"],"
+			 "\"4\":[\"%s\"],\"5\":[\"%s\"],\"6\":[\"%s\"],\"7\":[\"%s\"],"
+			 "\"8\":[\"%s\"]}}", app, fw[0], fw[1], fw[2], fw[3], fw[4], fw[5], fw[6],
+			 fw[7], hex);
+	}
 	if (store_open(&st, dir, err, sizeof(err)) != 0)
 		die(err);
 	sqlite3_exec(st.db, "BEGIN", NULL, NULL, NULL);
@@ -541,6 +619,31 @@ static void finish(void)
 }
 
 static int test_pass, test_fail;
+
+/* The verifier's CPU seconds (all threads) and bytes it caused to be written to disk so far. */
+static void verifier_cost(double *cpu_s, double *disk_bytes)
+{
+	char path[64], line[1024], *p;
+	unsigned long ut = 0, stt = 0;
+	FILE *f;
+
+	*cpu_s = *disk_bytes = -1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		/* After the command's closing parenthesis: fields 3.., utime and stime are 14, 15. */
+		if (fgets(line, sizeof(line), f) && (p = strrchr(line, ')')) != NULL &&
+		    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &stt) == 2)
+			*cpu_s = (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/io", (int)pid);
+	if ((f = fopen(path, "r")) != NULL) {
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "write_bytes: ", 13))
+				*disk_bytes = strtod(line + 13, NULL);
+		fclose(f);
+	}
+}
 
 /* GET path from the verifier's serve port into buf (the whole answer, NUL-ended); bytes or -1. */
 static long verifier_get(const char *path, char *buf, size_t cap)
@@ -729,31 +832,68 @@ static int test_main(const char *verifier, int count, double interval, int failu
 
 int main(int argc, char **argv)
 {
-	const char *verifier = argc > 1 ? argv[1] : NULL;
-	int count = argc > 2 ? atoi(argv[2]) : 0, workers = argc > 5 ? atoi(argv[5]) : 16;
-	double interval = argc > 3 ? atof(argv[3]) : 0, seconds = argc > 4 ? atof(argv[4]) : 0;
-	double t0, t_change, t_end, *lat, base_rate;
+	const char *verifier, *fw_log = NULL;
+	int count, workers;
+	double interval, seconds, t0, t_change, t_end, *lat, base_rate, cpu0, cpu1, disk0, disk1;
 	unsigned long served_before, notices_before;
 	int nlat = 0, nchanged, undetected = 0;
 
 	if (argc == 7 && !strcmp(argv[1], "--test"))
 		return test_main(argv[2], atoi(argv[3]), atof(argv[4]), atoi(argv[5]), argv[6]);
+	if (argc > 2 && !strcmp(argv[1], "--fw-log")) {
+		fw_log = argv[2];
+		argv += 2;
+		argc -= 2;
+	}
+	verifier = argc > 1 ? argv[1] : NULL;
+	count = argc > 2 ? atoi(argv[2]) : 0;
+	workers = argc > 5 ? atoi(argv[5]) : 16;
+	interval = argc > 3 ? atof(argv[3]) : 0;
+	seconds = argc > 4 ? atof(argv[4]) : 0;
 	if (!verifier || count < 2 || count > MAX_NODES || interval <= 0 || seconds < 4 * interval) {
-		fprintf(stderr, "usage: bench_verifier VERIFIER NODES INTERVAL_S SECONDS [WORKERS]\n"
-			"       bench_verifier --test VERIFIER NODES INTERVAL_S FAILURES LOG\n");
+		fprintf(stderr, "usage: bench_verifier [--fw-log LOG] VERIFIER NODES INTERVAL_S SECONDS "
+			"[WORKERS]\n       bench_verifier --test VERIFIER NODES INTERVAL_S FAILURES LOG\n");
 		return 2;
 	}
+	if (fw_log)
+		load_fw_log(fw_log);
 	start(verifier, count, interval, workers, NULL);
 	/* 1. Warm-up: one interval and a half, then measure the steady rate. */
 	t0 = now_s();
 	serve_nodes(t0 + 1.5 * interval);
 	served_before = served;
 	t_change = now_s();
+	verifier_cost(&cpu0, &disk0);
 	serve_nodes(t_change + seconds / 2);
+	verifier_cost(&cpu1, &disk1);
 	base_rate = (double)(served - served_before) / (now_s() - t_change);
-	printf("bench verifier: %d nodes at %.1f s, %d workers on one core: %.0f quotes/s served, "
-	       "%.0f/s asked for (ratio %.2f)\n", count, interval, workers, base_rate,
-	       count / interval, base_rate / (count / interval));
+	printf("bench verifier: %d %snodes at %.1f s, %d workers on one core: %.0f quotes/s served, "
+	       "%.0f/s asked for (ratio %.2f)\n", count, fw_log ? "UEFI " : "", interval, workers,
+	       base_rate, count / interval, base_rate / (count / interval));
+	/* A figure over nodes that fail is no figure: every node must have passed by now. */
+	{
+		sqlite3_stmt *q;
+
+		if (sqlite3_prepare_v2(st.db, "SELECT count(*), max(reason) FROM nodes WHERE "
+				       "verdict IS NOT 'pass'", -1, &q, NULL) != SQLITE_OK ||
+		    sqlite3_step(q) != SQLITE_ROW)
+			die("query");
+		if (sqlite3_column_int(q, 0) != 0) {
+			fprintf(stderr, "bench_verifier: %d of %d nodes have not passed after the steady "
+				"phase (one reason: %s)\n", sqlite3_column_int(q, 0), count,
+				sqlite3_column_text(q, 1) ? (const char *)sqlite3_column_text(q, 1) : "none");
+			finish();
+			return 1;
+		}
+		sqlite3_finalize(q);
+	}
+	if (served > served_before && cpu0 >= 0 && cpu1 >= 0)
+		printf("bench verifier: steady state cost per quote: %.0f us of verifier CPU "
+		       "(%.0f%% of its core busy), %.0f bytes written to disk%s\n",
+		       1e6 * (cpu1 - cpu0) / (double)(served - served_before),
+		       100 * (cpu1 - cpu0) / (now_s() - t_change),
+		       disk0 >= 0 && disk1 >= 0 ? (disk1 - disk0) / (double)(served - served_before) : -1,
+		       fw_log ? "; the firmware log replayed on every quote" : "");
 
 	/* 2. One failure: detection, then its notice to every other attested node. */
 	watched = 0;
