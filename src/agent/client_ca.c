@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "fd_write.h"
 #include "http_client.h"
 #include "keylime_crypto.h"
 #include "log.h"
@@ -16,24 +17,14 @@
 
 static int write_file(const char *path, const char *data, size_t len)
 {
-	size_t off = 0;
 	int fd, rc = 0;
 
 	(void)unlink(path);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -errno : -EIO;
-			break;
-		}
-		off += (size_t)n;
-	}
+	if (fd_write_all(fd, data, len) != 0)
+		rc = -errno;
 	if (close(fd) != 0 && rc == 0)
 		rc = -errno;
 	if (rc != 0)

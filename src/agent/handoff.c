@@ -20,6 +20,7 @@
 #include "digest.h"
 #include "encoding.h"
 #include "eventlog.h"
+#include "fd_write.h"
 #include "measure.h"
 #include "runtime_events.h"
 #include "tpm_pcr.h"
@@ -419,23 +420,6 @@ archive_err:
 	return -1;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *b = buf;
-
-	while (len) {
-		ssize_t n = write(fd, b, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		b += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int handoff_prepare_initrd(const struct handoff_plan *p, struct handoff_result *r, char *err,
 			   size_t errlen)
 {
@@ -470,7 +454,7 @@ int handoff_prepare_initrd(const struct handoff_plan *p, struct handoff_result *
 		while ((n = read(in, buf, sizeof(buf))) != 0) {
 			if (n < 0 && errno == EINTR)
 				continue;
-			if (n < 0 || write_all(out, buf, (size_t)n) != 0) {
+			if (n < 0 || fd_write_all(out, buf, (size_t)n) != 0) {
 				snprintf(err, errlen, "copying %s to %s: %s", p->initrd,
 					 r->combined_initrd, strerror(errno));
 				goto out;
@@ -484,8 +468,8 @@ int handoff_prepare_initrd(const struct handoff_plan *p, struct handoff_result *
 		}
 	}
 	/* The kernel unpacks concatenated archives and skips zero padding between them. */
-	if (write_all(out, zeros, (size_t)((4u - (copied & 3u)) & 3u)) != 0 ||
-	    write_all(out, c.data, c.len) != 0) {
+	if (fd_write_all(out, zeros, (size_t)((4u - (copied & 3u)) & 3u)) != 0 ||
+	    fd_write_all(out, c.data, c.len) != 0) {
 		snprintf(err, errlen, "writing %s: %s", r->combined_initrd, strerror(errno));
 		goto out;
 	}

@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "digest.h"
 #include "encoding.h"
+#include "fd_write.h"
 #include "handoff.h"
 #include "http_client.h"
 #include "log.h"
@@ -108,7 +109,6 @@ static int fetch(const struct manifest_blob *b, const char *what, const char *de
 	char err[512], want_hex[65], got_hex[65];
 	double t0 = mono_s();
 	int fd = -1, ret = -1;
-	size_t off = 0;
 
 	log_info("agent: fetching the %s from %s (%llu bytes)", what, b->url,
 		 (unsigned long long)b->size);
@@ -140,16 +140,9 @@ static int fetch(const struct manifest_blob *b, const char *what, const char *de
 		log_err("agent: cannot create %s: %s", dest, strerror(errno));
 		goto out;
 	}
-	while (off < r.body_len) {
-		ssize_t n = write(fd, r.body + off, r.body_len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			log_err("agent: writing %s: %s", dest, strerror(errno));
-			goto out;
-		}
-		off += (size_t)n;
+	if (fd_write_all(fd, r.body, r.body_len) != 0) {
+		log_err("agent: writing %s: %s", dest, strerror(errno));
+		goto out;
 	}
 	log_info("agent: %s fetched and verified in %.2f s", what, mono_s() - t0);
 	ret = 0;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fd_write.h"
 
 static enum log_level max_level = LOG_INFO;
 static int file_fd = -1;
@@ -28,20 +29,6 @@ int log_open_file(const char *path)
 	return 0;
 }
 
-/* A short write to the console must not lose the rest of the line. */
-static void write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		buf += n;
-		len -= (size_t)n;
-	}
-}
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
@@ -64,7 +51,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if ((size_t)n > sizeof(line) - 2) /* truncated: keep the newline */
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	write_all(STDERR_FILENO, line, (size_t)n);
+	(void)fd_write_all(STDERR_FILENO, line, (size_t)n); /* nowhere to report it */
 	if (file_fd >= 0)
-		write_all(file_fd, line, (size_t)n);
+		(void)fd_write_all(file_fd, line, (size_t)n);
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 #include "measure.h"
+#include "fd_write.h"
 #include "lib_err.h"
 
 #include <errno.h>
@@ -13,7 +14,6 @@
 static int publish(const struct measure *m, char *err, size_t errlen)
 {
 	char tmp[256];
-	size_t off = 0;
 	int fd, ret = -1;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", m->path) >= (int)sizeof(tmp)) {
@@ -25,16 +25,9 @@ static int publish(const struct measure *m, char *err, size_t errlen)
 		lib_err(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	while (off < m->log.len) {
-		ssize_t n = write(fd, m->log.buf + off, m->log.len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			lib_err(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-			goto out;
-		}
-		off += (size_t)n;
+	if (fd_write_all(fd, m->log.buf, m->log.len) != 0) {
+		lib_err(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+		goto out;
 	}
 	if (rename(tmp, m->path) != 0) {
 		lib_err(err, errlen, "cannot rename %s to %s: %s", tmp, m->path, strerror(errno));

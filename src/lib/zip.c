@@ -2,6 +2,7 @@
 /* Read-only ZIP reader and extractor for the tenant payload; see zip.h. */
 #include "zip.h"
 #include "bytes.h"
+#include "fd_write.h"
 #include "lib_err.h"
 
 #include <errno.h>
@@ -735,18 +736,9 @@ static int sink_put(struct sink *k, const struct ent *e, const uint8_t *b, size_
 
 	k->crc = (uint32_t)crc32(k->crc, b, (uInt)n);
 	k->got += n;
-	while (k->fd >= 0 && n > 0) {
-		ssize_t w = write(k->fd, b, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			lib_err(err, errlen, ENTFMT "writing failed: %s", ENTARG(e, nb),
-			       w < 0 ? strerror(errno) : "no progress");
-			return ZIP_E_IO;
-		}
-		b += w;
-		n -= (size_t)w;
+	if (k->fd >= 0 && fd_write_all(k->fd, b, n) != 0) {
+		lib_err(err, errlen, ENTFMT "writing failed: %s", ENTARG(e, nb), strerror(errno));
+		return ZIP_E_IO;
 	}
 	return ZIP_OK;
 }

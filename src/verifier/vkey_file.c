@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fd_write.h"
+
 /* uuids are [A-Za-z0-9._-] (the registrar's rule); refuse anything that is not a plain name. */
 static int path_of(const char *state_dir, const char *uuid, char *out, size_t cap, char *err,
 		   size_t errlen)
@@ -34,21 +36,6 @@ static int sync_dir(const char *path)
 	return rc;
 }
 
-static int write_all(int fd, const uint8_t *b, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, b, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int vkey_put(const char *state_dir, const char *uuid, const uint8_t v[VKEY_LEN], char *err,
 	     size_t errlen)
 {
@@ -65,7 +52,7 @@ int vkey_put(const char *state_dir, const char *uuid, const uint8_t v[VKEY_LEN],
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	(void)unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || write_all(fd, v, VKEY_LEN) != 0 || fsync(fd) != 0) {
+	if (fd < 0 || fd_write_all(fd, v, VKEY_LEN) != 0 || fsync(fd) != 0) {
 		snprintf(err, errlen, "pending V: cannot write %s: %s", tmp, strerror(errno));
 		goto out;
 	}
@@ -126,7 +113,7 @@ int vkey_wipe(const char *state_dir, const char *uuid, char *err, size_t errlen)
 		return -1;
 	}
 	/* Overwrite in place before the name goes, so the blocks do not keep it. */
-	if (write_all(fd, zero, VKEY_LEN) != 0 || fsync(fd) != 0) {
+	if (fd_write_all(fd, zero, VKEY_LEN) != 0 || fsync(fd) != 0) {
 		snprintf(err, errlen, "pending V: cannot overwrite %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
