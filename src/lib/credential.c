@@ -120,16 +120,6 @@ int tpm_kdfe(uint16_t hash_alg, const uint8_t *z, size_t z_len, const char *labe
 	return kdf(0, hash_alg, z, z_len, label, party_u, u_len, party_v, v_len, bits, out, cap);
 }
 
-static mbedtls_ecp_group_id ecp_group(uint16_t curve)
-{
-	switch (curve) {
-	case TPM_ECC_NIST_P256: return MBEDTLS_ECP_DP_SECP256R1;
-	case TPM_ECC_NIST_P384: return MBEDTLS_ECP_DP_SECP384R1;
-	case TPM_ECC_NIST_P521: return MBEDTLS_ECP_DP_SECP521R1;
-	default: return MBEDTLS_ECP_DP_NONE;
-	}
-}
-
 /* RSA EK: random seed, OAEP-encrypted to the EK. es = the ciphertext. */
 static int rsa_seed(const struct tpm_public *ek, int (*f_rng)(void *, unsigned char *, size_t),
 		    void *p_rng, uint8_t *seed, size_t seed_len, uint8_t *es, size_t *es_len,
@@ -184,7 +174,6 @@ static int ecc_seed(const struct tpm_public *ek, int (*f_rng)(void *, unsigned c
 		    void *p_rng, uint8_t *seed, size_t seed_len, uint8_t *es, size_t *es_len,
 		    char *err, size_t errlen)
 {
-	mbedtls_ecp_group_id gid = ecp_group(ek->ecc_curve);
 	size_t n = tpm_public_ecc_size(ek->ecc_curve), olen = 0;
 	uint8_t pt[1 + 2 * TPM_PUBLIC_MAX_ECC_BYTES], z[TPM_PUBLIC_MAX_ECC_BYTES];
 	mbedtls_ecp_group grp;
@@ -197,30 +186,12 @@ static int ecc_seed(const struct tpm_public *ek, int (*f_rng)(void *, unsigned c
 	mbedtls_ecp_point_init(&qe);
 	mbedtls_ecp_point_init(&s);
 	mbedtls_mpi_init(&d);
-	if (gid == MBEDTLS_ECP_DP_NONE || !n || ek->unique_x_len != n || ek->unique_y_len != n) {
-		lib_err(err, errlen, "MakeCredential: ECC EK curve 0x%04x or point size unusable",
-		     ek->ecc_curve);
+	r = tpm_public_ecc_point(ek, "MakeCredential: EK", &grp, &qek, err, errlen);
+	if (r != TPM_PUBLIC_OK) {
+		ret = r == TPM_PUBLIC_E_KEY ? CREDENTIAL_E_EK : CREDENTIAL_E_CRYPTO;
 		goto out;
 	}
-	pt[0] = 0x04;
-	memcpy(pt + 1, ek->unique_x, n);
-	memcpy(pt + 1 + n, ek->unique_y, n);
 	ret = CREDENTIAL_E_CRYPTO;
-	r = mbedtls_ecp_group_load(&grp, gid);
-	if (r) {
-		lib_err(err, errlen, "MakeCredential: mbedtls lacks curve 0x%04x (-0x%04x)",
-		     ek->ecc_curve, (unsigned)-r);
-		goto out;
-	}
-	r = mbedtls_ecp_point_read_binary(&grp, &qek, pt, 1 + 2 * n);
-	if (!r)
-		r = mbedtls_ecp_check_pubkey(&grp, &qek);
-	if (r) {
-		lib_err(err, errlen, "MakeCredential: EK (x, y) is not on curve 0x%04x (-0x%04x)",
-		     ek->ecc_curve, (unsigned)-r);
-		ret = CREDENTIAL_E_EK;
-		goto out;
-	}
 	r = mbedtls_ecp_gen_keypair(&grp, &d, &qe, f_rng, p_rng);
 	if (!r)
 		r = mbedtls_ecp_mul(&grp, &s, &d, &qek, f_rng, p_rng);

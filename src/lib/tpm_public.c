@@ -391,46 +391,54 @@ static int rsa_to_pk(const struct tpm_public *p, mbedtls_pk_context *pk, char *e
 	return TPM_PUBLIC_OK;
 }
 
-static int ecc_to_pk(const struct tpm_public *p, mbedtls_pk_context *pk, char *err,
-		     size_t errlen)
+int tpm_public_ecc_point(const struct tpm_public *p, const char *what, mbedtls_ecp_group *grp,
+			 mbedtls_ecp_point *q, char *err, size_t errlen)
 {
 	uint8_t pt[1 + 2 * TPM_PUBLIC_MAX_ECC_BYTES];
 	mbedtls_ecp_group_id gid = ecp_group(p->ecc_curve);
 	size_t n = tpm_public_ecc_size(p->ecc_curve);
+	int r;
+
+	if (gid == MBEDTLS_ECP_DP_NONE || !n || p->unique_x_len != n || p->unique_y_len != n) {
+		lib_err(err, errlen, "%s: curve 0x%04x with %u/%u-byte coordinates is not supported",
+			what, p->ecc_curve, p->unique_x_len, p->unique_y_len);
+		return TPM_PUBLIC_E_KEY;
+	}
+	pt[0] = 0x04; /* uncompressed: 04 || x || y */
+	memcpy(pt + 1, p->unique_x, n);
+	memcpy(pt + 1 + n, p->unique_y, n);
+	r = mbedtls_ecp_group_load(grp, gid);
+	if (r) {
+		lib_err(err, errlen, "%s: mbedtls lacks curve 0x%04x (-0x%04x)", what, p->ecc_curve,
+			(unsigned)-r);
+		return TPM_PUBLIC_E_CRYPTO;
+	}
+	r = mbedtls_ecp_point_read_binary(grp, q, pt, 1 + 2 * n);
+	if (!r)
+		r = mbedtls_ecp_check_pubkey(grp, q);
+	if (r) {
+		lib_err(err, errlen, "%s: (x, y) is not a point on curve 0x%04x (-0x%04x)", what,
+			p->ecc_curve, (unsigned)-r);
+		return TPM_PUBLIC_E_KEY;
+	}
+	return TPM_PUBLIC_OK;
+}
+
+static int ecc_to_pk(const struct tpm_public *p, mbedtls_pk_context *pk, char *err,
+		     size_t errlen)
+{
 	mbedtls_ecp_group grp;
 	mbedtls_ecp_point q;
 	int ret;
 
 	mbedtls_ecp_group_init(&grp);
 	mbedtls_ecp_point_init(&q);
-	if (gid == MBEDTLS_ECP_DP_NONE || !n || p->unique_x_len != n || p->unique_y_len != n) {
-		lib_err(err, errlen, "ECC key: curve 0x%04x with %u/%u-byte coordinates is not supported",
-		     p->ecc_curve, p->unique_x_len, p->unique_y_len);
-		ret = TPM_PUBLIC_E_KEY;
+	ret = tpm_public_ecc_point(p, "ECC key", &grp, &q, err, errlen);
+	if (ret != TPM_PUBLIC_OK)
 		goto out;
-	}
-	pt[0] = 0x04;
-	memcpy(pt + 1, p->unique_x, n);
-	memcpy(pt + 1 + n, p->unique_y, n);
-	ret = mbedtls_ecp_group_load(&grp, gid);
-	if (ret) {
-		lib_err(err, errlen, "ECC key: mbedtls lacks curve 0x%04x (-0x%04x)", p->ecc_curve,
-		     (unsigned)-ret);
-		ret = TPM_PUBLIC_E_CRYPTO;
-		goto out;
-	}
-	ret = mbedtls_ecp_point_read_binary(&grp, &q, pt, 1 + 2 * n);
-	if (!ret)
-		ret = mbedtls_ecp_check_pubkey(&grp, &q);
-	if (ret) {
-		lib_err(err, errlen, "ECC key: (x, y) is not a point on curve 0x%04x (-0x%04x)",
-		     p->ecc_curve, (unsigned)-ret);
-		ret = TPM_PUBLIC_E_KEY;
-		goto out;
-	}
 	ret = mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
 	if (!ret)
-		ret = mbedtls_ecp_set_public_key(gid, mbedtls_pk_ec(*pk), &q);
+		ret = mbedtls_ecp_set_public_key(grp.id, mbedtls_pk_ec(*pk), &q);
 	if (ret) {
 		lib_err(err, errlen, "ECC key: mbedtls could not take the point (-0x%04x)",
 		     (unsigned)-ret);

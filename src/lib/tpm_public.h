@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mbedtls/ecp.h>
 #include <mbedtls/pk.h>
 
 #include "digest.h"
@@ -176,6 +177,17 @@ int tpm_public_name(const struct tpm_public *p, uint8_t *name, size_t cap,
  */
 int tpm_public_to_pk(const struct tpm_public *p, mbedtls_pk_context *pk,
 		     char *err, size_t errlen);
+
+/*
+ * An ECC key's public point (x, y), checked to be on its curve: grp loaded with
+ * the curve and q set (both initialised by the caller, who frees them). The one
+ * loader for signature keys and for MakeCredential's EK. TPM_PUBLIC_OK;
+ * TPM_PUBLIC_E_KEY for an unsupported curve, coordinates of the wrong size or a
+ * point not on the curve; TPM_PUBLIC_E_CRYPTO when mbedtls fails. err starts
+ * with what ("ECC key", "MakeCredential: EK").
+ */
+int tpm_public_ecc_point(const struct tpm_public *p, const char *what, mbedtls_ecp_group *grp,
+			 mbedtls_ecp_point *q, char *err, size_t errlen);
 
 /* Coordinate size in bytes of a TPM_ECC_CURVE we accept, 0 otherwise. */
 size_t tpm_public_ecc_size(uint16_t curve);

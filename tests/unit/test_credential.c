@@ -1105,6 +1105,7 @@ static void test_make_credential_refuses(void **state)
 	bad = ek;
 	bad.unique_y[3] ^= 1;
 	assert_int_equal(MC(&bad, name, nl, s, 32, sizeof(blob)), CREDENTIAL_E_EK);
+	assert_non_null(strstr(err, "MakeCredential: EK: (x, y) is not a point on curve 0x0003"));
 	/* RSA EK with a short modulus. */
 	parse_ok(EK_RSA_PUB, ekbuf, &bad);
 	bad.unique_x[0] = 0;
