@@ -1095,7 +1095,7 @@ static int active_banks(struct ta_ctx *c, uint16_t *banks, unsigned *n, char *er
 	TPMS_CAPABILITY_DATA *cap = NULL;
 	TPMI_YES_NO more = 0;
 	TSS2_RC rc;
-	int ret = -1;
+	int ret;
 
 	*n = 0;
 	TA_RUN(c, rc,
@@ -1104,27 +1104,8 @@ static int active_banks(struct ta_ctx *c, uint16_t *banks, unsigned *n, char *er
 	       Esys_GetCapability_Finish(c->esys, &more, &cap));
 	if (rc != TSS2_RC_SUCCESS)
 		return fail(c, err, errlen, "GetCapability(PCRS)", rc);
-	for (UINT32 i = 0; i < cap->data.assignedPCR.count && i < TPM2_NUM_PCR_BANKS; i++) {
-		const TPMS_PCR_SELECTION *s = &cap->data.assignedPCR.pcrSelections[i];
-		int active = 0;
-
-		for (unsigned j = 0; j < s->sizeofSelect && j < sizeof(s->pcrSelect); j++)
-			active |= s->pcrSelect[j] != 0;
-		if (!active)
-			continue;
-		if (digest_size(s->hash) == 0) {
-			snprintf(err, errlen, "TPM has an active PCR bank 0x%04x this agent cannot hash; "
-				 "deactivate it or extend the digest module", s->hash);
-			goto out;
-		}
-		banks[(*n)++] = s->hash;
-	}
-	if (*n == 0) {
-		snprintf(err, errlen, "TPM has no active PCR bank");
-		goto out;
-	}
-	ret = 0;
-out:
+	ret = tpm_pcr_active_banks(&cap->data.assignedPCR, banks, TPM2_NUM_PCR_BANKS, n, err,
+				   errlen);
 	Esys_Free(cap);
 	return ret;
 }

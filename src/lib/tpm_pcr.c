@@ -98,9 +98,16 @@ static int query_banks(struct tpm_pcr *t, char *err, size_t errlen)
 	if (rc != TSS2_RC_SUCCESS)
 		return fail(err, errlen, "GetCapability(PCRS)", rc);
 
-	t->nbanks = 0;
-	for (UINT32 i = 0; i < cap.data.assignedPCR.count; i++) {
-		const TPMS_PCR_SELECTION *s = &cap.data.assignedPCR.pcrSelections[i];
+	return tpm_pcr_active_banks(&cap.data.assignedPCR, t->banks, EVENTLOG_MAX_BANKS, &t->nbanks,
+				    err, errlen);
+}
+
+int tpm_pcr_active_banks(const TPML_PCR_SELECTION *sel, uint16_t *banks, unsigned max,
+			 unsigned *n, char *err, size_t errlen)
+{
+	*n = 0;
+	for (UINT32 i = 0; i < sel->count && i < TPM2_NUM_PCR_BANKS; i++) {
+		const TPMS_PCR_SELECTION *s = &sel->pcrSelections[i];
 		int active = 0;
 
 		for (unsigned j = 0; j < s->sizeofSelect && j < sizeof(s->pcrSelect); j++)
@@ -108,18 +115,18 @@ static int query_banks(struct tpm_pcr *t, char *err, size_t errlen)
 		if (!active)
 			continue;
 		if (digest_size(s->hash) == 0) {
-			lib_err(err, errlen, "TPM has an active %s (0x%04x) PCR bank this runtime cannot "
+			lib_err(err, errlen, "TPM has an active %s (0x%04x) PCR bank this code cannot "
 				 "hash; deactivate it or extend the digest module", tpm_alg_name(s->hash),
 				 s->hash);
 			return -1;
 		}
-		if (t->nbanks == EVENTLOG_MAX_BANKS) {
-			lib_err(err, errlen, "TPM reports more than %d active PCR banks", EVENTLOG_MAX_BANKS);
+		if (*n == max) {
+			lib_err(err, errlen, "TPM reports more than %u active PCR banks", max);
 			return -1;
 		}
-		t->banks[t->nbanks++] = s->hash;
+		banks[(*n)++] = s->hash;
 	}
-	if (t->nbanks == 0) {
+	if (*n == 0) {
 		lib_err(err, errlen, "TPM has no active PCR bank");
 		return -1;
 	}

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <tss2/tss2_tpm2_types.h>
+
 #include "eventlog.h"
 
 #define TPM_PCR_CTX_SIZE 8192
@@ -54,6 +56,15 @@ int tpm_pcr_extend(struct tpm_pcr *t, uint32_t pcr, const struct eventlog_digest
 /* Read one PCR of one bank; *len gets the digest size. */
 int tpm_pcr_read(struct tpm_pcr *t, uint16_t alg, uint32_t pcr, uint8_t *out, size_t cap,
 		 size_t *len, char *err, size_t errlen);
+
+/*
+ * The active banks of a TPM2_CAP_PCRS answer (allocated, with any PCR
+ * selected), in the TPM's order, into banks (room for max). 0, or -1 with err:
+ * a bank this code cannot hash (extending the others would leave it open to a
+ * forger), more than max, or none. For /init (SAPI) and the agent (ESAPI).
+ */
+int tpm_pcr_active_banks(const TPML_PCR_SELECTION *sel, uint16_t *banks, unsigned max,
+			 unsigned *n, char *err, size_t errlen);
 
 /* Name of a TPM hash algorithm id ("sha256"), or "unknown". */
 const char *tpm_alg_name(uint16_t alg);
