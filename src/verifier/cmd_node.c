@@ -196,6 +196,8 @@ static cJSON *node_json(const struct store_node *n)
 	cJSON_AddNumberToObject(j, "last_time", (double)n->last_time);
 	cJSON_AddNumberToObject(j, "passes", (double)n->passes);
 	cJSON_AddNumberToObject(j, "failures", (double)n->failures);
+	/* Raised by every registration and enrolment: what a round's write is checked against. */
+	cJSON_AddNumberToObject(j, "generation", (double)n->gen);
 	cJSON_AddBoolToObject(j, "has_policy", n->policy[0] != 0);
 	cJSON_AddStringToObject(j, "api_version", n->api_version);
 	return j;

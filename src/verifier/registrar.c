@@ -329,6 +329,13 @@ static int promote(struct registrar *g, const struct store_pending *p, char *why
 	n.nk_pem[0] = n.challenge[0] = n.challenge_hmac[0] = n.agent_mode[0] = '\0';
 	n.v_state = STORE_V_NONE;
 	n.have_counters = 0;
+	/*
+	 * A new identity generation: a round that read the node before this
+	 * registration must not write its outcome over it (store_put_round). A new
+	 * row starts from the clock, where no round of a deleted row of the same
+	 * uuid (its generations counted up from an earlier second) can match.
+	 */
+	n.gen = found ? n.gen + 1 : (int64_t)time(NULL) << 16;
 	if (store_put(g->store, &n, err, errlen) != 0 ||
 	    store_pending_clear(g->store, p->uuid, err, errlen) != 0 ||
 	    store_history(g->store, p->uuid, "registered", note, err, errlen) != 0 ||

@@ -129,11 +129,6 @@ int store_get(struct store *s, const char *uuid, struct store_node *n, char *err
 /* Inserts or replaces the whole row. */
 int store_put(struct store *s, const struct store_node *n, char *err, size_t errlen);
 /*
- * Replaces the row only if it still has generation expect_gen (what the
- * caller read): 0 written, 1 the node changed (or went) meanwhile and nothing
- * was written, -1 error.
- */
-/*
  * A round's outcome: only what a round changes (state, verdict, reason,
  * counters, tallies, V's state, the time), in one UPDATE that also checks the
  * generation, so a round never writes back columns it merely read (a policy or
@@ -143,6 +138,11 @@ int store_put(struct store *s, const struct store_node *n, char *err, size_t err
  */
 int store_put_round(struct store *s, const struct store_node *n, int64_t expect_gen, char *err,
 		    size_t errlen);
+/*
+ * Replaces the row only if it still has generation expect_gen (what the
+ * caller read): 0 written, 1 the node changed (or went) meanwhile and nothing
+ * was written, -1 error.
+ */
 int store_put_if_gen(struct store *s, const struct store_node *n, int64_t expect_gen, char *err,
 		     size_t errlen);
 int store_delete(struct store *s, const char *uuid, char *err, size_t errlen);

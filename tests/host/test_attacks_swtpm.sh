@@ -295,8 +295,14 @@ EOP
 	check "fresh: the runtime handed off (dry run; the tail is measured)" test "$agent_rc" = 0
 	check "fresh: its log holds the handoff event" grep -aq "airlock attest: result=pass" "$boot1/state/eventlog"
 	# The tenant OS: same TPM, no reset, the runtime's log, an agent of its own.
+	gen_before=$(vshow "$uf" generation)
 	SAME_BOOT=$boot1 start_agent tenantos "$uf" --host
 	check "fresh: the tenant OS registers the uuid again (same EK, same AK: allowed)" wait_state "$uf" active 30
+	# A round of the enrolment it ended must not land on the new registration.
+	gen_after=$(vshow "$uf" generation)
+	check "fresh: registering again starts a new generation ($gen_before, then $gen_after)" \
+		python3 -c 'import sys; sys.exit(not float(sys.argv[2]) > float(sys.argv[1]))' \
+		"${gen_before:-x}" "${gen_after:-x}"
 	check "fresh: ... and the AK is the runtime's" sh -c "python3 - '$regport' '$uf' '$work/os.ak' <<'EOP'
 import base64, http.client, json, sys
 c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[1]), timeout=10)
