@@ -248,14 +248,47 @@ out:
 	return ret;
 }
 
+/* The Authenticode digest the firmware measures into PCR 4 for the build's kernel, from
+   o->kernel_cache when it holds one (and into it when it does not). 0, or -1 with err. */
+static int kernel_authenticode(const struct predict_opts *o, uint8_t d[32], char *err,
+			       size_t errlen)
+{
+	uint8_t *image;
+	size_t image_len;
+	char why[200];
+	int ret = -1;
+
+	if (o->kernel_cache && o->kernel_cache->have) {
+		memcpy(d, o->kernel_cache->authenticode, 32);
+		return 0;
+	}
+	image = slurp(o->build_dir, "bzImage", IMAGE_MAX, &image_len, err, errlen);
+	if (!image)
+		return -1;
+	if (pe_authenticode(image, image_len, TPM_ALG_SHA256, d, err, errlen) != 0) {
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errlen, "bzImage: %s (is the board's kernel built with the EFI stub?)",
+			 why);
+		goto out;
+	}
+	if (o->kernel_cache) {
+		memcpy(o->kernel_cache->authenticode, d, 32);
+		o->kernel_cache->have = 1;
+	}
+	ret = 0;
+out:
+	free(image);
+	return ret;
+}
+
 char *predict_policy(const struct predict_opts *o, char *err, size_t errlen)
 {
 	static char builtin[CONFIG_CMDLINE_MAX + 1], cmdline[CONFIG_CMDLINE_MAX + 1];
 	static char canon[CONFIG_CANONICAL_MAX];
 	static uint8_t tagged[CONFIG_CANONICAL_MAX + 8];
 	static struct airlock_config cfg;
-	uint8_t *config = NULL, *info = NULL, *image = NULL, d[32];
-	size_t config_len, info_len, image_len, tlen;
+	uint8_t *config = NULL, *info = NULL, d[32];
+	size_t config_len, info_len, tlen;
 	char board[64] = "?", rev[64] = "?", firmware[16] = "", comment[400];
 	cJSON *pol = NULL, *rt, *list, *tail, *scrub, *contains, *fw;
 	char *out = NULL;
@@ -340,26 +373,9 @@ char *predict_policy(const struct predict_opts *o, char *err, size_t errlen)
 		}
 		cJSON_AddItemToArray(list, sep);
 	}
-	if (uefi && o->kernel_cache && o->kernel_cache->have) {
-		memcpy(d, o->kernel_cache->authenticode, sizeof(d));
-	} else if (uefi) {
-		image = slurp(o->build_dir, "bzImage", IMAGE_MAX, &image_len, err, errlen);
-		if (!image)
-			goto out;
-		if (pe_authenticode(image, image_len, TPM_ALG_SHA256, d, err, errlen) != 0) {
-			char why[200];
-
-			snprintf(why, sizeof(why), "%s", err);
-			snprintf(err, errlen, "bzImage: %s (is the board's kernel built with the EFI "
-				 "stub?)", why);
-			goto out;
-		}
-		if (o->kernel_cache) {
-			memcpy(o->kernel_cache->authenticode, d, sizeof(d));
-			o->kernel_cache->have = 1;
-		}
-	}
 	if (uefi) {
+		if (kernel_authenticode(o, d, err, errlen) != 0)
+			goto out;
 		fw = cJSON_AddObjectToObject(pol, "firmware_events");
 		list = fw ? cJSON_AddArrayToObject(fw, "4") : NULL;
 		if (!list)
@@ -378,6 +394,5 @@ out:
 	cJSON_Delete(pol);
 	free(config);
 	free(info);
-	free(image);
 	return out;
 }
