@@ -29,7 +29,6 @@ int log_open_file(const char *path)
 	return 0;
 }
 
-
 void log_msg(enum log_level level, const char *fmt, ...)
 {
 	static const char *const tag[] = { "error: ", "warning: ", "", "debug: " };
