@@ -55,7 +55,9 @@
 #include <openssl/obj_mac.h>
 
 #include "digest.h"
+#include "encoding.h"
 #include "eventlog.h"
+#include "file_read.h"
 #include "keylime_crypto.h"
 #include "store.h"
 
@@ -85,7 +87,6 @@ static char *log_base_b64, *log_changed_b64;
 /* --fw-log: the firmware's log (base64), PCRs 0-7 at its replay, a PCR 4 rule */
 static char *fw_b64;
 static uint8_t fw_pcr[8][32], fw_pcr4_app[32];
-static size_t fw_len;
 static unsigned long served, notices;
 static int hung[8192], nhung; /* connections silent nodes hold open */
 static int watched = -1; /* the node whose failure's notice phase 2 follows */
@@ -193,20 +194,16 @@ static void make_logs(void)
 static void load_fw_log(const char *path)
 {
 	static struct eventlog_pcrs pcrs;
-	static uint8_t buf[1 << 20];
 	struct eventlog_reader r;
 	struct eventlog_event ev;
 	const uint8_t *v;
-	FILE *f = fopen(path, "rb");
+	char err[300];
 	int found = 0;
-	size_t n;
+	size_t fw_len;
+	uint8_t *buf = file_read(path, 1u << 20, &fw_len, err, sizeof(err));
 
-	if (!f)
-		die("--fw-log: cannot open the log");
-	fw_len = fread(buf, 1, sizeof(buf), f);
-	if (ferror(f) || !feof(f) || fw_len == 0)
-		die("--fw-log: cannot read the log whole (at most 1 MiB)");
-	fclose(f);
+	if (!buf)
+		die(err);
 	if (eventlog_replay(buf, fw_len, &pcrs) != EVENTLOG_OK)
 		die("--fw-log: the log does not replay");
 	if (pcrs.extended & (1u << 8))
@@ -227,10 +224,9 @@ static void load_fw_log(const char *path)
 				}
 	if (!found)
 		die("--fw-log: no application measured into PCR 4");
-	fw_b64 = malloc(4 * ((fw_len + 2) / 3) + 1);
-	if (!fw_b64)
+	if (!(fw_b64 = b64_encode_alloc(buf, fw_len)))
 		die("out of memory");
-	b64_encode(buf, fw_len, fw_b64, 4 * ((fw_len + 2) / 3) + 1, &n);
+	free(buf);
 }
 
 static char *b64(const uint8_t *d, size_t n, char *out)
