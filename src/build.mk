@@ -25,12 +25,15 @@ CC_asan = $(HOSTCC)
 CC_tsan = $(HOSTCC)
 CC_fuzz = clang
 CFLAGS_target = $(TARGET_CFLAGS)
-CFLAGS_host = $(HOST_CFLAGS) -pthread -I$(HOSTROOT)/include
-CFLAGS_asan = -std=gnu11 $(WARN) -O1 -g $(SAN) -pthread $(REPRO_CFLAGS) -I$(HOSTROOT)/include
+# libpq's header (Debian's libpq-dev) for the verifier's PostgreSQL backend.
+PQ_INCLUDE := -I/usr/include/postgresql
+CFLAGS_host = $(HOST_CFLAGS) -pthread -I$(HOSTROOT)/include $(PQ_INCLUDE)
+CFLAGS_asan = -std=gnu11 $(WARN) -O1 -g $(SAN) -pthread $(REPRO_CFLAGS) -I$(HOSTROOT)/include \
+	$(PQ_INCLUDE)
 CFLAGS_tsan = -std=gnu11 $(WARN) -O1 -g -fsanitize=thread -pthread $(REPRO_CFLAGS) \
-	-I$(HOSTROOT)/include
+	-I$(HOSTROOT)/include $(PQ_INCLUDE)
 CFLAGS_fuzz = -std=gnu11 -O1 -g -fsanitize=fuzzer-no-link,address,undefined $(REPRO_CFLAGS) \
-	-I$(HOSTROOT)/include
+	-I$(HOSTROOT)/include $(PQ_INCLUDE)
 STAMPS_target := $(DEPS)/musl.stamp $(DEPS)/tpm2-tss.stamp $(DEPS)/mbedtls-musl.stamp \
 	$(DEPS)/zlib-musl.stamp $(DEPS)/cjson.stamp
 STAMPS_host := $(DEPS)/mbedtls-host.stamp $(DEPS)/zlib-host.stamp $(DEPS)/cjson.stamp
@@ -97,10 +100,10 @@ $(TGT)/airlock-agent: $(call objs,target,agent) $(call cjson,target) $(call lib,
 userland: $(TGT)/init $(TGT)/airlock-agent
 
 # The tenant's verifier (registrar, verifier, tenant roles): a host program,
-# linked dynamically against SQLite and libcrypto (quote signatures); mbedtls
+# linked dynamically against SQLite, libpq and libcrypto (quote signatures); mbedtls
 # and cJSON as the agent uses them. `predict` derives the configuration event
 # with the same src/lib/config.c as /init.
-VERIFIER_LIBS := -L$(HOSTROOT)/lib -lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -lsqlite3
+VERIFIER_LIBS := -L$(HOSTROOT)/lib -lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -lsqlite3 -lpq
 # $(call verifier_link,variant)
 verifier_link = $(CC_$(1)) $(CFLAGS_$(1)) -o $@ $^ $(VERIFIER_LIBS)
 

@@ -3,10 +3,10 @@
 
 TB := $(O)/tests
 UNIT_CFLAGS := -std=gnu11 $(WARN) -O1 -g $(SAN) -I$(TOP)/src/lib -I$(TOP)/src/init -I$(TOP)/src/agent -I$(TOP)/src/verifier \
-	-I$(HOSTROOT)/include
+	-I$(HOSTROOT)/include $(PQ_INCLUDE)
 UNIT_LIBS := -L$(HOSTROOT)/lib -lmbedcrypto -lcmocka
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -I$(TOP)/src/lib \
-	-I$(TOP)/src/init -I$(TOP)/src/agent -I$(TOP)/src/verifier -I$(HOSTROOT)/include
+	-I$(TOP)/src/init -I$(TOP)/src/agent -I$(TOP)/src/verifier -I$(HOSTROOT)/include $(PQ_INCLUDE)
 FUZZ_SECONDS ?= 15
 
 # Which sources each unit test and fuzz harness exercises; whatever else of
@@ -55,7 +55,8 @@ TEST_SUITES = $(addprefix $(TB)/unit/,$(UNIT_TESTS)) \
 	$(TB)/suite-mkcpio $(TB)/suite-fetch $(TB)/suite-buildchecks \
 	$(TB)/suite-eventlog-tpm2tools $(TB)/suite-eventlog-vectors $(TB)/suite-tpm-swtpm \
 	$(TB)/suite-credential-swtpm $(TB)/suite-tpm-agent-swtpm $(TB)/suite-agent-swtpm \
-	$(TB)/suite-verifier-swtpm $(TB)/suite-attacks-swtpm $(TB)/suite-notices $(TB)/suite-notices-tsan $(TB)/suite-predict $(TB)/suite-coreboot-rom $(TB)/suite-tenant-hook \
+	$(TB)/suite-verifier-swtpm $(TB)/suite-attacks-swtpm $(TB)/suite-verifier-pg \
+	$(TB)/suite-attacks-pg $(TB)/suite-notices $(TB)/suite-notices-tsan $(TB)/suite-predict $(TB)/suite-coreboot-rom $(TB)/suite-tenant-hook \
 	$(addprefix $(TB)/fuzz/run-,$(FUZZERS)) \
 	$(TB)/suite-boot $(TB)/suite-boot-ovmf $(TB)/suite-boot-coreboot $(TB)/suite-residue \
 	$(TB)/suite-reproducible
@@ -78,6 +79,11 @@ SUITE_CMD_verifier-swtpm = $(TOP)/tests/host/test_verifier_swtpm.sh $(TB)/host/a
 	$(TGT)/airlock-agent $(TB)/host/tpm-measure
 SUITE_CMD_attacks-swtpm = $(TOP)/tests/host/test_attacks_swtpm.sh $(TB)/host/airlock-verifier-asan \
 	$(TGT)/airlock-agent $(TB)/host/tpm-measure
+# The same two suites with the verifier on PostgreSQL (a throwaway cluster per run).
+SUITE_CMD_verifier-pg = $(TOP)/tests/host/test_verifier_pg.sh $(TOP)/tests/host/test_verifier_swtpm.sh \
+	$(TB)/host/airlock-verifier-asan $(TGT)/airlock-agent $(TB)/host/tpm-measure
+SUITE_CMD_attacks-pg = $(TOP)/tests/host/test_verifier_pg.sh $(TOP)/tests/host/test_attacks_swtpm.sh \
+	$(TB)/host/airlock-verifier-asan $(TGT)/airlock-agent $(TB)/host/tpm-measure
 SUITE_CMD_notices = $(TB)/bench/bench_verifier --test $(TB)/host/airlock-verifier-asan 300 1 8 \
 	$(TB)/logs/notices.verifier.log
 SUITE_CMD_notices-tsan = $(TOP)/tests/host/test_notices_tsan.sh $(TB)/bench/bench_verifier \
@@ -101,7 +107,8 @@ SUITE_CMD_reproducible = $(TOP)/reproducible/check --quick
 
 # The UEFI and coreboot boards are built too: the production-like paths (measured
 # boot); the coreboot board's ROM only with COREBOOT_ROM.
-HOST_SUITES := credential-swtpm tpm-agent-swtpm agent-swtpm verifier-swtpm attacks-swtpm notices notices-tsan
+HOST_SUITES := credential-swtpm tpm-agent-swtpm agent-swtpm verifier-swtpm attacks-swtpm verifier-pg \
+	attacks-pg notices notices-tsan
 test: image unit-tests fuzzers $(TB)/host/tpm-measure $(TB)/host/tpm-agent-test \
 		$(TB)/host/kl-peer $(TGT)/airlock-agent $(TB)/fill.cpio.xz $(HOSTBIN)/airlock-verifier \
 		$(TB)/host/airlock-verifier-asan $(TB)/host/airlock-verifier-tsan $(TB)/bench/bench_verifier \
@@ -139,11 +146,11 @@ bench: $(DEPS)/mbedtls-host.stamp
 # Simulated nodes over loopback: `make bench`'s fleet figures, and suite-notices.
 # It writes the simulated nodes into a state directory with the verifier's own store.
 $(TB)/bench/bench_verifier: $(TOP)/tests/bench/bench_verifier.c \
-		$(addprefix $(O)/obj/host/verifier/,store.o store_migrate.o vkey_file.o ek_trust.o) \
+		$(addprefix $(O)/obj/host/verifier/,db.o store.o store_migrate.o vkey_file.o ek_trust.o) \
 		$(call lib,host) $(wildcard $(TOP)/src/verifier/*.h $(TOP)/src/lib/*.h)
 	mkdir -p $(@D)
 	$(HOSTCC) -std=gnu11 $(WARN) -O2 -I$(TOP)/src/lib -I$(TOP)/src/verifier -I$(HOSTROOT)/include \
-		-o $@ $(filter %.c %.o %.a,$^) -L$(HOSTROOT)/lib -lmbedx509 -lmbedcrypto -lcrypto -lsqlite3
+		$(PQ_INCLUDE) -o $@ $(filter %.c %.o %.a,$^) -L$(HOSTROOT)/lib -lmbedx509 -lmbedcrypto -lcrypto -lsqlite3 -lpq
 
 # The README's main job: build, then boot the image in QEMU with swtpm, with
 # airlock-verifier as registrar, tenant and verifier: registration (EK by its

@@ -632,7 +632,7 @@ static int send_v(struct store *s, struct store_node *n, const struct quote *q,
 	rc = store_put_round(s, n, n->gen, err, sizeof(err));
 	if (rc != 0) {
 		ret = rc > 0 ? say(ATTEST_SKIP, why, whylen, "node %s changed meanwhile", n->uuid) :
-			       say(ATTEST_ERROR, why, whylen, "%s", err);
+			       say(ATTEST_STORE, why, whylen, "%s", err);
 		goto out;
 	}
 	if (store_history(s, n->uuid, "released", "V delivered", err, sizeof(err)) != 0)
@@ -715,7 +715,7 @@ int attest_node(struct store *s, struct kc_rng *rng, const char *uuid, const str
 	*changed = 0;
 	found = store_get(s, uuid, &n, err, sizeof(err));
 	if (found <= 0)
-		return found < 0 ? say(ATTEST_ERROR, why, whylen, "%s", err) :
+		return found < 0 ? say(ATTEST_STORE, why, whylen, "%s", err) :
 				   say(ATTEST_SKIP, why, whylen, "node %s is gone", uuid);
 	if (!polled(n.state))
 		return say(ATTEST_SKIP, why, whylen, "node %s is %s", uuid, n.state);
@@ -777,7 +777,8 @@ int attest_node(struct store *s, struct kc_rng *rng, const char *uuid, const str
 			goto record;
 		}
 		ret = send_v(s, &n, &q, rng, o, why, whylen);
-		if (ret == ATTEST_ERROR || ret == ATTEST_GONE || ret == ATTEST_SKIP)
+		if (ret == ATTEST_ERROR || ret == ATTEST_GONE || ret == ATTEST_SKIP ||
+		    ret == ATTEST_STORE)
 			goto out;
 		if (ret != ATTEST_PASS)
 			goto record;
@@ -812,7 +813,8 @@ record:
 		if (rc < 0)
 			vlog("%s", err);
 		*changed = 0;
-		ret = rc < 0 ? ATTEST_ERROR : say(ATTEST_SKIP, why, whylen, "node %s registered again "
+		ret = rc < 0 ? say(ATTEST_STORE, why, whylen, "%s", err) :
+			       say(ATTEST_SKIP, why, whylen, "node %s registered again "
 						  "or was enrolled anew during the round", uuid);
 		goto out;
 	}

@@ -35,6 +35,7 @@ enum attest_result {
 	ATTEST_ERROR = 2,  /* could not ask, or the agent said "not now" (429, 5xx): again later */
 	ATTEST_SKIP = 3,   /* nothing to do for this node in its state, or it changed meanwhile */
 	ATTEST_GONE = 4,   /* nothing answered: no connection, no TLS with its pin, no answer in time */
+	ATTEST_STORE = 5,  /* the verifier's database failed: not the node's fault, asked again */
 };
 
 struct attest_opts {

@@ -12,7 +12,7 @@
 #include "encoding.h"
 
 const char cli_usage[] =
-	"usage: airlock-verifier [--state DIR] COMMAND ...\n"
+	"usage: airlock-verifier [--state DIR] [--db postgresql://...] COMMAND ...\n"
 	"  serve [--listen ADDR:PORT] [--ek-ca DIR] [--ek-list FILE] [--interval SEC]\n"
 	"        [--workers N] [--senders N] [--timeout SEC] [--on-pass CMD] [--on-fail CMD]\n"
 	"        [--webhook URL] [--port-file FILE] [--client-cert PEM --client-key PEM]\n"
@@ -40,6 +40,8 @@ const char cli_usage[] =
 	"                      given by --payload carries it as RevocationNotifier-cert.crt)\n"
 	"State directory: --state, else $AIRLOCK_VERIFIER_STATE, else\n"
 	"$XDG_STATE_HOME/airlock-verifier (~/.local/state/airlock-verifier).\n"
+	"Database: SQLite in the state directory, or PostgreSQL: --db URL, else\n"
+	"$AIRLOCK_VERIFIER_DB (password in the URL, PGPASSWORD or ~/.pgpass).\n"
 	"Exit codes: 0 ok, 1 error, 2 usage, 3 node or policy refused, 4 not found.\n";
 
 int cli_usage_error(const char *fmt, const char *arg)

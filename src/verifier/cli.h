@@ -25,6 +25,7 @@
 /* What a command may use: the state directory and, once opened, its store. */
 struct cli {
 	const char *state;
+	const char *db; /* a postgresql:// URL, or NULL: SQLite in the state directory */
 	struct store *st;
 };
 

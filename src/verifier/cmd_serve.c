@@ -16,6 +16,7 @@ int cmd_serve(const struct cli *c, int argc, char **argv)
 	struct serve_opts o = { 0 };
 
 	o.state_dir = state;
+	o.db = c->db;
 	o.listen_addr = "127.0.0.1";
 	o.listen_port = 8890;
 	o.interval_ms = 2000;

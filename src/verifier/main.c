@@ -72,11 +72,18 @@ int main(int argc, char **argv)
 	const struct command *cmd;
 	char err[300];
 	int i = 1, words = 0, ret = EXIT_USAGE;
+	const char *db = NULL;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (i + 1 < argc && !strcmp(argv[i], "--state")) {
-		c.state = argv[i + 1];
-		i += 2;
+	/* Global options, in either order, before the command. */
+	for (int k = 0; k < 2; k++) {
+		if (i + 1 < argc && !strcmp(argv[i], "--state")) {
+			c.state = argv[i + 1];
+			i += 2;
+		} else if (i + 1 < argc && !strcmp(argv[i], "--db")) {
+			db = argv[i + 1];
+			i += 2;
+		}
 	}
 	if (i >= argc || !strcmp(argv[i], "help") || !strcmp(argv[i], "--help")) {
 		fputs(cli_usage, i >= argc ? stderr : stdout);
@@ -88,6 +95,10 @@ int main(int argc, char **argv)
 	i += words;
 	if (cmd->needs == NEEDS_NOTHING)
 		return cmd->run(&c, argc - i, argv + i);
+	if (store_db_choice(db, &c.db, err, sizeof(err)) != 0) {
+		fprintf(stderr, "airlock-verifier: %s\n", err);
+		return EXIT_USAGE;
+	}
 	if (!c.state)
 		c.state = cli_default_state();
 	if (!c.state) {
@@ -96,7 +107,7 @@ int main(int argc, char **argv)
 	}
 	if (cmd->needs == NEEDS_STATE)
 		return cmd->run(&c, argc - i, argv + i);
-	if (store_open(&st, c.state, err, sizeof(err)) != 0) {
+	if (store_open(&st, c.state, c.db, err, sizeof(err)) != 0) {
 		fprintf(stderr, "airlock-verifier: %s\n", err);
 		return EXIT_ERROR;
 	}

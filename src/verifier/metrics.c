@@ -12,7 +12,7 @@
 #include "encoding.h"
 #include "lib_err.h"
 
-#define N_RESULTS 5 /* ATTEST_PASS .. ATTEST_GONE */
+#define N_RESULTS 6 /* ATTEST_PASS .. ATTEST_STORE */
 #define REASONS_MAX 32
 #define REASON_LABEL_MAX 40
 #define TEXT_MAX (256u << 10)
@@ -169,7 +169,7 @@ static int put_state(void *ctx, const char *state, int64_t n)
 char *metrics_render(struct store *st, const struct metrics_schedule *sched, size_t *len,
 		     char *err, size_t errlen)
 {
-	static const char *const result[N_RESULTS] = { "pass", "fail", "error", "skip", "gone" };
+	static const char *const result[N_RESULTS] = { "pass", "fail", "error", "skip", "gone", "database" };
 	struct text t = { .cap = 8192 };
 
 	t.b = malloc(t.cap);

@@ -340,7 +340,7 @@ static void *fan_thread(void *arg)
 
 	(void)arg;
 	lower_priority();
-	if (store_open(&st, N.o->state_dir, err, sizeof(err)) != 0 ||
+	if (store_open(&st, N.o->state_dir, N.o->db, err, sizeof(err)) != 0 ||
 	    kc_rng_init(&rng, "airlock-verifier notices", err, sizeof(err)) != 0) {
 		vlog("revocation notices cannot start: %s", err);
 		return NULL;
@@ -443,7 +443,7 @@ static void *sender_thread(void *arg)
 	(void)arg;
 	lower_priority();
 	ao.timeout_ms = NOTIFY_TIMEOUT_MS;
-	if (store_open(&st, N.o->state_dir, err, sizeof(err)) != 0 ||
+	if (store_open(&st, N.o->state_dir, N.o->db, err, sizeof(err)) != 0 ||
 	    kc_rng_init(&rng, "airlock-verifier sender", err, sizeof(err)) != 0) {
 		vlog("revocation notices: a sender cannot start: %s", err);
 		return NULL;

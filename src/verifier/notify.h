@@ -37,6 +37,7 @@
 
 struct notify_opts {
 	const char *state_dir;
+	const char *db; /* store_open's: NULL for SQLite in state_dir */
 	unsigned senders;           /* delivery threads */
 	const struct revkey *rk;    /* NULL: no notices (hooks and webhook only) */
 	struct attest_opts attest;  /* TLS client certificate; timeout is NOTIFY_TIMEOUT_MS */

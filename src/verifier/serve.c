@@ -61,6 +61,7 @@ static struct {
 	const struct serve_opts *o;
 	/* Set by a signal, read by every thread: a lock-free atomic, not sig_atomic_t. */
 	atomic_int stop;
+	_Atomic int64_t store_failing_ms; /* when a round last met a database failure; 0: none since */
 } S = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler may only store to a lock-free atomic");
@@ -211,6 +212,21 @@ static int reschedule(const char *uuid, int ret, int64_t took_ms, int64_t *since
 	return e->errors;
 }
 
+/*
+ * The database failed a round: not the node's doing, so it counts against no
+ * node (the round is asked again at its next interval). Said once every 5 s,
+ * not once per node and round, and said again when it works again.
+ */
+static void store_trouble(const char *why)
+{
+	static _Atomic int64_t last_said;
+	int64_t now = mono_ms(), last = atomic_load(&last_said);
+
+	atomic_store(&S.store_failing_ms, now);
+	if (now - last >= 5000 && atomic_compare_exchange_strong(&last_said, &last, now))
+		vlog("database trouble, rounds are retried until it answers: %s", why);
+}
+
 static void *worker(void *arg)
 {
 	struct store st;
@@ -218,7 +234,7 @@ static void *worker(void *arg)
 	char err[300], why[1024], uuid[STORE_UUID_MAX + 1], state[16];
 
 	(void)arg;
-	if (store_open(&st, S.o->state_dir, err, sizeof(err)) != 0 ||
+	if (store_open(&st, S.o->state_dir, S.o->db, err, sizeof(err)) != 0 ||
 	    kc_rng_init(&rng, "airlock-verifier worker", err, sizeof(err)) != 0) {
 		vlog("worker cannot start: %s", err);
 		S.stop = 1;
@@ -251,7 +267,12 @@ static void *worker(void *arg)
 			notify_failure(uuid, why);
 		} else if (ret == ATTEST_ERROR || ret == ATTEST_GONE) {
 			vlog("%s: could not attest: %s", uuid, why);
+		} else if (ret == ATTEST_STORE) {
+			store_trouble(why);
 		}
+		if (ret != ATTEST_STORE && ret != ATTEST_SKIP && atomic_load(&S.store_failing_ms) &&
+		    atomic_exchange(&S.store_failing_ms, 0))
+			vlog("database answers again; rounds go on");
 		pthread_mutex_lock(&S.lock);
 		errors = reschedule(uuid, ret, took, &since_pass);
 		pthread_mutex_unlock(&S.lock);
@@ -343,7 +364,7 @@ static void refresh(struct store *st)
 	size_t i = 0, k = 0, m = 0;
 
 	if (store_each_in_state(st, polled, collect, &f, err, sizeof(err)) != 0) {
-		vlog("%s", err);
+		store_trouble(err);
 		goto out;
 	}
 	if (f.n == SCHED_MAX && !warned++)
@@ -404,7 +425,7 @@ int serve(const struct serve_opts *o)
 	memset(&rk, 0, sizeof(rk));
 	S.o = o;
 	if (ek_trust_load(&trust, o->ek_ca_dir, o->ek_list, err, sizeof(err)) != 0 ||
-	    store_open(&st, o->state_dir, err, sizeof(err)) != 0 ||
+	    store_open(&st, o->state_dir, o->db, err, sizeof(err)) != 0 ||
 	    kc_rng_init(&rng, "airlock-verifier registrar", err, sizeof(err)) != 0) {
 		vlog("%s", err);
 		goto out;
@@ -415,6 +436,7 @@ int serve(const struct serve_opts *o)
 	}
 	have_rk = 1;
 	no.state_dir = o->state_dir;
+	no.db = o->db;
 	no.senders = o->senders;
 	no.rk = &rk;
 	no.attest = o->attest;
@@ -464,8 +486,8 @@ int serve(const struct serve_opts *o)
 			break;
 		}
 	vlog("serving: registrar on %s port %u, %u workers, %u notice senders, interval %d ms, "
-	     "state in %s", o->listen_addr, http_server_port(srv), o->workers, o->senders,
-	     o->interval_ms, o->state_dir);
+	     "state in %s, database %s", o->listen_addr, http_server_port(srv), o->workers,
+	     o->senders, o->interval_ms, o->state_dir, store_where(&st));
 	while (!S.stop) {
 		if (http_server_poll_once(srv, 100, err, sizeof(err)) != 0) {
 			vlog("registrar: %s", err);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -14,27 +15,33 @@
 
 static int db_fail(struct store *s, const char *what, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "state database: %s: %s", what, sqlite3_errmsg(s->db));
+	snprintf(err, errlen, "state database: %s: %s", what, db_errmsg(&s->db));
 	return -1;
 }
 
-int store_open(struct store *s, const char *dir, char *err, size_t errlen)
+int store_db_choice(const char *given, const char **db, char *err, size_t errlen)
 {
-	char path[4096];
-	int fd, ret = -1;
+	const char *e = getenv("AIRLOCK_VERIFIER_DB");
 
-	s->db = NULL;
-	s->ncache = 0;
-	if (strlen(dir) >= sizeof(s->dir) ||
-	    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE) >= sizeof(path)) {
-		snprintf(err, errlen, "state directory path too long: %s", dir);
-		return -1;
-	}
-	snprintf(s->dir, sizeof(s->dir), "%s", dir);
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create state directory %s: %s", dir, strerror(errno));
-		return -1;
-	}
+	*db = given ? given : e && *e ? e : NULL;
+	if (!*db || db_is_pg_url(*db))
+		return 0;
+	snprintf(err, errlen, "%s wants a postgresql:// URL (the SQLite database is the state "
+		 "directory's %s, chosen by --state)", given ? "--db" : "AIRLOCK_VERIFIER_DB",
+		 STORE_FILE);
+	return -1;
+}
+
+const char *store_where(const struct store *s)
+{
+	return s->db.where;
+}
+
+/* DIR/verifier.db, made 0600 before SQLite opens it. */
+static int open_sqlite(struct store *s, const char *path, char *err, size_t errlen)
+{
+	int fd;
+
 	/*
 	 * Create it 0600 ourselves (SQLite would use the umask; its -wal and -shm
 	 * files copy the database's mode). Only when it does not exist yet:
@@ -53,19 +60,39 @@ int store_open(struct store *s, const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot make %s private (chmod 0600): %s", path, strerror(errno));
 		return -1;
 	}
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=
-	    SQLITE_OK) {
-		db_fail(s, path, err, errlen);
-		goto out;
-	}
-	sqlite3_busy_timeout(s->db, 10000);
+	if (db_open_sqlite(&s->db, path, err, errlen) != 0)
+		return -1;
 	/* WAL + NORMAL: a crash of the daemon loses nothing committed; only a power
 	 * loss may drop the last verdicts, which the next round recomputes. */
-	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA secure_delete=ON; "
-			 "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) != SQLITE_OK) {
-		db_fail(s, "setting it up", err, errlen);
-		goto out;
+	if (db_script(&s->db, "PRAGMA journal_mode=WAL; PRAGMA secure_delete=ON; "
+		      "PRAGMA synchronous=NORMAL;") != 0)
+		return db_fail(s, "setting it up", err, errlen);
+	return 0;
+}
+
+int store_open(struct store *s, const char *dir, const char *db, char *err, size_t errlen)
+{
+	char path[4096];
+	int ret = -1;
+
+	memset(&s->db, 0, sizeof(s->db));
+	if (strlen(dir) >= sizeof(s->dir) ||
+	    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE) >= sizeof(path)) {
+		snprintf(err, errlen, "state directory path too long: %s", dir);
+		return -1;
 	}
+	snprintf(s->dir, sizeof(s->dir), "%s", dir);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create state directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (db && !db_is_pg_url(db)) {
+		snprintf(err, errlen, "not a postgresql:// URL: the database must be PostgreSQL's "
+			 "URL or nothing (SQLite in the state directory)");
+		return -1;
+	}
+	if (db ? db_open_pg(&s->db, db, err, errlen) : open_sqlite(s, path, err, errlen))
+		goto out;
 	if (store_migrate(s, err, errlen) != 0)
 		goto out;
 	ret = 0;
@@ -77,69 +104,17 @@ out:
 
 void store_close(struct store *s)
 {
-	for (unsigned i = 0; i < s->ncache; i++)
-		sqlite3_finalize(s->cache[i].st);
-	s->ncache = 0;
-	if (s->db)
-		sqlite3_close(s->db);
-	s->db = NULL;
-}
-
-/*
- * A statement for sql, a string constant: the one prepared the last time if
- * it is free (parsing SQL is much of a short statement's cost), else a new
- * one, kept when there is room. unprep() hands it back.
- */
-static int prep(struct store *s, const char *sql, sqlite3_stmt **st)
-{
-	for (unsigned i = 0; i < s->ncache; i++)
-		if (s->cache[i].sql == sql && !sqlite3_stmt_busy(s->cache[i].st)) {
-			*st = s->cache[i].st;
-			return SQLITE_OK;
-		}
-	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
-		return SQLITE_ERROR;
-	if (s->ncache < STORE_STMT_CACHE) {
-		s->cache[s->ncache].sql = sql;
-		s->cache[s->ncache++].st = *st;
-	}
-	return SQLITE_OK;
-}
-
-static void unprep(struct store *s, sqlite3_stmt *st)
-{
-	if (!st)
-		return;
-	for (unsigned i = 0; i < s->ncache; i++)
-		if (s->cache[i].st == st) {
-			sqlite3_reset(st);
-			sqlite3_clear_bindings(st);
-			return;
-		}
-	sqlite3_finalize(st);
-}
-
-/* A statement without parameters or rows, from the cache. */
-static int run(struct store *s, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = prep(s, sql, &st);
-
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
-	unprep(s, st);
-	return rc;
+	db_close(&s->db);
 }
 
 int store_begin(struct store *s, char *err, size_t errlen)
 {
-	return run(s, "BEGIN IMMEDIATE") == SQLITE_OK ? 0 :
-	       db_fail(s, "starting a transaction", err, errlen);
+	return db_begin(&s->db) == 0 ? 0 : db_fail(s, "starting a transaction", err, errlen);
 }
 
 int store_commit(struct store *s, char *err, size_t errlen)
 {
-	if (run(s, "COMMIT") == SQLITE_OK)
+	if (db_commit(&s->db) == 0)
 		return 0;
 	db_fail(s, "committing", err, errlen);
 	store_rollback(s);
@@ -148,27 +123,26 @@ int store_commit(struct store *s, char *err, size_t errlen)
 
 void store_rollback(struct store *s)
 {
-	if (!sqlite3_get_autocommit(s->db))
-		run(s, "ROLLBACK");
+	db_rollback(&s->db);
 }
 
-static void copy_text(sqlite3_stmt *st, int col, char *out, size_t cap)
+static void copy_text(struct db_q *q, int col, char *out, size_t cap)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
+	const char *t = db_col_text(q, col);
 
-	snprintf(out, cap, "%s", t ? (const char *)t : "");
+	snprintf(out, cap, "%s", t ? t : "");
 }
 
-static int copy_blob(sqlite3_stmt *st, int col, uint8_t *out, size_t cap, size_t *len)
+static int copy_blob(struct db_q *q, int col, uint8_t *out, size_t cap, size_t *len)
 {
-	const void *b = sqlite3_column_blob(st, col);
-	int n = sqlite3_column_bytes(st, col);
+	size_t n;
+	const void *b = db_col_blob(q, col, &n);
 
-	if (n < 0 || (size_t)n > cap)
+	if (n > cap)
 		return -1;
 	if (n)
-		memcpy(out, b, (size_t)n);
-	*len = (size_t)n;
+		memcpy(out, b, n);
+	*len = n;
 	return 0;
 }
 
@@ -176,160 +150,169 @@ static int copy_blob(sqlite3_stmt *st, int col, uint8_t *out, size_t cap, size_t
 	" challenge, challenge_hmac, have_counters, reset_count, restart_count, clock," \
 	" last_time, verdict, reason, passes, failures, api_version, mtls_cert, ek_hash," \
 	" uuid_bound, fw_version, v_state, release_reset, agent_mode, gen"
+/* Every column of COLUMNS but uuid, from the row an upsert offered. */
+#define EXCLUDED "ek_tpm = excluded.ek_tpm, aik_tpm = excluded.aik_tpm, ip = excluded.ip," \
+	" port = excluded.port, mtls = excluded.mtls, ek_trust = excluded.ek_trust," \
+	" state = excluded.state, policy = excluded.policy, nk_pem = excluded.nk_pem," \
+	" challenge = excluded.challenge, challenge_hmac = excluded.challenge_hmac," \
+	" have_counters = excluded.have_counters, reset_count = excluded.reset_count," \
+	" restart_count = excluded.restart_count, clock = excluded.clock," \
+	" last_time = excluded.last_time, verdict = excluded.verdict, reason = excluded.reason," \
+	" passes = excluded.passes, failures = excluded.failures," \
+	" api_version = excluded.api_version, mtls_cert = excluded.mtls_cert," \
+	" ek_hash = excluded.ek_hash, uuid_bound = excluded.uuid_bound," \
+	" fw_version = excluded.fw_version, v_state = excluded.v_state," \
+	" release_reset = excluded.release_reset, agent_mode = excluded.agent_mode," \
+	" gen = excluded.gen"
 
-static int row_to_node(sqlite3_stmt *st, struct store_node *n)
+static int row_to_node(struct db_q *q, struct store_node *n)
 {
 	int c = 0;
 
 	memset(n, 0, sizeof(*n));
-	copy_text(st, c++, n->uuid, sizeof(n->uuid));
-	if (copy_blob(st, c++, n->ek_tpm, sizeof(n->ek_tpm), &n->ek_tpm_len) != 0 ||
-	    copy_blob(st, c++, n->aik_tpm, sizeof(n->aik_tpm), &n->aik_tpm_len) != 0)
+	copy_text(q, c++, n->uuid, sizeof(n->uuid));
+	if (copy_blob(q, c++, n->ek_tpm, sizeof(n->ek_tpm), &n->ek_tpm_len) != 0 ||
+	    copy_blob(q, c++, n->aik_tpm, sizeof(n->aik_tpm), &n->aik_tpm_len) != 0)
 		return -1;
-	copy_text(st, c++, n->ip, sizeof(n->ip));
-	n->port = sqlite3_column_int(st, c++);
-	n->mtls = sqlite3_column_int(st, c++);
-	copy_text(st, c++, n->ek_trust, sizeof(n->ek_trust));
-	copy_text(st, c++, n->state, sizeof(n->state));
-	copy_text(st, c++, n->policy, sizeof(n->policy));
-	copy_text(st, c++, n->nk_pem, sizeof(n->nk_pem));
-	copy_text(st, c++, n->challenge, sizeof(n->challenge));
-	copy_text(st, c++, n->challenge_hmac, sizeof(n->challenge_hmac));
-	n->have_counters = sqlite3_column_int(st, c++);
-	n->reset_count = sqlite3_column_int64(st, c++);
-	n->restart_count = sqlite3_column_int64(st, c++);
-	n->clock = sqlite3_column_int64(st, c++);
-	n->last_time = sqlite3_column_int64(st, c++);
-	copy_text(st, c++, n->verdict, sizeof(n->verdict));
-	copy_text(st, c++, n->reason, sizeof(n->reason));
-	n->passes = sqlite3_column_int64(st, c++);
-	n->failures = sqlite3_column_int64(st, c++);
-	copy_text(st, c++, n->api_version, sizeof(n->api_version));
-	copy_text(st, c++, n->mtls_cert, sizeof(n->mtls_cert));
-	copy_text(st, c++, n->ek_hash, sizeof(n->ek_hash));
-	copy_text(st, c++, n->uuid_bound, sizeof(n->uuid_bound));
-	n->fw_version = sqlite3_column_int64(st, c++);
-	n->v_state = sqlite3_column_int(st, c++);
-	n->release_reset = sqlite3_column_type(st, c) == SQLITE_NULL ? -1 :
-			   sqlite3_column_int64(st, c);
+	copy_text(q, c++, n->ip, sizeof(n->ip));
+	n->port = (int)db_col_int64(q, c++);
+	n->mtls = (int)db_col_int64(q, c++);
+	copy_text(q, c++, n->ek_trust, sizeof(n->ek_trust));
+	copy_text(q, c++, n->state, sizeof(n->state));
+	copy_text(q, c++, n->policy, sizeof(n->policy));
+	copy_text(q, c++, n->nk_pem, sizeof(n->nk_pem));
+	copy_text(q, c++, n->challenge, sizeof(n->challenge));
+	copy_text(q, c++, n->challenge_hmac, sizeof(n->challenge_hmac));
+	n->have_counters = (int)db_col_int64(q, c++);
+	n->reset_count = db_col_int64(q, c++);
+	n->restart_count = db_col_int64(q, c++);
+	n->clock = db_col_int64(q, c++);
+	n->last_time = db_col_int64(q, c++);
+	copy_text(q, c++, n->verdict, sizeof(n->verdict));
+	copy_text(q, c++, n->reason, sizeof(n->reason));
+	n->passes = db_col_int64(q, c++);
+	n->failures = db_col_int64(q, c++);
+	copy_text(q, c++, n->api_version, sizeof(n->api_version));
+	copy_text(q, c++, n->mtls_cert, sizeof(n->mtls_cert));
+	copy_text(q, c++, n->ek_hash, sizeof(n->ek_hash));
+	copy_text(q, c++, n->uuid_bound, sizeof(n->uuid_bound));
+	n->fw_version = db_col_int64(q, c++);
+	n->v_state = (int)db_col_int64(q, c++);
+	n->release_reset = db_col_null(q, c) ? -1 : db_col_int64(q, c);
 	c++;
-	copy_text(st, c++, n->agent_mode, sizeof(n->agent_mode));
-	n->gen = sqlite3_column_int64(st, c++);
+	copy_text(q, c++, n->agent_mode, sizeof(n->agent_mode));
+	n->gen = db_col_int64(q, c++);
 	return 0;
 }
 
 /*
- * The first row sql (one "?" bound to uuid) selects: 1 with *st on it, 0 for
- * none, -1 on error (err says what, while doing what). The caller hands *st back (unprep).
+ * The first row sql (one "?" bound to uuid) selects: 1 with q on it, 0 for
+ * none, -1 on error (err says what, while doing what). The caller ends q.
  */
 static int row_of(struct store *s, const char *sql, const char *uuid, const char *what,
-		  sqlite3_stmt **st, char *err, size_t errlen)
+		  struct db_q *q, char *err, size_t errlen)
 {
 	int rc;
 
-	*st = NULL;
-	if (prep(s, sql, st) != SQLITE_OK ||
-	    sqlite3_bind_text(*st, 1, uuid, -1, SQLITE_STATIC) != SQLITE_OK) {
+	db_q_start(q, &s->db, sql, 1);
+	db_bind_text(q, uuid);
+	rc = db_q_row(q);
+	if (rc < 0)
 		db_fail(s, what, err, errlen);
-		return -1;
-	}
-	rc = sqlite3_step(*st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	db_fail(s, what, err, errlen);
-	return -1;
+	return rc;
 }
 
 int store_get(struct store *s, const char *uuid, struct store_node *n, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_q q;
 	int ret = row_of(s, "SELECT " COLUMNS " FROM nodes WHERE uuid = ?", uuid, "reading a node",
-			 &st, err, errlen);
+			 &q, err, errlen);
 
 	if (ret != 1)
 		goto out;
 	ret = -1;
-	if (row_to_node(st, n) != 0) {
+	if (row_to_node(&q, n) != 0) {
 		snprintf(err, errlen, "state database: node %s has an oversized key", uuid);
 		goto out;
 	}
 	ret = 1;
 out:
-	unprep(s, st);
+	db_q_end(&q);
 	return ret;
 }
 
-static int bind_text_or_null(sqlite3_stmt *st, int i, const char *t)
+static void bind_release_reset(struct db_q *q, int64_t r)
 {
-	return t[0] ? sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+	if (r < 0)
+		db_bind_null(q);
+	else
+		db_bind_int64(q, r);
 }
 
 int store_put(struct store *s, const struct store_node *n, char *err, size_t errlen)
 {
-	static const char sql[] = "INSERT OR REPLACE INTO nodes(" COLUMNS ") VALUES("
-		"?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-	sqlite3_stmt *st = NULL;
-	int ret = -1, i = 1, ok;
+	static const char sql[] = "INSERT INTO nodes(" COLUMNS ") VALUES("
+		"?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+		" ON CONFLICT(uuid) DO UPDATE SET " EXCLUDED;
+	struct db_q q;
+	int ret = -1;
 
-	if (prep(s, sql, &st) != SQLITE_OK) {
-		db_fail(s, "writing a node", err, errlen);
-		goto out;
-	}
-	ok = sqlite3_bind_text(st, i++, n->uuid, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-	     sqlite3_bind_blob(st, i++, n->ek_tpm, (int)n->ek_tpm_len, SQLITE_TRANSIENT) == SQLITE_OK &&
-	     sqlite3_bind_blob(st, i++, n->aik_tpm, (int)n->aik_tpm_len, SQLITE_TRANSIENT) == SQLITE_OK &&
-	     sqlite3_bind_text(st, i++, n->ip, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-	     sqlite3_bind_int(st, i++, n->port) == SQLITE_OK &&
-	     sqlite3_bind_int(st, i++, n->mtls) == SQLITE_OK &&
-	     sqlite3_bind_text(st, i++, n->ek_trust, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-	     sqlite3_bind_text(st, i++, n->state, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-	     bind_text_or_null(st, i++, n->policy) == SQLITE_OK &&
-	     bind_text_or_null(st, i++, n->nk_pem) == SQLITE_OK &&
-	     bind_text_or_null(st, i++, n->challenge) == SQLITE_OK &&
-	     bind_text_or_null(st, i++, n->challenge_hmac) == SQLITE_OK &&
-	     sqlite3_bind_int(st, i++, n->have_counters) == SQLITE_OK &&
-	     sqlite3_bind_int64(st, i++, n->reset_count) == SQLITE_OK &&
-	     sqlite3_bind_int64(st, i++, n->restart_count) == SQLITE_OK &&
-	     sqlite3_bind_int64(st, i++, n->clock) == SQLITE_OK &&
-	     sqlite3_bind_int64(st, i++, n->last_time) == SQLITE_OK &&
-	     bind_text_or_null(st, i++, n->verdict) == SQLITE_OK &&
-	     bind_text_or_null(st, i++, n->reason) == SQLITE_OK &&
-	     sqlite3_bind_int64(st, i++, n->passes) == SQLITE_OK &&
-	     sqlite3_bind_int64(st, i++, n->failures) == SQLITE_OK &&
-	     bind_text_or_null(st, i++, n->api_version) == SQLITE_OK &&
-	     bind_text_or_null(st, i++, n->mtls_cert) == SQLITE_OK &&
-	     bind_text_or_null(st, i++, n->ek_hash) == SQLITE_OK &&
-	     bind_text_or_null(st, i++, n->uuid_bound) == SQLITE_OK &&
-	     sqlite3_bind_int64(st, i++, n->fw_version) == SQLITE_OK &&
-	     sqlite3_bind_int(st, i++, n->v_state) == SQLITE_OK &&
-	     (n->release_reset < 0 ? sqlite3_bind_null(st, i++) :
-				     sqlite3_bind_int64(st, i++, n->release_reset)) == SQLITE_OK &&
-	     bind_text_or_null(st, i++, n->agent_mode) == SQLITE_OK &&
-	     sqlite3_bind_int64(st, i++, n->gen) == SQLITE_OK;
-	if (!ok || sqlite3_step(st) != SQLITE_DONE) {
+	db_q_start(&q, &s->db, sql, 1);
+	db_bind_text(&q, n->uuid);
+	db_bind_blob(&q, n->ek_tpm, n->ek_tpm_len);
+	db_bind_blob(&q, n->aik_tpm, n->aik_tpm_len);
+	db_bind_text(&q, n->ip);
+	db_bind_int64(&q, n->port);
+	db_bind_int64(&q, n->mtls);
+	db_bind_text(&q, n->ek_trust);
+	db_bind_text(&q, n->state);
+	db_bind_text_or_null(&q, n->policy);
+	db_bind_text_or_null(&q, n->nk_pem);
+	db_bind_text_or_null(&q, n->challenge);
+	db_bind_text_or_null(&q, n->challenge_hmac);
+	db_bind_int64(&q, n->have_counters);
+	db_bind_int64(&q, n->reset_count);
+	db_bind_int64(&q, n->restart_count);
+	db_bind_int64(&q, n->clock);
+	db_bind_int64(&q, n->last_time);
+	db_bind_text_or_null(&q, n->verdict);
+	db_bind_text_or_null(&q, n->reason);
+	db_bind_int64(&q, n->passes);
+	db_bind_int64(&q, n->failures);
+	db_bind_text_or_null(&q, n->api_version);
+	db_bind_text_or_null(&q, n->mtls_cert);
+	db_bind_text_or_null(&q, n->ek_hash);
+	db_bind_text_or_null(&q, n->uuid_bound);
+	db_bind_int64(&q, n->fw_version);
+	db_bind_int64(&q, n->v_state);
+	bind_release_reset(&q, n->release_reset);
+	db_bind_text_or_null(&q, n->agent_mode);
+	db_bind_int64(&q, n->gen);
+	if (db_q_exec(&q) != 0) {
 		db_fail(s, "writing a node", err, errlen);
 		goto out;
 	}
 	ret = 0;
 out:
-	unprep(s, st);
+	db_q_end(&q);
 	return ret;
 }
 
 int store_put_if_gen(struct store *s, const struct store_node *n, int64_t expect_gen, char *err,
 		     size_t errlen)
 {
-	sqlite3_stmt *st = NULL;
+	/* PostgreSQL: the row stays locked until COMMIT, so no other instance writes between. */
+	static const char sql_sqlite[] = "SELECT gen FROM nodes WHERE uuid = ?";
+	static const char sql_pg[] = "SELECT gen FROM nodes WHERE uuid = ? FOR UPDATE";
+	struct db_q q;
 	int rc, same;
 
 	if (store_begin(s, err, errlen) != 0)
 		return -1;
-	rc = row_of(s, "SELECT gen FROM nodes WHERE uuid = ?", n->uuid, "reading a node", &st, err,
-		    errlen);
-	same = rc == 1 && sqlite3_column_int64(st, 0) == expect_gen;
-	unprep(s, st);
+	rc = row_of(s, s->db.kind == DB_PG ? sql_pg : sql_sqlite, n->uuid, "reading a node", &q,
+		    err, errlen);
+	same = rc == 1 && db_col_int64(&q, 0) == expect_gen;
+	db_q_end(&q);
 	if (rc < 0)
 		goto fail;
 	if (!same) {
@@ -350,68 +333,48 @@ int store_put_round(struct store *s, const struct store_node *n, int64_t expect_
 	static const char sql[] = "UPDATE nodes SET state = ?, have_counters = ?, reset_count = ?,"
 		" restart_count = ?, clock = ?, fw_version = ?, last_time = ?, verdict = ?, reason = ?,"
 		" passes = ?, failures = ?, v_state = ?, release_reset = ? WHERE uuid = ? AND gen = ?";
-	sqlite3_stmt *st = NULL;
-	int ret = -1, i = 1, ok;
+	struct db_q q;
+	int ret = -1;
 
-	if (prep(s, sql, &st) != SQLITE_OK) {
+	db_q_start(&q, &s->db, sql, 1);
+	db_bind_text(&q, n->state);
+	db_bind_int64(&q, n->have_counters);
+	db_bind_int64(&q, n->reset_count);
+	db_bind_int64(&q, n->restart_count);
+	db_bind_int64(&q, n->clock);
+	db_bind_int64(&q, n->fw_version);
+	db_bind_int64(&q, n->last_time);
+	db_bind_text_or_null(&q, n->verdict);
+	db_bind_text_or_null(&q, n->reason);
+	db_bind_int64(&q, n->passes);
+	db_bind_int64(&q, n->failures);
+	db_bind_int64(&q, n->v_state);
+	bind_release_reset(&q, n->release_reset);
+	db_bind_text(&q, n->uuid);
+	db_bind_int64(&q, expect_gen);
+	if (db_q_exec(&q) != 0) {
 		db_fail(s, "recording a round", err, errlen);
 		goto out;
 	}
-	ok = sqlite3_bind_text(st, i++, n->state, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-	     sqlite3_bind_int(st, i++, n->have_counters) == SQLITE_OK &&
-	     sqlite3_bind_int64(st, i++, n->reset_count) == SQLITE_OK &&
-	     sqlite3_bind_int64(st, i++, n->restart_count) == SQLITE_OK &&
-	     sqlite3_bind_int64(st, i++, n->clock) == SQLITE_OK &&
-	     sqlite3_bind_int64(st, i++, n->fw_version) == SQLITE_OK &&
-	     sqlite3_bind_int64(st, i++, n->last_time) == SQLITE_OK &&
-	     bind_text_or_null(st, i++, n->verdict) == SQLITE_OK &&
-	     bind_text_or_null(st, i++, n->reason) == SQLITE_OK &&
-	     sqlite3_bind_int64(st, i++, n->passes) == SQLITE_OK &&
-	     sqlite3_bind_int64(st, i++, n->failures) == SQLITE_OK &&
-	     sqlite3_bind_int(st, i++, n->v_state) == SQLITE_OK &&
-	     (n->release_reset < 0 ? sqlite3_bind_null(st, i++) :
-				     sqlite3_bind_int64(st, i++, n->release_reset)) == SQLITE_OK &&
-	     sqlite3_bind_text(st, i++, n->uuid, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-	     sqlite3_bind_int64(st, i++, expect_gen) == SQLITE_OK;
-	if (!ok || sqlite3_step(st) != SQLITE_DONE) {
-		db_fail(s, "recording a round", err, errlen);
-		goto out;
-	}
-	ret = sqlite3_changes(s->db) == 1 ? 0 : 1;
+	ret = db_q_changes(&q) == 1 ? 0 : 1;
 out:
-	unprep(s, st);
+	db_q_end(&q);
 	return ret;
 }
 
-/* sql (a constant) prepared with its text parameters bound: 0, or -1 with err. */
-static int bound(struct store *s, const char *sql, const char *const *args, int nargs,
-		 const char *what, sqlite3_stmt **st, char *err, size_t errlen)
-{
-	*st = NULL;
-	if (prep(s, sql, st) != SQLITE_OK)
-		return db_fail(s, what, err, errlen);
-	for (int i = 0; i < nargs; i++)
-		if (sqlite3_bind_text(*st, i + 1, args[i], -1, SQLITE_TRANSIENT) != SQLITE_OK)
-			return db_fail(s, what, err, errlen);
-	return 0;
-}
-
-/* One statement with text parameters, run to completion. */
+/* One statement (a constant) with text parameters, run to completion. */
 static int exec_text(struct store *s, const char *sql, const char *const *args, int nargs,
 		     const char *what, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
-	int ret = -1;
+	struct db_q q;
+	int ret = 0;
 
-	if (bound(s, sql, args, nargs, what, &st, err, errlen) != 0)
-		goto out;
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_fail(s, what, err, errlen);
-		goto out;
-	}
-	ret = 0;
-out:
-	unprep(s, st);
+	db_q_start(&q, &s->db, sql, 1);
+	for (int i = 0; i < nargs; i++)
+		db_bind_text(&q, args[i]);
+	if (db_q_exec(&q) != 0)
+		ret = db_fail(s, what, err, errlen);
+	db_q_end(&q);
 	return ret;
 }
 
@@ -419,18 +382,19 @@ out:
 static int64_t query_int(struct store *s, const char *sql, const char *const *args, int nargs,
 			 const char *what, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
+	struct db_q q;
 	int64_t ret = -1;
 
-	if (bound(s, sql, args, nargs, what, &st, err, errlen) != 0)
-		goto out;
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	db_q_start(&q, &s->db, sql, 1);
+	for (int i = 0; i < nargs; i++)
+		db_bind_text(&q, args[i]);
+	if (db_q_row(&q) != 1) {
 		db_fail(s, what, err, errlen);
 		goto out;
 	}
-	ret = sqlite3_column_int64(st, 0);
+	ret = db_col_int64(&q, 0);
 out:
-	unprep(s, st);
+	db_q_end(&q);
 	return ret;
 }
 
@@ -470,40 +434,56 @@ int store_history(struct store *s, const char *uuid, const char *verdict, const 
 int store_reject(struct store *s, const char *uuid, const char *reason, const char *peer,
 		 char *err, size_t errlen)
 {
-	char t[32], cap[32];
-	const char *a[4] = { uuid, t, reason, peer };
-	const char *b[1] = { cap };
+	/* One row per uuid: a flood of refusals updates a row instead of adding one. */
+#define UPSERT_REJECTED "INSERT INTO rejected(uuid, time, reason, count, peer) VALUES(?, ?, ?, 1, ?)" \
+	" ON CONFLICT(uuid) DO UPDATE SET time = excluded.time, reason = excluded.reason," \
+	" count = rejected.count + 1, peer = excluded.peer RETURNING "
+	static const char up_sqlite[] = UPSERT_REJECTED "rowid";
+	static const char up_pg[] = UPSERT_REJECTED "id";
+#undef UPSERT_REJECTED
+	/* And new uuids push the oldest out (row ids grow with insertion). */
+	static const char trim_sqlite[] = "DELETE FROM rejected WHERE rowid < (SELECT rowid FROM"
+		" rejected ORDER BY rowid DESC LIMIT 1 OFFSET ?)";
+	static const char trim_pg[] = "DELETE FROM rejected WHERE id < (SELECT id FROM"
+		" rejected ORDER BY id DESC LIMIT 1 OFFSET ?)";
+	int pg = s->db.kind == DB_PG;
+	char t[32], keep[32];
+	const char *b[1] = { keep };
+	struct db_q q;
+	int64_t id = -1;
 
 	now_text(t, sizeof(t));
-	snprintf(cap, sizeof(cap), "%d", STORE_REJECTED_MAX);
-	/* One row per uuid: a flood of refusals updates a row instead of adding one. */
-	if (exec_text(s, "INSERT INTO rejected(uuid, time, reason, count, peer) VALUES(?, ?, ?, 1, ?)"
-		      " ON CONFLICT(uuid) DO UPDATE SET time = excluded.time, reason = excluded.reason,"
-		      " count = count + 1, peer = excluded.peer", a, 4, "recording a rejection", err,
-		      errlen) != 0)
-		return -1;
-	/* And new uuids push the oldest out (rowid order is insertion order). */
-	if (sqlite3_changes(s->db) && sqlite3_last_insert_rowid(s->db) % 64 == 0)
-		return exec_text(s, "DELETE FROM rejected WHERE rowid <= (SELECT max(rowid) FROM "
-				 "rejected) - ?", b, 1, "trimming rejections", err, errlen);
-	return 0;
+	db_q_start(&q, &s->db, pg ? up_pg : up_sqlite, 1);
+	db_bind_text(&q, uuid);
+	db_bind_text(&q, t);
+	db_bind_text(&q, reason);
+	db_bind_text(&q, peer);
+	if (db_q_row(&q) == 1)
+		id = db_col_int64(&q, 0);
+	db_q_end(&q);
+	if (id < 0)
+		return db_fail(s, "recording a rejection", err, errlen);
+	if (id % 64)
+		return 0;
+	snprintf(keep, sizeof(keep), "%d", STORE_REJECTED_MAX - 1);
+	return exec_text(s, pg ? trim_pg : trim_sqlite, b, 1, "trimming rejections", err, errlen);
 }
 
 int store_last_rejection(struct store *s, const char *uuid, int64_t *t, char *reason, size_t cap,
 			 int64_t *count, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_q q;
 	int ret = row_of(s, "SELECT time, reason, count FROM rejected WHERE uuid = ?", uuid,
-			 "reading rejections", &st, err, errlen);
+			 "reading rejections", &q, err, errlen);
 
 	if (ret != 1)
 		goto out;
-	*t = sqlite3_column_int64(st, 0);
-	copy_text(st, 1, reason, cap);
+	*t = db_col_int64(&q, 0);
+	copy_text(&q, 1, reason, cap);
 	if (count)
-		*count = sqlite3_column_int64(st, 2);
+		*count = db_col_int64(&q, 2);
 out:
-	unprep(s, st);
+	db_q_end(&q);
 	return ret;
 }
 
@@ -511,79 +491,75 @@ int store_each(struct store *s, int (*fn)(void *ctx, const struct store_node *n)
 	       char *err, size_t errlen)
 {
 	static __thread struct store_node n;
-	sqlite3_stmt *st = NULL;
+	struct db_q q;
 	int ret = -1, rc;
 
-	if (prep(s, "SELECT " COLUMNS " FROM nodes ORDER BY uuid", &st) != SQLITE_OK) {
-		db_fail(s, "listing nodes", err, errlen);
-		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (row_to_node(st, &n) != 0)
+	db_q_start(&q, &s->db, "SELECT " COLUMNS " FROM nodes ORDER BY uuid", 1);
+	while ((rc = db_q_row(&q)) == 1) {
+		if (row_to_node(&q, &n) != 0)
 			continue;
 		if (fn(ctx, &n) != 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	if (rc < 0) {
 		db_fail(s, "listing nodes", err, errlen);
 		goto out;
 	}
 	ret = 0;
 out:
-	unprep(s, st);
+	db_q_end(&q);
 	return ret;
 }
 
-/* SELECT columns FROM nodes WHERE state IN (states...) ORDER BY uuid, prepared and bound. */
-static int in_states(struct store *s, const char *columns, const char *const *states,
-		     sqlite3_stmt **st, char *err, size_t errlen)
+/*
+ * SELECT columns FROM nodes WHERE state IN (states...) ORDER BY uuid into sql
+ * (which must outlive q), started and bound.
+ */
+static void in_states(struct store *s, const char *columns, const char *const *states,
+		      char *sql, size_t cap, struct db_q *q)
 {
-	char sql[320];
 	size_t off;
 	int k = 0;
 
-	off = (size_t)snprintf(sql, sizeof(sql), "SELECT %s FROM nodes WHERE state IN (", columns);
+	off = (size_t)snprintf(sql, cap, "SELECT %s FROM nodes WHERE state IN (", columns);
 	for (; states[k] && k < 8; k++)
-		off += (size_t)snprintf(sql + off, sizeof(sql) - off, "%s?", k ? "," : "");
-	snprintf(sql + off, sizeof(sql) - off, ") ORDER BY uuid");
-	/* Not a constant: never cached (unprep finalizes it). */
-	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
-		return db_fail(s, "listing nodes by state", err, errlen);
+		off += (size_t)snprintf(sql + off, cap - off, "%s?", k ? "," : "");
+	snprintf(sql + off, cap - off, ") ORDER BY uuid");
+	/* Not a constant: prepared for this one use. */
+	db_q_start(q, &s->db, sql, 0);
 	for (int i = 0; i < k; i++)
-		if (sqlite3_bind_text(*st, i + 1, states[i], -1, SQLITE_STATIC) != SQLITE_OK)
-			return db_fail(s, "listing nodes by state", err, errlen);
-	return 0;
+		db_bind_text(q, states[i]);
 }
 
 int store_each_contact(struct store *s, const char *const *states,
 		       int (*fn)(void *ctx, const struct store_contact *c), void *ctx, char *err,
 		       size_t errlen)
 {
-	sqlite3_stmt *st = NULL;
+	char sql[320];
+	struct db_q q;
 	struct store_contact c;
 	int ret = -1, rc;
 
-	if (in_states(s, "uuid, state, ip, port, mtls, api_version", states, &st, err, errlen) != 0)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		c.uuid = (const char *)sqlite3_column_text(st, 0);
-		c.state = (const char *)sqlite3_column_text(st, 1);
-		c.ip = (const char *)sqlite3_column_text(st, 2);
-		c.port = sqlite3_column_int(st, 3);
-		c.mtls = sqlite3_column_int(st, 4);
-		c.api_version = (const char *)sqlite3_column_text(st, 5);
+	in_states(s, "uuid, state, ip, port, mtls, api_version", states, sql, sizeof(sql), &q);
+	while ((rc = db_q_row(&q)) == 1) {
+		c.uuid = db_col_text(&q, 0);
+		c.state = db_col_text(&q, 1);
+		c.ip = db_col_text(&q, 2);
+		c.port = (int)db_col_int64(&q, 3);
+		c.mtls = (int)db_col_int64(&q, 4);
+		c.api_version = db_col_text(&q, 5);
 		if (!c.api_version)
 			c.api_version = "";
 		if (c.uuid && c.state && c.ip && fn(ctx, &c) != 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	if (rc < 0) {
 		db_fail(s, "listing nodes by state", err, errlen);
 		goto out;
 	}
 	ret = 0;
 out:
-	unprep(s, st);
+	db_q_end(&q);
 	return ret;
 }
 
@@ -591,22 +567,21 @@ int store_each_in_state(struct store *s, const char *const *states,
 			int (*fn)(void *ctx, const char *uuid, const char *state), void *ctx,
 			char *err, size_t errlen)
 {
-	sqlite3_stmt *st = NULL;
+	char sql[320];
+	struct db_q q;
 	int ret = -1, rc;
 
-	if (in_states(s, "uuid, state", states, &st, err, errlen) != 0)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (fn(ctx, (const char *)sqlite3_column_text(st, 0),
-		       (const char *)sqlite3_column_text(st, 1)) != 0)
+	in_states(s, "uuid, state", states, sql, sizeof(sql), &q);
+	while ((rc = db_q_row(&q)) == 1)
+		if (fn(ctx, db_col_text(&q, 0), db_col_text(&q, 1)) != 0)
 			break;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	if (rc < 0) {
 		db_fail(s, "listing nodes by state", err, errlen);
 		goto out;
 	}
 	ret = 0;
 out:
-	unprep(s, st);
+	db_q_end(&q);
 	return ret;
 }
 
@@ -614,27 +589,23 @@ int store_history_each(struct store *s, const char *uuid, int limit,
 		       int (*fn)(void *ctx, int64_t t, const char *verdict, const char *reason),
 		       void *ctx, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_q q;
 	int ret = -1, rc;
 
-	if (prep(s, "SELECT time, verdict, reason FROM history WHERE uuid = ?"
-		 " ORDER BY id DESC LIMIT ?", &st) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 2, limit) != SQLITE_OK) {
-		db_fail(s, "reading history", err, errlen);
-		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (fn(ctx, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
-		       (const char *)sqlite3_column_text(st, 2)) != 0)
+	db_q_start(&q, &s->db, "SELECT time, verdict, reason FROM history WHERE uuid = ?"
+		   " ORDER BY id DESC LIMIT ?", 1);
+	db_bind_text(&q, uuid);
+	db_bind_int64(&q, limit);
+	while ((rc = db_q_row(&q)) == 1)
+		if (fn(ctx, db_col_int64(&q, 0), db_col_text(&q, 1), db_col_text(&q, 2)) != 0)
 			break;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	if (rc < 0) {
 		db_fail(s, "reading history", err, errlen);
 		goto out;
 	}
 	ret = 0;
 out:
-	unprep(s, st);
+	db_q_end(&q);
 	return ret;
 }
 
@@ -645,33 +616,25 @@ out:
 
 int store_pending_add(struct store *s, const struct store_pending *p, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = NULL;
-	int ret = -1, i = 1, ok;
+	struct db_q q;
+	int ret = 0;
 
-	if (prep(s, "INSERT INTO pending(" PCOLUMNS ") VALUES(?,?,?,?,?,?,?,?,?,"
-			       "?,?,?)", &st) != SQLITE_OK) {
-		db_fail(s, "recording a registration", err, errlen);
-		goto out;
-	}
-	ok = sqlite3_bind_text(st, i++, p->uuid, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-	     sqlite3_bind_blob(st, i++, p->ek_tpm, (int)p->ek_tpm_len, SQLITE_TRANSIENT) == SQLITE_OK &&
-	     sqlite3_bind_blob(st, i++, p->aik_tpm, (int)p->aik_tpm_len, SQLITE_TRANSIENT) == SQLITE_OK &&
-	     sqlite3_bind_text(st, i++, p->ek_hash, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-	     sqlite3_bind_text(st, i++, p->ip, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-	     sqlite3_bind_int(st, i++, p->port) == SQLITE_OK &&
-	     bind_text_or_null(st, i++, p->mtls_cert) == SQLITE_OK &&
-	     sqlite3_bind_text(st, i++, p->ek_trust, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-	     bind_text_or_null(st, i++, p->uuid_bound) == SQLITE_OK &&
-	     sqlite3_bind_text(st, i++, p->secret_b64, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-	     sqlite3_bind_text(st, i++, p->peer, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-	     sqlite3_bind_int64(st, i++, p->created) == SQLITE_OK;
-	if (!ok || sqlite3_step(st) != SQLITE_DONE) {
-		db_fail(s, "recording a registration", err, errlen);
-		goto out;
-	}
-	ret = 0;
-out:
-	unprep(s, st);
+	db_q_start(&q, &s->db, "INSERT INTO pending(" PCOLUMNS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", 1);
+	db_bind_text(&q, p->uuid);
+	db_bind_blob(&q, p->ek_tpm, p->ek_tpm_len);
+	db_bind_blob(&q, p->aik_tpm, p->aik_tpm_len);
+	db_bind_text(&q, p->ek_hash);
+	db_bind_text(&q, p->ip);
+	db_bind_int64(&q, p->port);
+	db_bind_text_or_null(&q, p->mtls_cert);
+	db_bind_text(&q, p->ek_trust);
+	db_bind_text_or_null(&q, p->uuid_bound);
+	db_bind_text(&q, p->secret_b64);
+	db_bind_text(&q, p->peer);
+	db_bind_int64(&q, p->created);
+	if (db_q_exec(&q) != 0)
+		ret = db_fail(s, "recording a registration", err, errlen);
+	db_q_end(&q);
 	return ret;
 }
 
@@ -709,42 +672,38 @@ int store_pending_each(struct store *s, const char *uuid,
 		       size_t errlen)
 {
 	static __thread struct store_pending p;
-	sqlite3_stmt *st = NULL;
+	struct db_q q;
 	int ret = -1, rc, c;
 
-	if (prep(s, "SELECT " PCOLUMNS " FROM pending WHERE uuid = ? ORDER BY "
-			       "id DESC", &st) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC) != SQLITE_OK) {
-		db_fail(s, "reading registrations", err, errlen);
-		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_q_start(&q, &s->db, "SELECT " PCOLUMNS " FROM pending WHERE uuid = ? ORDER BY id DESC", 1);
+	db_bind_text(&q, uuid);
+	while ((rc = db_q_row(&q)) == 1) {
 		memset(&p, 0, sizeof(p));
 		c = 0;
-		copy_text(st, c++, p.uuid, sizeof(p.uuid));
-		if (copy_blob(st, c++, p.ek_tpm, sizeof(p.ek_tpm), &p.ek_tpm_len) != 0 ||
-		    copy_blob(st, c++, p.aik_tpm, sizeof(p.aik_tpm), &p.aik_tpm_len) != 0)
+		copy_text(&q, c++, p.uuid, sizeof(p.uuid));
+		if (copy_blob(&q, c++, p.ek_tpm, sizeof(p.ek_tpm), &p.ek_tpm_len) != 0 ||
+		    copy_blob(&q, c++, p.aik_tpm, sizeof(p.aik_tpm), &p.aik_tpm_len) != 0)
 			continue;
-		copy_text(st, c++, p.ek_hash, sizeof(p.ek_hash));
-		copy_text(st, c++, p.ip, sizeof(p.ip));
-		p.port = sqlite3_column_int(st, c++);
-		copy_text(st, c++, p.mtls_cert, sizeof(p.mtls_cert));
-		copy_text(st, c++, p.ek_trust, sizeof(p.ek_trust));
-		copy_text(st, c++, p.uuid_bound, sizeof(p.uuid_bound));
-		copy_text(st, c++, p.secret_b64, sizeof(p.secret_b64));
-		copy_text(st, c++, p.peer, sizeof(p.peer));
-		p.created = sqlite3_column_int64(st, c++);
+		copy_text(&q, c++, p.ek_hash, sizeof(p.ek_hash));
+		copy_text(&q, c++, p.ip, sizeof(p.ip));
+		p.port = (int)db_col_int64(&q, c++);
+		copy_text(&q, c++, p.mtls_cert, sizeof(p.mtls_cert));
+		copy_text(&q, c++, p.ek_trust, sizeof(p.ek_trust));
+		copy_text(&q, c++, p.uuid_bound, sizeof(p.uuid_bound));
+		copy_text(&q, c++, p.secret_b64, sizeof(p.secret_b64));
+		copy_text(&q, c++, p.peer, sizeof(p.peer));
+		p.created = db_col_int64(&q, c++);
 		if ((ret = fn(ctx, &p)) != 0)
 			goto out;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc < 0) {
 		db_fail(s, "reading registrations", err, errlen);
 		goto out;
 	}
 	ret = 0;
 out:
 	explicit_bzero(p.secret_b64, sizeof(p.secret_b64));
-	unprep(s, st);
+	db_q_end(&q);
 	return ret;
 }
 
@@ -761,13 +720,13 @@ int store_pending_clear(struct store *s, const char *uuid, char *err, size_t err
 int store_pin_get(struct store *s, const char *uuid, char ek_hash[STORE_HASH_HEX + 1], char *err,
 		  size_t errlen)
 {
-	sqlite3_stmt *st = NULL;
-	int ret = row_of(s, "SELECT ek_hash FROM pins WHERE uuid = ?", uuid, "reading a pin", &st,
+	struct db_q q;
+	int ret = row_of(s, "SELECT ek_hash FROM pins WHERE uuid = ?", uuid, "reading a pin", &q,
 			 err, errlen);
 
 	if (ret == 1)
-		copy_text(st, 0, ek_hash, STORE_HASH_HEX + 1);
-	unprep(s, st);
+		copy_text(&q, 0, ek_hash, STORE_HASH_HEX + 1);
+	db_q_end(&q);
 	return ret;
 }
 
@@ -777,7 +736,8 @@ int store_pin_set(struct store *s, const char *uuid, const char *ek_hash, char *
 	const char *a[3] = { uuid, ek_hash, t };
 
 	now_text(t, sizeof(t));
-	return exec_text(s, "INSERT OR REPLACE INTO pins(uuid, ek_hash, time) VALUES(?, ?, ?)", a, 3,
+	return exec_text(s, "INSERT INTO pins(uuid, ek_hash, time) VALUES(?, ?, ?) ON CONFLICT(uuid)"
+			 " DO UPDATE SET ek_hash = excluded.ek_hash, time = excluded.time", a, 3,
 			 "writing a pin", err, errlen);
 }
 
@@ -801,23 +761,19 @@ int store_uuid_ok(const char *s, size_t n)
 int store_count_states(struct store *s, int (*fn)(void *ctx, const char *state, int64_t n),
 		       void *ctx, char *err, size_t errlen)
 {
-	static const char sql[] = "SELECT state, count(*) FROM nodes GROUP BY state ORDER BY state";
-	sqlite3_stmt *st = NULL;
+	struct db_q q;
 	int ret = -1, rc;
 
-	if (prep(s, sql, &st) != SQLITE_OK) {
-		db_fail(s, "counting nodes by state", err, errlen);
-		goto out;
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (fn(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1)) != 0)
+	db_q_start(&q, &s->db, "SELECT state, count(*) FROM nodes GROUP BY state ORDER BY state", 1);
+	while ((rc = db_q_row(&q)) == 1)
+		if (fn(ctx, db_col_text(&q, 0), db_col_int64(&q, 1)) != 0)
 			break;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	if (rc < 0) {
 		db_fail(s, "counting nodes by state", err, errlen);
 		goto out;
 	}
 	ret = 0;
 out:
-	unprep(s, st);
+	db_q_end(&q);
 	return ret;
 }

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The verifier's state in SQLite: nodes whose AK was activated (EK, AK,
+ * The verifier's state, in SQLite or PostgreSQL (db.h): nodes whose AK was activated (EK, AK,
  * contact, how the EK was trusted and the uuid bound to it), enrolment
  * (policy, the keys/verify challenge, where V is), the last quote's counters,
  * verdicts and their history; registrations waiting for activation; the
  * tenant's uuid -> EK pins; refused registrations (one row per uuid, capped).
- * One file, mode 0600, WAL journal so the daemon's threads and the CLI work on
- * it at once. V itself is never in the database (vkey_file.h).
+ * SQLite: one file in the state directory, mode 0600, WAL journal so the
+ * daemon's threads and the CLI work on it at once. PostgreSQL: the database a
+ * postgresql:// URL names. V itself is never in the database (vkey_file.h).
  *
- * The schema carries a version (PRAGMA user_version); store_open upgrades an
+ * The schema carries a version (store_migrate.c); store_open upgrades an
  * older database in one transaction and refuses a newer one.
  *
  * Every write is one transaction. Each thread opens its own handle.
@@ -19,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
+#include "db.h"
 
 #define STORE_FILE "verifier.db"
 #define STORE_SCHEMA_VERSION 2
@@ -102,24 +103,29 @@ struct store_pending {
 	int64_t created;
 };
 
-#define STORE_STMT_CACHE 32
-
 struct store {
-	sqlite3 *db;
-	char dir[4096];
-	/* Prepared statements kept across calls (a round runs the same few SQL texts). */
-	struct {
-		const char *sql;
-		sqlite3_stmt *st;
-	} cache[STORE_STMT_CACHE];
-	unsigned ncache;
+	struct db db;
+	char dir[4096]; /* the state directory: V's files, and SQLite's database */
 };
 
-/* Opens (creating with mode 0600, or upgrading) DIR/verifier.db. */
-int store_open(struct store *s, const char *dir, char *err, size_t errlen);
+/*
+ * Opens the database: PostgreSQL when db is a postgresql:// URL, else (db
+ * NULL) DIR/verifier.db, created with mode 0600. Either is brought to this
+ * program's schema version. dir is made (0700) when missing.
+ */
+int store_open(struct store *s, const char *dir, const char *db, char *err, size_t errlen);
 void store_close(struct store *s);
+/* For messages: the file, or which PostgreSQL database (never its password). */
+const char *store_where(const struct store *s);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK, for writes that go together. */
+/*
+ * Where the database is: given (--db's value), else $AIRLOCK_VERIFIER_DB, else
+ * *db = NULL (SQLite in the state directory). 0, or -1 with err for anything
+ * but a postgresql:// URL.
+ */
+int store_db_choice(const char *given, const char **db, char *err, size_t errlen);
+
+/* A transaction for writes that go together (SQLite: BEGIN IMMEDIATE). */
 int store_begin(struct store *s, char *err, size_t errlen);
 int store_commit(struct store *s, char *err, size_t errlen);
 void store_rollback(struct store *s);

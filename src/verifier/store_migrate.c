@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The state database's schema, as numbered steps. store_open runs the steps a
- * database lacks in one transaction (taken with BEGIN IMMEDIATE, so two
- * processes starting at once upgrade it once), and refuses a database that a
- * newer airlock-verifier wrote. A database of the first release has
- * user_version 0 and the version 1 tables.
+ * The state database's schema, as numbered steps, for SQLite and PostgreSQL.
+ * store_open runs the steps a database lacks in one transaction (holding a
+ * lock, so two processes starting at once upgrade it once), and refuses a
+ * database that a newer airlock-verifier wrote. A SQLite database of the
+ * first release has user_version 0 and the version 1 tables; PostgreSQL
+ * databases start at version 2 (table airlock_schema).
  */
 #include "store_migrate.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,29 +72,62 @@ static const char schema_v2[] =
 	"DELETE FROM nodes WHERE state = 'registered';"
 	"UPDATE nodes SET secret_b64 = NULL;";
 
+/*
+ * PostgreSQL: a database made by this program starts at version 2, with the
+ * tables SQLite's version 2 has (less the columns version 2 emptied). Later
+ * versions add a step to both lists.
+ */
+static const char pg_schema_v2[] =
+	"CREATE TABLE nodes("
+	" uuid TEXT PRIMARY KEY, ek_tpm BYTEA NOT NULL, aik_tpm BYTEA NOT NULL,"
+	" ip TEXT NOT NULL, port BIGINT NOT NULL, mtls BIGINT NOT NULL,"
+	" ek_trust TEXT NOT NULL, state TEXT NOT NULL, policy TEXT, nk_pem TEXT,"
+	" challenge TEXT, challenge_hmac TEXT, have_counters BIGINT NOT NULL,"
+	" reset_count BIGINT, restart_count BIGINT, clock BIGINT, last_time BIGINT,"
+	" verdict TEXT, reason TEXT, passes BIGINT NOT NULL, failures BIGINT NOT NULL,"
+	" api_version TEXT, mtls_cert TEXT, ek_hash TEXT, uuid_bound TEXT,"
+	" fw_version BIGINT NOT NULL DEFAULT 0, v_state BIGINT NOT NULL DEFAULT 0,"
+	" release_reset BIGINT, agent_mode TEXT, gen BIGINT NOT NULL DEFAULT 0);"
+	"CREATE INDEX nodes_state ON nodes(state);"
+	"CREATE INDEX nodes_ek ON nodes(ek_hash);"
+	"CREATE TABLE history("
+	" id BIGSERIAL PRIMARY KEY, uuid TEXT NOT NULL, time BIGINT NOT NULL,"
+	" verdict TEXT NOT NULL, reason TEXT NOT NULL);"
+	"CREATE INDEX history_uuid ON history(uuid, id);"
+	"CREATE TABLE pending("
+	" id BIGSERIAL PRIMARY KEY, uuid TEXT NOT NULL, ek_tpm BYTEA NOT NULL,"
+	" aik_tpm BYTEA NOT NULL, ek_hash TEXT NOT NULL, ip TEXT NOT NULL, port BIGINT NOT NULL,"
+	" mtls_cert TEXT, ek_trust TEXT NOT NULL, uuid_bound TEXT, secret_b64 TEXT NOT NULL,"
+	" peer TEXT NOT NULL, created BIGINT NOT NULL);"
+	"CREATE INDEX pending_uuid ON pending(uuid);"
+	"CREATE INDEX pending_peer ON pending(peer);"
+	"CREATE INDEX pending_created ON pending(created);"
+	"CREATE TABLE pins(uuid TEXT PRIMARY KEY, ek_hash TEXT NOT NULL, time BIGINT NOT NULL);"
+	"CREATE TABLE rejected(id BIGSERIAL NOT NULL, uuid TEXT PRIMARY KEY, time BIGINT NOT NULL,"
+	" reason TEXT NOT NULL, count BIGINT NOT NULL, peer TEXT);"
+	"CREATE INDEX rejected_time ON rejected(time);"
+	"CREATE INDEX rejected_id ON rejected(id);";
+
 static int fail(struct store *s, const char *what, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "state database: upgrading it: %s: %s", what, sqlite3_errmsg(s->db));
+	snprintf(err, errlen, "state database: upgrading it: %s: %s", what, db_errmsg(&s->db));
 	return -1;
 }
 
 /* Version 2's data: each node's EK hash, and each pending V out into its file. */
 static int v2_rows(struct store *s, char *err, size_t errlen)
 {
-	sqlite3_stmt *q = NULL, *u = NULL;
+	static const char update[] = "UPDATE nodes SET ek_hash = ?, v_state = ?, v_key = NULL "
+				     "WHERE uuid = ?";
+	struct db_q q, u;
 	int ret = -1, rc;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT uuid, ek_tpm, v_key FROM nodes", -1, &q, NULL) !=
-	    SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, "UPDATE nodes SET ek_hash = ?, v_state = ?, v_key = NULL "
-			       "WHERE uuid = ?", -1, &u, NULL) != SQLITE_OK) {
-		fail(s, "reading nodes", err, errlen);
-		goto out;
-	}
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *uuid = (const char *)sqlite3_column_text(q, 0);
-		const void *ek = sqlite3_column_blob(q, 1), *v = sqlite3_column_blob(q, 2);
-		int ek_len = sqlite3_column_bytes(q, 1), v_len = sqlite3_column_bytes(q, 2);
+	memset(&u, 0, sizeof(u));
+	db_q_start(&q, &s->db, "SELECT uuid, ek_tpm, v_key FROM nodes", 0);
+	while ((rc = db_q_row(&q)) == 1) {
+		const char *uuid = db_col_text(&q, 0);
+		size_t ek_len, v_len;
+		const void *ek = db_col_blob(&q, 1, &ek_len), *v = db_col_blob(&q, 2, &v_len);
 		struct tpm_public pub;
 		uint8_t h[32];
 		char hex[65] = "", why[300];
@@ -100,90 +135,122 @@ static int v2_rows(struct store *s, char *err, size_t errlen)
 
 		if (!uuid)
 			continue;
-		if (ek && ek_len > 0 && tpm_public_parse(ek, (size_t)ek_len, &pub, why, sizeof(why)) ==
-		    0 && ek_pubkey_hash(&pub, h, why, sizeof(why)) == 0)
+		if (ek && ek_len > 0 && tpm_public_parse(ek, ek_len, &pub, why, sizeof(why)) == 0 &&
+		    ek_pubkey_hash(&pub, h, why, sizeof(why)) == 0)
 			hex_encode(h, sizeof(h), hex, sizeof(hex), &n);
 		if (v && v_len == VKEY_LEN && vkey_put(s->dir, uuid, v, err, errlen) != 0)
 			goto out;
-		if (sqlite3_bind_text(u, 1, hex, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-		    sqlite3_bind_int(u, 2, v && v_len == VKEY_LEN ? 1 : 0) != SQLITE_OK ||
-		    sqlite3_bind_text(u, 3, uuid, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-		    sqlite3_step(u) != SQLITE_DONE) {
+		db_q_start(&u, &s->db, update, 1);
+		db_bind_text(&u, hex);
+		db_bind_int64(&u, v && v_len == VKEY_LEN ? 1 : 0);
+		db_bind_text(&u, uuid);
+		if (db_q_exec(&u) != 0) {
 			fail(s, "updating a node", err, errlen);
 			goto out;
 		}
-		sqlite3_reset(u);
+		db_q_end(&u);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc < 0) {
 		fail(s, "reading nodes", err, errlen);
 		goto out;
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(q);
-	sqlite3_finalize(u);
+	db_q_end(&u);
+	db_q_end(&q);
 	return ret;
 }
 
-static int user_version(struct store *s, int *v, char *err, size_t errlen)
+/* The version the database records: SQLite's user_version, PostgreSQL's airlock_schema. */
+static int recorded_version(struct store *s, int *v, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_q q;
 	int ret = -1;
 
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW) {
+	db_q_start(&q, &s->db, s->db.kind == DB_PG ?
+		   "SELECT coalesce(max(version), 0) FROM airlock_schema" : "PRAGMA user_version", 0);
+	if (db_q_row(&q) != 1) {
 		fail(s, "reading its version", err, errlen);
 		goto out;
 	}
-	*v = sqlite3_column_int(st, 0);
+	*v = (int)db_col_int64(&q, 0);
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	db_q_end(&q);
 	return ret;
+}
+
+static int record_version(struct store *s, char *err, size_t errlen)
+{
+	char sql[128];
+
+	if (s->db.kind == DB_PG)
+		snprintf(sql, sizeof(sql), "DELETE FROM airlock_schema; "
+			 "INSERT INTO airlock_schema(version) VALUES(%d)", STORE_SCHEMA_VERSION);
+	else
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+	return db_script(&s->db, sql) == 0 ? 0 : fail(s, "recording its version", err, errlen);
+}
+
+/* SQLite's steps from version v. */
+static int sqlite_steps(struct store *s, int v, char *err, size_t errlen)
+{
+	if (v < 1 && db_script(&s->db, schema_v1) != 0)
+		return fail(s, "version 1", err, errlen);
+	if (v < 2) {
+		if (db_script(&s->db, schema_v2) != 0)
+			return fail(s, "version 2", err, errlen);
+		if (v2_rows(s, err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* PostgreSQL's steps from version v (0: an empty database). */
+static int pg_steps(struct store *s, int v, char *err, size_t errlen)
+{
+	if (v < 2 && db_script(&s->db, pg_schema_v2) != 0)
+		return fail(s, "version 2", err, errlen);
+	return 0;
 }
 
 int store_migrate(struct store *s, char *err, size_t errlen)
 {
-	char sql[64];
-	int v, ret = -1;
+	int pg = s->db.kind == DB_PG, v, ret = -1;
 
-	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	if (db_begin(&s->db) != 0)
 		return fail(s, "locking it", err, errlen);
-	if (user_version(s, &v, err, errlen) != 0)
+	/*
+	 * PostgreSQL: instances starting at once upgrade it once (a lock held to
+	 * COMMIT; SQLite's BEGIN IMMEDIATE already is one).
+	 */
+	if (pg && db_script(&s->db, "SELECT pg_advisory_xact_lock(7306086417650131);"
+			    "CREATE TABLE IF NOT EXISTS airlock_schema(version BIGINT NOT NULL)") != 0) {
+		fail(s, "locking it", err, errlen);
+		goto out;
+	}
+	if (recorded_version(s, &v, err, errlen) != 0)
 		goto out;
 	if (v > STORE_SCHEMA_VERSION) {
-		snprintf(err, errlen, "state database %s/%s has schema version %d, this "
+		snprintf(err, errlen, "state database %s has schema version %d, this "
 			 "airlock-verifier knows up to %d: run the newer airlock-verifier that wrote it",
-			 s->dir, STORE_FILE, v, STORE_SCHEMA_VERSION);
+			 store_where(s), v, STORE_SCHEMA_VERSION);
 		goto out;
 	}
-	if (v < 1 && sqlite3_exec(s->db, schema_v1, NULL, NULL, NULL) != SQLITE_OK) {
-		fail(s, "version 1", err, errlen);
+	if ((pg ? pg_steps : sqlite_steps)(s, v, err, errlen) != 0)
 		goto out;
-	}
-	if (v < 2) {
-		if (sqlite3_exec(s->db, schema_v2, NULL, NULL, NULL) != SQLITE_OK) {
-			fail(s, "version 2", err, errlen);
-			goto out;
-		}
-		if (v2_rows(s, err, errlen) != 0)
-			goto out;
-	}
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
-	if (v != STORE_SCHEMA_VERSION && sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-		fail(s, "recording its version", err, errlen);
+	if (v != STORE_SCHEMA_VERSION && record_version(s, err, errlen) != 0)
 		goto out;
-	}
-	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+	if (db_commit(&s->db) != 0) {
 		fail(s, "committing", err, errlen);
 		goto out;
 	}
 	/* Pages that held V before version 2 leave the write-ahead log now. */
-	if (v < 2)
-		sqlite3_exec(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	if (!pg && v < 2)
+		db_script(&s->db, "PRAGMA wal_checkpoint(TRUNCATE)");
 	ret = 0;
 out:
 	if (ret != 0)
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		db_rollback(&s->db);
 	return ret;
 }

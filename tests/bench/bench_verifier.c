@@ -436,22 +436,24 @@ static void serve_nodes(double until)
 }
 
 /* Serve for a while, reading new failed verdicts from the database every 50 ms. */
-static void watch_failures(sqlite3 *db, double until, int (*done)(void))
+static void watch_failures(struct db *db, double until, int (*done)(void))
 {
 	while (now_s() < until) {
-		sqlite3_stmt *q;
+		struct db_q q;
+		const char *u;
+		int rc;
 
 		serve_nodes(now_s() + 0.05);
-		if (sqlite3_prepare_v2(db, "SELECT uuid FROM nodes WHERE state = 'failed'", -1, &q,
-				       NULL) != SQLITE_OK)
-			die("query");
-		while (sqlite3_step(q) == SQLITE_ROW) {
-			int i = atoi((const char *)sqlite3_column_text(q, 0) + 4);
+		db_q_start(&q, db, "SELECT uuid FROM nodes WHERE state = 'failed'", 1);
+		while ((rc = db_q_row(&q)) == 1) {
+			int i = (u = db_col_text(&q, 0)) && strlen(u) > 4 ? atoi(u + 4) : -1;
 
 			if (i >= 0 && i < nnodes && nodes[i].changed && nodes[i].failed_at == 0)
 				nodes[i].failed_at = now_s();
 		}
-		sqlite3_finalize(q);
+		db_q_end(&q);
+		if (rc < 0)
+			die(db_errmsg(db));
 		if (done && done())
 			break;
 	}
@@ -536,9 +538,10 @@ static void start(const char *verifier, int count, double interval, int workers,
 			 "\"8\":[\"%s\"]}}", app, fw[0], fw[1], fw[2], fw[3], fw[4], fw[5], fw[6],
 			 fw[7], hex);
 	}
-	if (store_open(&st, dir, err, sizeof(err)) != 0)
+	if (store_open(&st, dir, NULL, err, sizeof(err)) != 0)
 		die(err);
-	sqlite3_exec(st.db, "BEGIN", NULL, NULL, NULL);
+	if (db_begin(&st.db) != 0)
+		die(db_errmsg(&st.db));
 	for (int i = 0; i < count; i++) {
 		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
 		socklen_t sl = sizeof(sa);
@@ -566,7 +569,8 @@ static void start(const char *verifier, int count, double interval, int workers,
 		if (store_put(&st, &n, err, sizeof(err)) != 0)
 			die(err);
 	}
-	sqlite3_exec(st.db, "COMMIT", NULL, NULL, NULL);
+	if (db_commit(&st.db) != 0)
+		die(db_errmsg(&st.db));
 	nnodes = count;
 	snprintf(port_file, sizeof(port_file), "%s/port", dir);
 	snprintf(iv, sizeof(iv), "%g", interval);
@@ -748,7 +752,7 @@ static int test_main(const char *verifier, int count, double interval, int failu
 	}
 	served_before = served;
 	t_end = t_change + 6 * interval;
-	watch_failures(st.db, t_end, NULL);
+	watch_failures(&st.db, t_end, NULL);
 	for (int i = 0; i < count; i++) {
 		if (nodes[i].changed) {
 			undetected += !nodes[i].failed_at;
@@ -871,20 +875,19 @@ int main(int argc, char **argv)
 	 * overloaded verifier has not reached yet are part of the result, and said.
 	 */
 	{
-		sqlite3_stmt *q;
+		struct db_q q;
 		int failed, unasked;
 		char why[300];
 
-		if (sqlite3_prepare_v2(st.db, "SELECT count(*) FILTER (WHERE verdict = 'fail'),"
-				       " count(*) FILTER (WHERE verdict IS NULL OR verdict = ''),"
-				       " max(CASE WHEN verdict = 'fail' THEN reason END) FROM nodes",
-				       -1, &q, NULL) != SQLITE_OK || sqlite3_step(q) != SQLITE_ROW)
-			die("query");
-		failed = sqlite3_column_int(q, 0);
-		unasked = sqlite3_column_int(q, 1);
-		snprintf(why, sizeof(why), "%s", sqlite3_column_text(q, 2) ?
-			 (const char *)sqlite3_column_text(q, 2) : "none");
-		sqlite3_finalize(q);
+		db_q_start(&q, &st.db, "SELECT count(*) FILTER (WHERE verdict = 'fail'),"
+			   " count(*) FILTER (WHERE verdict IS NULL OR verdict = ''),"
+			   " max(CASE WHEN verdict = 'fail' THEN reason END) FROM nodes", 0);
+		if (db_q_row(&q) != 1)
+			die(db_errmsg(&st.db));
+		failed = (int)db_col_int64(&q, 0);
+		unasked = (int)db_col_int64(&q, 1);
+		snprintf(why, sizeof(why), "%s", db_col_text(&q, 2) ? db_col_text(&q, 2) : "none");
+		db_q_end(&q);
 		if (failed) {
 			fprintf(stderr, "bench_verifier: %d of %d nodes failed in the steady phase (one "
 				"reason: %s)\n", failed, count, why);
@@ -909,7 +912,7 @@ int main(int argc, char **argv)
 	nodes[0].changed_at = t_change = now_s();
 	served_before = served;
 	t_end = t_change + 2 + 3 * interval;
-	watch_failures(st.db, t_end, one_done);
+	watch_failures(&st.db, t_end, one_done);
 	{
 		double last = 0, rate = (double)(served - served_before) / (now_s() - t_change);
 		int got = 0;
@@ -945,7 +948,7 @@ int main(int argc, char **argv)
 	served_before = served;
 	notices_before = notices;
 	t_end = t_change + seconds / 2;
-	watch_failures(st.db, t_end, NULL);
+	watch_failures(&st.db, t_end, NULL);
 	lat = calloc((size_t)nchanged, sizeof(*lat));
 	for (int i = 1; i < count; i++)
 		if (nodes[i].changed) {

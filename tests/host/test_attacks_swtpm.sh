@@ -206,8 +206,8 @@ EOP
 	check "reset: the node still attests" test "$(vstate "$ub")" = attesting
 	check "reset: its contact is unchanged" test "$(vshow "$ub" port)" = "$agent_port"
 	check "reset: and its rounds go on" test "$(vshow "$ub" passes)" -gt "$before"
-	check "reset: the refusals are recorded, one row, counted" sh -c \
-		"sqlite3 '$state/verifier.db' \"select count(*), sum(count) from rejected where uuid='$ub'\" | grep -Eq '^1\|3[0-9]$'"
+	check "reset: the refusals are recorded, one row, counted" sh -c 'printf "%s\n" "$1" | grep -Eq "^1\|3[0-9]$"' \
+		_ "$(dbq "select count(*), sum(count) from rejected where uuid='$ub'")"
 	stop_pid "$agent_pid"; agent_pid=
 	stop_pid "$ver_pid"; ver_pid=
 }
@@ -448,7 +448,7 @@ STATE=$work/flood-state start_verifier flood --ek-ca "$work/trust" --ek-list "$w
 	check "flood: one peer gets 64 registrations waiting, then 429 ($(echo $out))" sh -c \
 		"echo '$out' | grep -qx '200 64' && echo '$out' | grep -qx '429 136'"
 	check "flood: at most 64 rows wait for that peer" test \
-		"$(sqlite3 "$state/verifier.db" "select count(*) from pending where peer='$A'")" = 64
+		"$(dbq "select count(*) from pending where peer='$A'")" = 64
 	# A real node from its own address still registers.
 	start_agent flood-node aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee && {
 		check "flood: a node from another address still registers" \
@@ -458,8 +458,8 @@ STATE=$work/flood-state start_verifier flood --ek-ca "$work/trust" --ek-list "$w
 	# An untrusted EK (a key of no listed or certified EK) again and again: one row, counted.
 	out=$(python3 "$helper" flood "$regport" "$vectors/ak-ecc.pub" "$vectors/ak-rsa.pub" 1000 $A same-uuid)
 	check "flood: 1000 refusals of one uuid ($(echo $out))" sh -c "echo '$out' | grep -qx '403 1000'"
-	rows=$(sqlite3 "$state/verifier.db" "select count(*) from rejected")
-	cnt=$(sqlite3 "$state/verifier.db" "select count from rejected where uuid='same-uuid'")
+	rows=$(dbq "select count(*) from rejected")
+	cnt=$(dbq "select count from rejected where uuid='same-uuid'")
 	check "flood: ... stored as one row counting them ($rows rows, count $cnt)" test "${cnt:-0}" -ge 1000
 	check "flood: the log says how many it did not log one by one" grep -q "more refusals in the last second" \
 		"$work/flood.verifier.log"

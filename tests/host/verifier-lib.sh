@@ -124,3 +124,16 @@ agent_uuid() {
 	done
 	return 1
 }
+
+# dbq SQL: one query on the database of the state directory $state, SQLite's
+# file or, under test_verifier_pg.sh, its PostgreSQL database; fields
+# separated by '|' either way.
+dbq() {
+	if [ -n "${AIRLOCK_TEST_PG:-}" ]; then
+		(. "$here/pg-lib.sh"
+		 pg_url=$AIRLOCK_TEST_PG
+		 psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$(pg_database "$state")" -c "$1")
+	else
+		sqlite3 "$state/verifier.db" "$1"
+	fi
+}

@@ -67,7 +67,7 @@ static void round_writes_only_its_columns(void **state)
 	char err[300];
 
 	(void)state;
-	assert_int_equal(store_open(&s, dir, err, sizeof(err)), 0);
+	assert_int_equal(store_open(&s, dir, NULL, err, sizeof(err)), 0);
 	node(&n, "n1");
 	assert_int_equal(store_put(&s, &n, err, sizeof(err)), 0);
 	/* Meanwhile the tenant changes the policy and the node moves (same generation). */
@@ -118,7 +118,7 @@ static void round_refused_after_a_new_generation(void **state)
 	char err[300];
 
 	(void)state;
-	assert_int_equal(store_open(&s, dir, err, sizeof(err)), 0);
+	assert_int_equal(store_open(&s, dir, NULL, err, sizeof(err)), 0);
 	node(&n, "n2");
 	assert_int_equal(store_put(&s, &n, err, sizeof(err)), 0);
 	/* It registers again (generation 4) while a round of generation 3 is out. */
@@ -237,7 +237,7 @@ static void first_release_is_upgraded(void **state)
 		    " ('x', 10, 'old'), ('x', 20, 'newer'), ('y', 5, 'once');");
 	sqlite3_close(db);
 
-	assert_int_equal(store_open(&s, dir, err, sizeof(err)), 0);
+	assert_int_equal(store_open(&s, dir, NULL, err, sizeof(err)), 0);
 	assert_int_equal(store_get(&s, "att", &got, err, sizeof(err)), 1);
 	assert_string_equal(got.state, "attesting");
 	assert_string_equal(got.verdict, "pass");
@@ -280,7 +280,7 @@ static void first_release_is_upgraded(void **state)
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	/* Opening it again changes nothing. */
-	assert_int_equal(store_open(&s, dir, err, sizeof(err)), 0);
+	assert_int_equal(store_open(&s, dir, NULL, err, sizeof(err)), 0);
 	assert_int_equal(store_get(&s, "enr", &got, err, sizeof(err)), 1);
 	assert_int_equal(got.v_state, STORE_V_PENDING);
 	store_close(&s);
@@ -294,7 +294,7 @@ static void newer_database_refused(void **state)
 	sqlite3 *db;
 
 	(void)state;
-	assert_int_equal(store_open(&s, dir, err, sizeof(err)), 0);
+	assert_int_equal(store_open(&s, dir, NULL, err, sizeof(err)), 0);
 	node(&got, "kept");
 	assert_int_equal(store_put(&s, &got, err, sizeof(err)), 0);
 	store_close(&s);
@@ -304,7 +304,7 @@ static void newer_database_refused(void **state)
 	exec_ok(db, want);
 	sqlite3_close(db);
 	err[0] = '\0';
-	assert_int_equal(store_open(&s, dir, err, sizeof(err)), -1);
+	assert_int_equal(store_open(&s, dir, NULL, err, sizeof(err)), -1);
 	snprintf(want, sizeof(want), "has schema version %d", STORE_SCHEMA_VERSION + 1);
 	assert_non_null(strstr(err, want));
 	assert_non_null(strstr(err, "newer airlock-verifier"));
@@ -313,7 +313,7 @@ static void newer_database_refused(void **state)
 	snprintf(want, sizeof(want), "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
 	exec_ok(db, want);
 	sqlite3_close(db);
-	assert_int_equal(store_open(&s, dir, err, sizeof(err)), 0);
+	assert_int_equal(store_open(&s, dir, NULL, err, sizeof(err)), 0);
 	assert_int_equal(store_get(&s, "kept", &got, err, sizeof(err)), 1);
 	store_close(&s);
 }
