@@ -56,7 +56,7 @@ TEST_SUITES = $(addprefix $(TB)/unit/,$(UNIT_TESTS)) \
 	$(TB)/suite-eventlog-tpm2tools $(TB)/suite-eventlog-vectors $(TB)/suite-tpm-swtpm \
 	$(TB)/suite-credential-swtpm $(TB)/suite-tpm-agent-swtpm $(TB)/suite-agent-swtpm \
 	$(TB)/suite-verifier-swtpm $(TB)/suite-attacks-swtpm $(TB)/suite-verifier-pg \
-	$(TB)/suite-attacks-pg $(TB)/suite-notices $(TB)/suite-notices-tsan $(TB)/suite-predict $(TB)/suite-coreboot-rom $(TB)/suite-tenant-hook \
+	$(TB)/suite-attacks-pg $(TB)/suite-failover-pg $(TB)/suite-notices $(TB)/suite-notices-tsan $(TB)/suite-predict $(TB)/suite-coreboot-rom $(TB)/suite-tenant-hook \
 	$(addprefix $(TB)/fuzz/run-,$(FUZZERS)) \
 	$(TB)/suite-boot $(TB)/suite-boot-ovmf $(TB)/suite-boot-coreboot $(TB)/suite-residue \
 	$(TB)/suite-reproducible
@@ -84,6 +84,9 @@ SUITE_CMD_verifier-pg = $(TOP)/tests/host/test_verifier_pg.sh $(TOP)/tests/host/
 	$(TB)/host/airlock-verifier-asan $(TGT)/airlock-agent $(TB)/host/tpm-measure
 SUITE_CMD_attacks-pg = $(TOP)/tests/host/test_verifier_pg.sh $(TOP)/tests/host/test_attacks_swtpm.sh \
 	$(TB)/host/airlock-verifier-asan $(TGT)/airlock-agent $(TB)/host/tpm-measure
+# Three verifier instances on one PostgreSQL, one killed mid-run (bench_verifier --failover).
+SUITE_CMD_failover-pg = $(TOP)/tests/host/with-pg.sh $(TB)/bench/bench_verifier --failover \
+	$(TB)/host/airlock-verifier-asan 300 1 $(TB)/logs/failover.verifier.log
 SUITE_CMD_notices = $(TB)/bench/bench_verifier --test $(TB)/host/airlock-verifier-asan 300 1 8 \
 	$(TB)/logs/notices.verifier.log
 SUITE_CMD_notices-tsan = $(TOP)/tests/host/test_notices_tsan.sh $(TB)/bench/bench_verifier \
@@ -108,7 +111,7 @@ SUITE_CMD_reproducible = $(TOP)/reproducible/check --quick
 # The UEFI and coreboot boards are built too: the production-like paths (measured
 # boot); the coreboot board's ROM only with COREBOOT_ROM.
 HOST_SUITES := credential-swtpm tpm-agent-swtpm agent-swtpm verifier-swtpm attacks-swtpm verifier-pg \
-	attacks-pg notices notices-tsan
+	attacks-pg failover-pg notices notices-tsan
 test: image unit-tests fuzzers $(TB)/host/tpm-measure $(TB)/host/tpm-agent-test \
 		$(TB)/host/kl-peer $(TGT)/airlock-agent $(TB)/fill.cpio.xz $(HOSTBIN)/airlock-verifier \
 		$(TB)/host/airlock-verifier-asan $(TB)/host/airlock-verifier-tsan $(TB)/bench/bench_verifier \
@@ -139,6 +142,15 @@ bench: $(DEPS)/mbedtls-host.stamp
 		$(HOSTBIN)/airlock-verifier 2000 2 16 16
 	$(TB)/bench/bench_verifier --fw-log $(TOP)/tests/vectors/ovmf-swtpm-sha1-sha256.bin \
 		$(HOSTBIN)/airlock-verifier 5000 2 16 16
+	# The same fleets on PostgreSQL (a throwaway cluster each): one instance, then two
+	# sharing the nodes by leases, one on each core.
+	$(TOP)/tests/host/with-pg.sh $(TB)/bench/bench_verifier $(HOSTBIN)/airlock-verifier 5000 2 16 16
+	$(TOP)/tests/host/with-pg.sh $(TB)/bench/bench_verifier --instances 2 $(HOSTBIN)/airlock-verifier \
+		5000 2 16 16
+	$(TOP)/tests/host/with-pg.sh $(TB)/bench/bench_verifier --fw-log \
+		$(TOP)/tests/vectors/ovmf-swtpm-sha1-sha256.bin $(HOSTBIN)/airlock-verifier 5000 2 16 16
+	$(TOP)/tests/host/with-pg.sh $(TB)/bench/bench_verifier --instances 2 --fw-log \
+		$(TOP)/tests/vectors/ovmf-swtpm-sha1-sha256.bin $(HOSTBIN)/airlock-verifier 5000 2 16 16
 	$(TOP)/tests/bench/bench_registrar.py $(HOSTBIN)/airlock-verifier $(TOP)/tests/vectors/quote
 	$(MAKE) $(TGT)/airlock-agent $(TB)/host/kl-peer $(TB)/host/tpm-measure
 	$(TOP)/tests/bench/bench_agent.sh $(TGT)/airlock-agent $(TB)/host/kl-peer $(TB)/host/tpm-measure
@@ -146,7 +158,8 @@ bench: $(DEPS)/mbedtls-host.stamp
 # Simulated nodes over loopback: `make bench`'s fleet figures, and suite-notices.
 # It writes the simulated nodes into a state directory with the verifier's own store.
 $(TB)/bench/bench_verifier: $(TOP)/tests/bench/bench_verifier.c \
-		$(addprefix $(O)/obj/host/verifier/,db.o store.o store_migrate.o vkey_file.o ek_trust.o) \
+		$(addprefix $(O)/obj/host/verifier/,db.o store.o store_migrate.o vkey_file.o pending_v.o \
+			ek_trust.o) \
 		$(call lib,host) $(wildcard $(TOP)/src/verifier/*.h $(TOP)/src/lib/*.h)
 	mkdir -p $(@D)
 	$(HOSTCC) -std=gnu11 $(WARN) -O2 -I$(TOP)/src/lib -I$(TOP)/src/verifier -I$(HOSTROOT)/include \

@@ -225,9 +225,10 @@ static int check_request(struct call *c)
 		return HTTP_CLIENT_E_ARG;
 	}
 	if (!is_token(rq->method) || rq->path[0] != '/' || !text_ok(rq->path, false) ||
-	    (rq->content_type != NULL && (!text_ok(rq->content_type, true) || rq->content_type[0] == '\0'))) {
-		lib_err(c->err, c->errlen, "http request to %s: method, path or content type has a forbidden byte",
-			c->where);
+	    (rq->content_type != NULL && (!text_ok(rq->content_type, true) || rq->content_type[0] == '\0')) ||
+	    (rq->user_agent != NULL && !text_ok(rq->user_agent, true))) {
+		lib_err(c->err, c->errlen, "http request to %s: method, path, content type or user agent "
+			"has a forbidden byte", c->where);
 		return HTTP_CLIENT_E_ARG;
 	}
 	if (rq->timeout_ms <= 0 || rq->resp_body_max > RESP_BODY_MAX_LIMIT) {
@@ -243,7 +244,8 @@ static int build_request(struct call *c)
 {
 	const struct http_client_req *rq = c->rq;
 	size_t cap = strlen(rq->method) + strlen(rq->path) + strlen(c->where) +
-		     (rq->content_type ? strlen(rq->content_type) : 0) + 160, len = 0;
+		     (rq->content_type ? strlen(rq->content_type) : 0) +
+		     (rq->user_agent ? strlen(rq->user_agent) : 0) + 180, len = 0;
 	int n;
 
 	if (rq->body_len > SIZE_MAX - cap) {
@@ -261,6 +263,10 @@ static int build_request(struct call *c)
 		     rq->path, c->where);
 	if (n > 0 && (size_t)n < cap)
 		len = (size_t)n;
+	if (rq->user_agent != NULL && len > 0) {
+		n = snprintf(c->req + len, cap - len, "User-Agent: %s\r\n", rq->user_agent);
+		len = n > 0 && (size_t)n < cap - len ? len + (size_t)n : 0;
+	}
 	if (rq->body != NULL && rq->content_type != NULL && len > 0) {
 		n = snprintf(c->req + len, cap - len, "Content-Type: %s\r\n", rq->content_type);
 		len = n > 0 && (size_t)n < cap - len ? len + (size_t)n : 0;

@@ -82,6 +82,7 @@ struct http_client_req {
 	int timeout_ms;
 	size_t resp_body_max;
 	const struct http_client_tls *tls; /* NULL: plain HTTP */
+	const char *user_agent;            /* NULL: no User-Agent header */
 };
 int http_client_do(const struct http_client_req *rq, struct http_client_response *out, char *err,
 		   size_t errlen);

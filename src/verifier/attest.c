@@ -19,7 +19,7 @@
 #include "policy.h"
 #include "quote.h"
 #include "tpm_public.h"
-#include "vkey_file.h"
+#include "pending_v.h"
 #include "vlog.h"
 #include "wire.h"
 
@@ -126,6 +126,7 @@ static int agent_call(const struct store_node *n, const struct attest_opts *o, s
 {
 	struct http_client_response r = { 0 };
 	struct http_client_tls tls = { &tls_ctx.conf, NULL };
+	struct http_client_req rq = { 0 };
 	const char *host = o->agent_host ? o->agent_host : n->ip;
 	uint16_t port = (uint16_t)(o->agent_host ? o->agent_port : n->port);
 	char err[300];
@@ -135,9 +136,18 @@ static int agent_call(const struct store_node *n, const struct attest_opts *o, s
 	*res = NULL;
 	if (n->mtls && (ret = tls_prepare(n, o, rng, why, whylen)) != ATTEST_PASS)
 		return ret;
-	rc = http_client_request_tls(n->mtls ? &tls : NULL, host, port, method, path,
-				     body ? "application/json" : NULL, body, body ? strlen(body) : 0,
-				     o->timeout_ms, ATTEST_ANSWER_MAX, &r, err, sizeof(err));
+	rq.tls = n->mtls ? &tls : NULL;
+	rq.host = host;
+	rq.port = port;
+	rq.method = method;
+	rq.path = path;
+	rq.content_type = body ? "application/json" : NULL;
+	rq.body = body;
+	rq.body_len = body ? strlen(body) : 0;
+	rq.timeout_ms = o->timeout_ms;
+	rq.resp_body_max = ATTEST_ANSWER_MAX;
+	rq.user_agent = o->user_agent;
+	rc = http_client_do(&rq, &r, err, sizeof(err));
 	if (rc != 0)
 		return say(rc == HTTP_CLIENT_E_CONNECT || rc == HTTP_CLIENT_E_TIMEOUT ||
 			   rc == HTTP_CLIENT_E_IO || rc == HTTP_CLIENT_E_TLS ||
@@ -420,7 +430,7 @@ int tenant_enroll(struct store *s, struct kc_rng *rng, const char *uuid, const c
 	if (!body)
 		goto nomem;
 	/* V at rest before U leaves: a V that cannot be kept must not strand a U. */
-	if (vkey_put(s->dir, uuid, v, err, sizeof(err)) != 0) {
+	if (pending_v_put(s, uuid, v, err, sizeof(err)) != 0) {
 		ret = say(ATTEST_ERROR, why, whylen, "%s", err);
 		goto out;
 	}
@@ -453,7 +463,7 @@ int tenant_enroll(struct store *s, struct kc_rng *rng, const char *uuid, const c
 nomem:
 	ret = say(ATTEST_ERROR, why, whylen, "out of memory building the ukey request");
 out:
-	if (v_written && vkey_wipe(s->dir, uuid, err, sizeof(err)) != 0)
+	if (v_written && pending_v_wipe(s, uuid, err, sizeof(err)) != 0)
 		vlog("%s", err);
 	explicit_bzero(k, sizeof(k));
 	explicit_bzero(u, sizeof(u));
@@ -604,11 +614,13 @@ static int send_v(struct store *s, struct store_node *n, const struct quote *q,
 	cJSON *root = NULL, *res, *j = NULL;
 	int ret, rc;
 
-	rc = vkey_get(s->dir, n->uuid, v, err, sizeof(err));
+	rc = pending_v_get(s, n->uuid, v, err, sizeof(err));
 	if (rc <= 0) {
-		ret = rc < 0 ? say(ATTEST_ERROR, why, whylen, "%s", err) :
+		/* A V this instance cannot read (database, key file) is not the node's doing. */
+		ret = rc < 0 ? say(ATTEST_STORE, why, whylen, "%s", err) :
 			       say(ATTEST_FAIL, why, whylen, "the pending V of this enrolment is gone "
-				   "(%s/%s/%s): enrol the node again", s->dir, VKEY_DIR, n->uuid);
+				   "(%s): enrol the node again", s->db.kind == DB_PG ?
+				   "not in the database's pending_v" : "no file in STATE/" VKEY_DIR);
 		goto out;
 	}
 	if (kc_oaep_sha1_encrypt(n->nk_pem, strlen(n->nk_pem), rng, v, enc, sizeof(enc), &enc_len,
@@ -623,10 +635,25 @@ static int send_v(struct store *s, struct store_node *n, const struct quote *q,
 		ret = say(ATTEST_ERROR, why, whylen, "out of memory");
 		goto out;
 	}
+	/*
+	 * Claimed first, so V goes out once whichever instance or round holds the
+	 * node (a lease that ran out while a round waited, a take-over): the claim
+	 * lasts longer than any round.
+	 */
+	rc = store_v_claim(s, n->uuid, n->gen, 2 * (int64_t)o->timeout_ms + 5000, err, sizeof(err));
+	if (rc != 1) {
+		ret = rc < 0 ? say(ATTEST_STORE, why, whylen, "%s", err) :
+			       say(ATTEST_SKIP, why, whylen, "V of node %s is being sent by another "
+				   "round", n->uuid);
+		goto out;
+	}
 	snprintf(path, sizeof(path), "/v%s/keys/vkey", n->api_version);
 	ret = agent_call(n, o, rng, "POST", path, body, &root, &res, why, whylen);
-	if (ret != ATTEST_PASS)
+	if (ret != ATTEST_PASS) {
+		if (store_v_unclaim(s, n->uuid, n->gen, err, sizeof(err)) != 0)
+			vlog("%s", err);
 		goto out;
+	}
 	n->v_state = STORE_V_SENT;
 	n->release_reset = q->reset_count;
 	rc = store_put_round(s, n, n->gen, err, sizeof(err));
@@ -637,7 +664,7 @@ static int send_v(struct store *s, struct store_node *n, const struct quote *q,
 	}
 	if (store_history(s, n->uuid, "released", "V delivered", err, sizeof(err)) != 0)
 		vlog("%s", err);
-	if (vkey_wipe(s->dir, n->uuid, err, sizeof(err)) != 0)
+	if (pending_v_wipe(s, n->uuid, err, sizeof(err)) != 0)
 		vlog("%s", err);
 	ret = ATTEST_PASS;
 out:
@@ -823,7 +850,7 @@ record:
 	    store_history(s, uuid, ret == ATTEST_PASS ? "pass" : "fail", why, err, sizeof(err)) != 0)
 		vlog("%s", err);
 	/* A failed enrolment's V is of no use to anyone. */
-	if (ret != ATTEST_PASS && vkey_wipe(s->dir, uuid, err, sizeof(err)) != 0)
+	if (ret != ATTEST_PASS && pending_v_wipe(s, uuid, err, sizeof(err)) != 0)
 		vlog("%s", err);
 out:
 	free(fw);

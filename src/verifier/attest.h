@@ -46,6 +46,8 @@ struct attest_opts {
 	 * client CA the agents trust (airlock.client_ca). PEM files. */
 	const char *client_cert;
 	const char *client_key;
+	/* Sent as User-Agent, so an agent's log says which verifier instance asked. */
+	const char *user_agent;
 };
 
 /*

@@ -16,6 +16,7 @@ const char cli_usage[] =
 	"  serve [--listen ADDR:PORT] [--ek-ca DIR] [--ek-list FILE] [--interval SEC]\n"
 	"        [--workers N] [--senders N] [--timeout SEC] [--on-pass CMD] [--on-fail CMD]\n"
 	"        [--webhook URL] [--port-file FILE] [--client-cert PEM --client-key PEM]\n"
+	"        [--instance NAME]  (PostgreSQL: this one among several sharing the nodes)\n"
 	"  node add UUID [--ek-hash HASH] (--payload ZIP | PAYLOAD) [--policy FILE]\n"
 	"        [--agent HOST:PORT] [--timeout SEC] [--client-cert PEM --client-key PEM]\n"
 	"    PAYLOAD: (--kernel FILE | --kernel-url URL (--kernel FILE | --kernel-sha256 H\n"

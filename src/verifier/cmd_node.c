@@ -16,7 +16,7 @@
 #include "payload_build.h"
 #include "policy.h"
 #include "revocation_key.h"
-#include "vkey_file.h"
+#include "pending_v.h"
 
 int cmd_node_add(const struct cli *c, int argc, char **argv)
 {
@@ -402,7 +402,7 @@ int cmd_node_delete(const struct cli *c, int argc, char **argv)
 	}
 	if (store_delete(st, argv[0], err, sizeof(err)) != 0 ||
 	    store_pending_clear(st, argv[0], err, sizeof(err)) != 0 ||
-	    vkey_wipe(st->dir, argv[0], err, sizeof(err)) != 0) {
+	    pending_v_wipe(st, argv[0], err, sizeof(err)) != 0) {
 		fprintf(stderr, "airlock-verifier: %s\n", err);
 		return EXIT_ERROR;
 	}

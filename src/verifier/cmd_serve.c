@@ -43,6 +43,11 @@ int cmd_serve(const struct cli *c, int argc, char **argv)
 		} else if (!strcmp(a, "--timeout")) {
 			if (cli_parse_seconds(v, &o.attest.timeout_ms) != 0)
 				return cli_usage_error("--timeout wants seconds (0.1..86400), got %s", v);
+		} else if (!strcmp(a, "--instance")) {
+			if (!*v || strlen(v) > 100)
+				return cli_usage_error("--instance wants a name of 1..100 characters, got '%s'",
+						       v);
+			o.instance = v;
 		} else if (!strcmp(a, "--workers")) {
 			o.workers = (unsigned)atoi(v);
 			if (o.workers < 1 || o.workers > 256)

@@ -31,6 +31,7 @@ static struct {
 	atomic_uint_fast64_t rounds[N_RESULTS];
 	struct histogram round, detect;
 	atomic_uint_fast64_t never_passed; /* failures of nodes that never passed */
+	atomic_uint_fast64_t takeovers;    /* nodes taken from an instance whose lease ran out */
 	pthread_mutex_t lock; /* the reason labels */
 	char reason[REASONS_MAX][REASON_LABEL_MAX + 1];
 	uint64_t reason_n[REASONS_MAX + 1]; /* the last: "other" */
@@ -46,6 +47,11 @@ static void observe(struct histogram *h, const double *le, size_t n, int64_t us)
 	atomic_fetch_add(&h->bucket[i], 1);
 	atomic_fetch_add(&h->count, 1);
 	atomic_fetch_add(&h->sum_us, (uint64_t)(us > 0 ? us : 0));
+}
+
+void metrics_takeover(uint64_t n)
+{
+	atomic_fetch_add(&M.takeovers, n);
 }
 
 void metrics_round(int result, int64_t took_ms)
@@ -169,7 +175,8 @@ static int put_state(void *ctx, const char *state, int64_t n)
 char *metrics_render(struct store *st, const struct metrics_schedule *sched, size_t *len,
 		     char *err, size_t errlen)
 {
-	static const char *const result[N_RESULTS] = { "pass", "fail", "error", "skip", "gone", "database" };
+	static const char *const result[N_RESULTS] = { "pass", "fail", "error", "skip", "gone",
+							"database" };
 	struct text t = { .cap = 8192 };
 
 	t.b = malloc(t.cap);
@@ -217,9 +224,14 @@ char *metrics_render(struct store *st, const struct metrics_schedule *sched, siz
 		"# TYPE airlock_verifier_schedule_oldest_lag_seconds gauge\n"
 		"airlock_verifier_schedule_oldest_lag_seconds %.3f\n"
 		"# HELP airlock_verifier_rounds_in_flight Rounds running now.\n"
-		"# TYPE airlock_verifier_rounds_in_flight gauge\nairlock_verifier_rounds_in_flight %llu\n",
+		"# TYPE airlock_verifier_rounds_in_flight gauge\nairlock_verifier_rounds_in_flight %llu\n"
+		"# HELP airlock_verifier_lease_takeovers_total Nodes this instance took from another "
+		"instance on the database that stopped renewing its lease.\n"
+		"# TYPE airlock_verifier_lease_takeovers_total counter\n"
+		"airlock_verifier_lease_takeovers_total %llu\n",
 	    (unsigned long long)sched->polled, (unsigned long long)sched->overdue,
-	    (double)sched->oldest_lag_ms / 1000.0, (unsigned long long)sched->busy);
+	    (double)sched->oldest_lag_ms / 1000.0, (unsigned long long)sched->busy,
+	    (unsigned long long)atomic_load(&M.takeovers));
 	if (t.bad) {
 		lib_err(err, errlen, "metrics text over %u bytes or out of memory", TEXT_MAX);
 		free(t.b);

@@ -26,6 +26,9 @@ void metrics_round(int result, int64_t took_ms);
  */
 void metrics_failure(const char *reason, int64_t since_pass_ms);
 
+/* This instance took n nodes whose holder had stopped renewing its lease. */
+void metrics_takeover(uint64_t n);
+
 struct metrics_schedule {
 	uint64_t polled;    /* nodes the schedule polls */
 	uint64_t overdue;   /* of those, due more than one interval ago and not being asked */

@@ -10,7 +10,7 @@
 #include "ek_uuid.h"
 #include "metrics.h"
 #include "serve.h"
-#include "vkey_file.h"
+#include "pending_v.h"
 #include "vlog.h"
 #include "wire.h"
 
@@ -342,7 +342,7 @@ static int promote(struct registrar *g, const struct store_pending *p, char *why
 	    store_commit(g->store, err, errlen) != 0)
 		goto fail;
 	/* An enrolment that had not released V yet: that V will never be used. */
-	if (vkey_wipe(g->store->dir, p->uuid, err, errlen) != 0)
+	if (pending_v_wipe(g->store, p->uuid, err, errlen) != 0)
 		vlog("registrar: %s", err);
 	return 0;
 fail:

@@ -62,6 +62,17 @@ static struct {
 	/* Set by a signal, read by every thread: a lock-free atomic, not sig_atomic_t. */
 	atomic_int stop;
 	_Atomic int64_t store_failing_ms; /* when a round last met a database failure; 0: none since */
+	/*
+	 * Several instances on PostgreSQL: this one's name, how often it renews
+	 * its lease and how long a lease lasts, and until when (monotonic) its
+	 * last renewal lets it start rounds; past that another instance may have
+	 * its nodes, so it starts none.
+	 */
+	char me[128];
+	int64_t refresh_ms, lease_ms, lease_ok_ms;
+	int leased;
+	char user_agent[160];
+	struct attest_opts attest; /* o->attest with user_agent */
 } S = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler may only store to a lock-free atomic");
@@ -162,7 +173,7 @@ static struct sched *pick(int64_t now)
 		if (!e->slow && (!best_fast || e->due_ms < best_fast->due_ms))
 			best_fast = e;
 	}
-	if (young >= S.o->workers)
+	if (young >= S.o->workers || (S.leased && now > S.lease_ok_ms))
 		return NULL;
 	if (best && best->slow && S.slow_busy >= slow_cap)
 		best = best_fast;
@@ -254,7 +265,7 @@ static void *worker(void *arg)
 			usleep(20000);
 			continue;
 		}
-		ret = attest_node(&st, &rng, uuid, &S.o->attest, &changed, why, sizeof(why));
+		ret = attest_node(&st, &rng, uuid, &S.attest, &changed, why, sizeof(why));
 		took = mono_ms() - t0;
 		metrics_round(ret, took);
 		if (ret == ATTEST_PASS && changed) {
@@ -355,21 +366,27 @@ static int collect(void *ctx, const char *uuid, const char *state)
  */
 static void refresh(struct store *st)
 {
-	static const char *const polled[] = { "enrolled", "attesting", "unreachable", NULL };
 	static int warned;
 	struct fresh f = { 0 };
 	struct sched *e;
 	char err[300];
-	int64_t now = mono_ms();
+	int64_t now = mono_ms(), took;
 	size_t i = 0, k = 0, m = 0;
 
-	if (store_each_in_state(st, polled, collect, &f, err, sizeof(err)) != 0) {
+	if (store_lease(st, S.me, S.lease_ms, collect, &f, &took, err, sizeof(err)) != 0) {
 		store_trouble(err);
 		goto out;
+	}
+	if (took) {
+		metrics_takeover((uint64_t)took);
+		vlog("took over %lld node(s) from an instance that stopped renewing its lease",
+		     (long long)took);
 	}
 	if (f.n == SCHED_MAX && !warned++)
 		vlog("more than %d nodes to poll: the rest wait", SCHED_MAX);
 	pthread_mutex_lock(&S.lock);
+	/* Rounds may start until a lease (less a renewal) from this renewal's start. */
+	S.lease_ok_ms = now + S.lease_ms - S.refresh_ms;
 	e = malloc((f.n + S.n + 1) * sizeof(*e));
 	if (!e) {
 		pthread_mutex_unlock(&S.lock);
@@ -475,6 +492,27 @@ int serve(const struct serve_opts *o)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * PostgreSQL: several instances may share the nodes. A renewal every
+	 * quarter interval (0.1 to 1 s), a lease of an interval and two renewals:
+	 * a stopped instance's nodes are taken within 1.75 intervals.
+	 */
+	S.leased = st.db.kind == DB_PG;
+	S.refresh_ms = S.leased ? o->interval_ms / 4 : 1000;
+	S.refresh_ms = S.refresh_ms < 100 ? 100 : S.refresh_ms > 1000 ? 1000 : S.refresh_ms;
+	S.lease_ms = o->interval_ms + 2 * S.refresh_ms;
+	if (o->instance && *o->instance) {
+		snprintf(S.me, sizeof(S.me), "%s", o->instance);
+	} else {
+		char host[64] = "";
+
+		gethostname(host, sizeof(host) - 1);
+		snprintf(S.me, sizeof(S.me), "%s-%ld", host, (long)getpid());
+	}
+	/* serve's options are the caller's; the instance's name goes with every agent call. */
+	snprintf(S.user_agent, sizeof(S.user_agent), "airlock-verifier (instance %s)", S.me);
+	S.attest = o->attest;
+	S.attest.user_agent = S.user_agent;
 	refresh(&st);
 	th = calloc(2 * o->workers, sizeof(*th));
 	if (!th)
@@ -488,6 +526,10 @@ int serve(const struct serve_opts *o)
 	vlog("serving: registrar on %s port %u, %u workers, %u notice senders, interval %d ms, "
 	     "state in %s, database %s", o->listen_addr, http_server_port(srv), o->workers,
 	     o->senders, o->interval_ms, o->state_dir, store_where(&st));
+	if (S.leased)
+		vlog("instance %s: polls the nodes it leases (lease %lld ms, renewed every %lld ms); "
+		     "other instances on this database share the rest", S.me, (long long)S.lease_ms,
+		     (long long)S.refresh_ms);
 	while (!S.stop) {
 		if (http_server_poll_once(srv, 100, err, sizeof(err)) != 0) {
 			vlog("registrar: %s", err);
@@ -497,7 +539,7 @@ int serve(const struct serve_opts *o)
 			;
 		if (mono_ms() >= next_refresh) {
 			refresh(&st);
-			next_refresh = mono_ms() + 1000;
+			next_refresh = mono_ms() + S.refresh_ms;
 		}
 	}
 	S.stop = 1;
@@ -507,6 +549,9 @@ out:
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
 	free(th);
+	/* A clean stop hands its nodes over at once instead of after a lease. */
+	if (S.leased && st.db.h && store_lease_release(&st, S.me, err, sizeof(err)) != 0)
+		vlog("%s", err);
 	if (notifying)
 		notify_stop();
 	http_server_close(srv);

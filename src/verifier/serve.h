@@ -9,6 +9,7 @@
 struct serve_opts {
 	const char *state_dir;
 	const char *db;           /* a postgresql:// URL, or NULL: SQLite in state_dir */
+	const char *instance;     /* this instance's name among those on one database */
 	const char *listen_addr; /* registrar */
 	uint16_t listen_port;
 	const char *port_file;   /* write the bound port here (tests use port 0) */

@@ -777,3 +777,190 @@ out:
 	db_q_end(&q);
 	return ret;
 }
+
+/* ---- several instances: leases and V's claim ----------------------------- */
+
+/* The states `serve` polls, as in serve.c's refresh. */
+#define POLLED "state IN ('enrolled', 'attesting', 'unreachable')"
+
+/* Now in ms: the database's clock on PostgreSQL (the one clock every instance shares). */
+static int now_ms(struct store *s, int64_t *now, char *err, size_t errlen)
+{
+	struct timespec ts;
+
+	if (s->db.kind == DB_PG) {
+		*now = query_int(s, "SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint",
+				 NULL, 0, "reading the database's clock", err, errlen);
+		return *now < 0 ? -1 : 0;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	*now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return 0;
+}
+
+/* One statement with integer and text parameters (i: int64, t: text, by fmt), its changes. */
+static int64_t exec_mixed(struct store *s, const char *sql, const char *fmt, const int64_t *ints,
+			  const char *const *texts, const char *what, char *err, size_t errlen)
+{
+	struct db_q q;
+	int64_t ret = -1;
+
+	db_q_start(&q, &s->db, sql, 1);
+	for (const char *f = fmt; *f; f++) {
+		if (*f == 'i')
+			db_bind_int64(&q, *ints++);
+		else
+			db_bind_text(&q, *texts++);
+	}
+	if (db_q_exec(&q) != 0)
+		db_fail(s, what, err, errlen);
+	else
+		ret = db_q_changes(&q);
+	db_q_end(&q);
+	return ret;
+}
+
+static int lease_take(struct store *s, const char *me, int64_t now, int64_t lease_ms, int64_t k,
+		      int64_t *took_over, char *err, size_t errlen)
+{
+	/*
+	 * Free: never held, or given back longer than a lease ago, or held by an
+	 * instance that has not said it is alive for a lease. Rows another
+	 * instance has locked (taking them now) are skipped.
+	 */
+	static const char sql[] = "WITH c AS (SELECT uuid, holder AS old FROM nodes WHERE " POLLED
+		" AND ((holder IS NULL AND (lease_until IS NULL OR lease_until < ?))"
+		" OR (holder <> ? AND holder NOT IN (SELECT id FROM instances WHERE seen > ?)))"
+		" ORDER BY uuid LIMIT ? FOR UPDATE SKIP LOCKED)"
+		" UPDATE nodes SET holder = ?, lease_until = NULL FROM c WHERE nodes.uuid = c.uuid"
+		" RETURNING c.old";
+	struct db_q q;
+	int rc;
+
+	db_q_start(&q, &s->db, sql, 1);
+	db_bind_int64(&q, now);
+	db_bind_text(&q, me);
+	db_bind_int64(&q, now - lease_ms);
+	db_bind_int64(&q, k);
+	db_bind_text(&q, me);
+	while ((rc = db_q_row(&q)) == 1)
+		*took_over += !db_col_null(&q, 0);
+	db_q_end(&q);
+	return rc < 0 ? db_fail(s, "taking leases", err, errlen) : 0;
+}
+
+/*
+ * A lease is the holder's: it lasts while the holder's row in instances was
+ * renewed less than lease_ms ago, so renewing costs one row per call whatever
+ * the number of nodes (not one row version per node and second).
+ */
+int store_lease(struct store *s, const char *me, int64_t lease_ms,
+		int (*fn)(void *ctx, const char *uuid, const char *state), void *ctx,
+		int64_t *took_over, char *err, size_t errlen)
+{
+	static const char *const polled[] = { "enrolled", "attesting", "unreachable", NULL };
+	const char *t1[1] = { me };
+	int64_t now, alive, total, held, share, ints[1];
+	struct db_q q;
+	int rc, ret = -1;
+
+	*took_over = 0;
+	if (s->db.kind == DB_SQLITE)
+		return store_each_in_state(s, polled, fn, ctx, err, errlen);
+	if (store_begin(s, err, errlen) != 0 || now_ms(s, &now, err, errlen) != 0)
+		goto out;
+	ints[0] = now;
+	if (exec_mixed(s, "INSERT INTO instances(id, seen) VALUES(?, ?) ON CONFLICT(id) DO UPDATE"
+		       " SET seen = excluded.seen", "ti", ints, t1, "recording this instance", err,
+		       errlen) < 0)
+		goto out;
+	/* Instances gone for a day are forgotten. */
+	ints[0] = now - 86400000;
+	if (exec_mixed(s, "DELETE FROM instances WHERE seen < ?", "i", ints, NULL,
+		       "forgetting old instances", err, errlen) < 0)
+		goto out;
+	db_q_start(&q, &s->db, "SELECT (SELECT count(*) FROM instances WHERE seen > ?),"
+		   " (SELECT count(*) FROM nodes WHERE " POLLED "),"
+		   " (SELECT count(*) FROM nodes WHERE holder = ? AND " POLLED ")", 1);
+	db_bind_int64(&q, now - lease_ms);
+	db_bind_text(&q, me);
+	rc = db_q_row(&q);
+	alive = rc == 1 ? db_col_int64(&q, 0) : 0;
+	total = rc == 1 ? db_col_int64(&q, 1) : 0;
+	held = rc == 1 ? db_col_int64(&q, 2) : 0;
+	db_q_end(&q);
+	if (rc != 1) {
+		db_fail(s, "counting instances and nodes", err, errlen);
+		goto out;
+	}
+	alive = alive < 1 ? 1 : alive;
+	share = (total + alive - 1) / alive;
+	if (held > share) {
+		/* Given back, but not takeable for one lease: no node is asked twice in an interval. */
+		if (exec_mixed(s, "UPDATE nodes SET holder = NULL, lease_until = ? WHERE uuid IN"
+			       " (SELECT uuid FROM nodes WHERE holder = ? AND " POLLED " ORDER BY uuid"
+			       " DESC LIMIT ? FOR UPDATE SKIP LOCKED)", "iti",
+			       (int64_t[]){ now + lease_ms, held - share }, t1, "giving back leases",
+			       err, errlen) < 0)
+			goto out;
+	} else if (held < share &&
+		   lease_take(s, me, now, lease_ms, share - held, took_over, err, errlen) != 0) {
+		goto out;
+	}
+	db_q_start(&q, &s->db, "SELECT uuid, state FROM nodes WHERE holder = ? AND " POLLED
+		   " ORDER BY uuid", 1);
+	db_bind_text(&q, me);
+	while ((rc = db_q_row(&q)) == 1)
+		if (fn(ctx, db_col_text(&q, 0), db_col_text(&q, 1)) != 0)
+			break;
+	db_q_end(&q);
+	if (rc < 0) {
+		db_fail(s, "listing leased nodes", err, errlen);
+		goto out;
+	}
+	ret = store_commit(s, err, errlen);
+out:
+	if (ret != 0)
+		store_rollback(s);
+	return ret;
+}
+
+int store_lease_release(struct store *s, const char *me, char *err, size_t errlen)
+{
+	const char *t[1] = { me };
+
+	if (s->db.kind == DB_SQLITE)
+		return 0;
+	if (exec_mixed(s, "UPDATE nodes SET holder = NULL, lease_until = NULL WHERE holder = ?", "t",
+		       NULL, t, "giving back leases", err, errlen) < 0 ||
+	    exec_mixed(s, "DELETE FROM instances WHERE id = ?", "t", NULL, t,
+		       "recording this instance's stop", err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+int store_v_claim(struct store *s, const char *uuid, int64_t gen, int64_t ttl_ms, char *err,
+		  size_t errlen)
+{
+	const char *t[1] = { uuid };
+	int64_t now, ints[3], n;
+
+	if (now_ms(s, &now, err, errlen) != 0)
+		return -1;
+	ints[0] = now;
+	ints[1] = gen;
+	ints[2] = now - ttl_ms;
+	n = exec_mixed(s, "UPDATE nodes SET v_claim = ? WHERE uuid = ? AND gen = ? AND v_state = 1"
+		       " AND (v_claim IS NULL OR v_claim < ?)", "itii", ints, t, "claiming V's send",
+		       err, errlen);
+	return n < 0 ? -1 : n == 1;
+}
+
+int store_v_unclaim(struct store *s, const char *uuid, int64_t gen, char *err, size_t errlen)
+{
+	const char *t[1] = { uuid };
+	int64_t ints[1] = { gen };
+
+	return exec_mixed(s, "UPDATE nodes SET v_claim = NULL WHERE uuid = ? AND gen = ?", "ti", ints,
+			  t, "giving back V's claim", err, errlen) < 0 ? -1 : 0;
+}

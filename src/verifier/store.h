@@ -23,7 +23,7 @@
 #include "db.h"
 
 #define STORE_FILE "verifier.db"
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_UUID_MAX 64
 #define STORE_BLOB_MAX 4096
 #define STORE_TEXT_MAX 8192
@@ -218,6 +218,31 @@ int store_pin_delete(struct store *s, const char *uuid, char *err, size_t errlen
  * and a log: 1-STORE_UUID_MAX of [A-Za-z0-9._-], not starting with '.' or '-'.
  */
 int store_uuid_ok(const char *s, size_t n);
+
+/*
+ * Several `serve` instances on one PostgreSQL database share the nodes by
+ * leases. Each call (every lease_ms / 4 or so): says instance me is alive,
+ * renews the leases it holds, gives back what is above its fair share (total
+ * polled nodes / instances alive, rounded up) and takes free or expired leases
+ * up to it, skipping rows another instance has locked; then fn(ctx, uuid,
+ * state) for each node it holds, ordered by uuid. *took_over counts nodes
+ * taken from another instance whose lease had run out. A node given back
+ * stays untaken for lease_ms, so no two instances ask it within an interval.
+ * On SQLite (one instance): every polled node, no lease.
+ */
+int store_lease(struct store *s, const char *me, int64_t lease_ms,
+		int (*fn)(void *ctx, const char *uuid, const char *state), void *ctx,
+		int64_t *took_over, char *err, size_t errlen);
+/* Instance me stops: its leases go back at once (a clean stop hands over without a wait). */
+int store_lease_release(struct store *s, const char *me, char *err, size_t errlen);
+/*
+ * Claims the sending of a node's pending V for ttl_ms (the round's longest
+ * time): 1 claimed, 0 another round holds a live claim or the node changed,
+ * -1 error. store_v_unclaim gives it back after a send that failed.
+ */
+int store_v_claim(struct store *s, const char *uuid, int64_t gen, int64_t ttl_ms, char *err,
+		  size_t errlen);
+int store_v_unclaim(struct store *s, const char *uuid, int64_t gen, char *err, size_t errlen);
 
 /* fn(ctx, state, how many nodes) for each state in use, by name; fn's non-zero stops. */
 int store_count_states(struct store *s, int (*fn)(void *ctx, const char *state, int64_t n),

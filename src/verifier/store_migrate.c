@@ -73,6 +73,23 @@ static const char schema_v2[] =
 	"UPDATE nodes SET secret_b64 = NULL;";
 
 /*
+ * Version 3, both engines: several `serve` instances share a PostgreSQL
+ * database: a node's lease (who holds it; until when a lease given back
+ * waits, in the database's clock in ms), V's send claimed before it goes out
+ * (so one instance sends it), the instances that are alive, and pending V
+ * sealed for every instance to reach. SQLite has the columns too (one schema), and
+ * one instance.
+ */
+static const char schema_v3[] =
+	"ALTER TABLE nodes ADD COLUMN holder TEXT;"
+	"ALTER TABLE nodes ADD COLUMN lease_until BIGINT;"
+	"ALTER TABLE nodes ADD COLUMN v_claim BIGINT;"
+	"CREATE INDEX nodes_holder ON nodes(holder);"
+	"CREATE TABLE instances(id TEXT PRIMARY KEY, seen BIGINT NOT NULL);"
+	/* PostgreSQL's pending V, sealed (pending_v.h); SQLite keeps V in files. */
+	"CREATE TABLE pending_v(uuid TEXT PRIMARY KEY, sealed BYTEA NOT NULL);";
+
+/*
  * PostgreSQL: a database made by this program starts at version 2, with the
  * tables SQLite's version 2 has (less the columns version 2 emptied). Later
  * versions add a step to both lists.
@@ -203,6 +220,8 @@ static int sqlite_steps(struct store *s, int v, char *err, size_t errlen)
 		if (v2_rows(s, err, errlen) != 0)
 			return -1;
 	}
+	if (v < 3 && db_script(&s->db, schema_v3) != 0)
+		return fail(s, "version 3", err, errlen);
 	return 0;
 }
 
@@ -211,6 +230,8 @@ static int pg_steps(struct store *s, int v, char *err, size_t errlen)
 {
 	if (v < 2 && db_script(&s->db, pg_schema_v2) != 0)
 		return fail(s, "version 2", err, errlen);
+	if (v < 3 && db_script(&s->db, schema_v3) != 0)
+		return fail(s, "version 3", err, errlen);
 	return 0;
 }
 

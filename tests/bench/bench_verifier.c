@@ -34,6 +34,7 @@
  * the verifier's log goes to LOG.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -60,6 +61,7 @@
 #include "file_read.h"
 #include "keylime_crypto.h"
 #include "store.h"
+#include "pending_v.h"
 
 #define MAX_NODES 20000
 #define CHANGED 100 /* nodes whose PCR 8 changes */
@@ -74,7 +76,19 @@ struct node {
 	int silent;       /* test mode: takes notices' connections and never answers */
 	int slow;         /* test mode: answers quotes only after SLOW_S seconds */
 	uint64_t clock;
+	/* --failover: quotes' spacing, V deliveries, who held it */
+	double last_q, max_gap;
+	double min_switch; /* shortest gap between quotes asked by two different instances */
+	int last_inst;     /* the instance that asked the last quote (its User-Agent) */
+	int vkeys;        /* POSTs of keys/vkey it got */
+	int has_v;        /* enrolled with a pending V */
+	int lost_holder;  /* held by the instance that was killed */
 };
+/* --failover: quotes' spacing is measured from this time on (0: not yet). */
+static double gaps_from;
+static unsigned long no_instance; /* quotes whose request named no verifier instance */
+/* Enrol every v_every-th node (from 1) with a pending V instead of attesting (0: none). */
+static int v_every;
 
 static struct node nodes[MAX_NODES];
 static int nnodes;
@@ -408,7 +422,34 @@ static void serve_nodes(double until)
 					nodes[i].got |= 1ull << nodes[about].fail_bit;
 				blen = (size_t)snprintf(body, sizeof(body),
 							"{\"code\":200,\"status\":\"Success\",\"results\":{}}");
+			} else if (!strncmp(req, "POST ", 5) && strstr(req, "/keys/vkey")) {
+				nodes[i].vkeys++;
+				blen = (size_t)snprintf(body, sizeof(body),
+							"{\"code\":200,\"status\":\"Success\",\"results\":{}}");
+			} else if (strstr(req, "/keys/verify?challenge=")) {
+				/* An honest agent that derived K: the HMAC node add expects. */
+				blen = (size_t)snprintf(body, sizeof(body), "{\"code\":200,\"status\":"
+							"\"Success\",\"results\":{\"hmac\":\"h%05d\"}}", i);
 			} else {
+				double t = now_s();
+
+				if (gaps_from && t >= gaps_from) {
+					const char *ua = strstr(req, "(instance inst-");
+					int inst = ua ? atoi(ua + 15) : -1;
+
+					no_instance += inst < 0;
+					if (nodes[i].last_q >= gaps_from) {
+						double g = t - nodes[i].last_q;
+
+						if (inst != nodes[i].last_inst &&
+						    (!nodes[i].min_switch || g < nodes[i].min_switch))
+							nodes[i].min_switch = g;
+						if (g > nodes[i].max_gap)
+							nodes[i].max_gap = g;
+					}
+					nodes[i].last_q = t;
+					nodes[i].last_inst = inst;
+				}
 				if ((q = strstr(req, "nonce=")) != NULL)
 					sscanf(q + 6, "%79[A-Za-z0-9]", nonce);
 				if ((q = strstr(req, "mask=0x")) != NULL)
@@ -478,20 +519,76 @@ static int cmp_dbl(const void *a, const void *b)
 
 static char dir[] = "/tmp/bench_verifier.XXXXXX";
 static struct store st;
-static pid_t pid;
-static char port_file[sizeof(dir) + 8];
+/* Verifier instances: one, or (--failover) several sharing one PostgreSQL database. */
+#define MAX_INSTANCES 4
+static pid_t pids[MAX_INSTANCES];
+static char port_files[MAX_INSTANCES][sizeof(dir) + 16];
+static int ninstances = 1;
+static const char *db_url; /* NULL: SQLite in dir */
+#define pid pids[0]
+#define port_file port_files[0]
 
 /*
  * count simulated nodes, attesting, in a fresh state database; the verifier
  * started on it, pinned to core 0 (the simulator takes core 1). log: where its
  * stderr goes (NULL: nowhere).
  */
+/*
+ * Verifier instance k (name "inst-k") on the nodes' state directory and
+ * database, on core 0 (the simulator takes the other); stderr into log (k > 0:
+ * log.k), or nowhere.
+ */
+static void spawn(int k, const char *verifier, double interval, int workers, const char *log)
+{
+	char iv[32], wk[16], name[16], logk[4096], sdir[sizeof(dir) + 16];
+
+	snprintf(port_files[k], sizeof(port_files[k]), "%s/port.%d", dir, k);
+	snprintf(iv, sizeof(iv), "%g", interval);
+	snprintf(wk, sizeof(wk), "%d", workers);
+	snprintf(name, sizeof(name), "inst-%d", k);
+	if (log && k)
+		snprintf(logk, sizeof(logk), "%s.%d", log, k);
+	/*
+	 * Instances other than the first get a state directory of their own, as on
+	 * another host, with a copy of the key pending V is sealed under: they
+	 * reach V through the database alone.
+	 */
+	snprintf(sdir, sizeof(sdir), "%s", dir);
+	if (k) {
+		char cmd[6 * sizeof(sdir) + 128];
+
+		snprintf(sdir, sizeof(sdir), "%s/inst-%d", dir, k);
+		snprintf(cmd, sizeof(cmd), "mkdir -m 700 %s && { ! test -e %s/%s || cp -p %s/%s %s/; }",
+			 sdir, dir, PENDING_V_KEY_FILE, dir, PENDING_V_KEY_FILE, sdir);
+		if (system(cmd) != 0)
+			die("instance state directory");
+	}
+	pids[k] = fork();
+	if (pids[k] == 0) {
+		char *args[] = { (char *)verifier, "--state", sdir, "--db", (char *)db_url, "serve",
+				 "--listen", "127.0.0.1:0", "--port-file", port_files[k],
+				 "--interval", iv, "--workers", wk, "--timeout", "10", "--instance",
+				 name, NULL };
+		cpu_set_t set;
+
+		if (!db_url) /* no --db */
+			memmove(&args[3], &args[5], sizeof(args) - 5 * sizeof(args[0]));
+		CPU_ZERO(&set);
+		CPU_SET(k % 2, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+		if (!freopen(log ? (k ? logk : log) : "/dev/null", "w", stderr))
+			_exit(127);
+		execv(verifier, args);
+		_exit(127);
+	}
+}
+
 static void start(const char *verifier, int count, double interval, int workers, const char *log)
 {
 	static struct store_node n;
 	static struct kc_nk nk;
 	static struct kc_rng rng;
-	char err[300], policy[2048], hex[65], iv[32], wk[16];
+	char err[300], policy[2048], hex[65];
 	uint8_t akpub[200], h[32];
 	size_t akpub_len, len;
 	EVP_PKEY_CTX *kctx;
@@ -538,7 +635,7 @@ static void start(const char *verifier, int count, double interval, int workers,
 			 "\"8\":[\"%s\"]}}", app, fw[0], fw[1], fw[2], fw[3], fw[4], fw[5], fw[6],
 			 fw[7], hex);
 	}
-	if (store_open(&st, dir, NULL, err, sizeof(err)) != 0)
+	if (store_open(&st, dir, db_url, err, sizeof(err)) != 0)
 		die(err);
 	if (db_begin(&st.db) != 0)
 		die(db_errmsg(&st.db));
@@ -566,31 +663,27 @@ static void start(const char *verifier, int count, double interval, int workers,
 		n.release_reset = -1;
 		snprintf(n.policy, sizeof(n.policy), "%s", policy);
 		snprintf(n.nk_pem, sizeof(n.nk_pem), "%s", nk.pem);
+		if (v_every && i % v_every == 1) {
+			uint8_t v[VKEY_LEN];
+
+			/* As node add leaves it: V waiting in its file for the first good quote. */
+			memset(v, i & 0xff, sizeof(v));
+			snprintf(n.state, sizeof(n.state), "enrolled");
+			n.v_state = STORE_V_PENDING;
+			snprintf(n.challenge, sizeof(n.challenge), "c%05d", i);
+			snprintf(n.challenge_hmac, sizeof(n.challenge_hmac), "h%05d", i);
+			if (pending_v_put(&st, n.uuid, v, err, sizeof(err)) != 0)
+				die(err);
+			nodes[i].has_v = 1;
+		}
 		if (store_put(&st, &n, err, sizeof(err)) != 0)
 			die(err);
 	}
 	if (db_commit(&st.db) != 0)
 		die(db_errmsg(&st.db));
 	nnodes = count;
-	snprintf(port_file, sizeof(port_file), "%s/port", dir);
-	snprintf(iv, sizeof(iv), "%g", interval);
-	snprintf(wk, sizeof(wk), "%d", workers);
-	pid = fork();
-	if (pid == 0) {
-		/* One core for the verifier; the simulator takes the other. */
-		char *args[] = { (char *)verifier, "--state", dir, "serve", "--listen", "127.0.0.1:0",
-				 "--port-file", port_file, "--interval", iv, "--workers", wk,
-				 "--timeout", "10", NULL };
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(0, &set);
-		sched_setaffinity(0, sizeof(set), &set);
-		if (!freopen(log ? log : "/dev/null", "w", stderr))
-			_exit(127);
-		execv(verifier, args);
-		_exit(127);
-	}
+	for (int k = 0; k < ninstances; k++)
+		spawn(k, verifier, interval, workers, log);
 	{
 		cpu_set_t set;
 
@@ -610,8 +703,11 @@ static void finish(void)
 		close(later[i].fd);
 		free(later[i].resp);
 	}
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
+	for (int k = 0; k < ninstances; k++)
+		if (pids[k] > 0) {
+			kill(pids[k], SIGTERM);
+			waitpid(pids[k], NULL, 0);
+		}
 	store_close(&st);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
@@ -620,28 +716,90 @@ static void finish(void)
 
 static int test_pass, test_fail;
 
-/* The verifier's CPU seconds (all threads) and bytes it caused to be written to disk so far. */
-static void verifier_cost(double *cpu_s, double *disk_bytes)
+/* One process's CPU seconds (all threads) and bytes it caused to be written to disk; -1 unknown. */
+static void proc_cost(int p, double *cpu_s, double *disk_bytes)
 {
-	char path[64], line[1024], *p;
+	char path[64], line[1024], *q;
 	unsigned long ut = 0, stt = 0;
 	FILE *f;
 
 	*cpu_s = *disk_bytes = -1;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/stat", p);
 	if ((f = fopen(path, "r")) != NULL) {
 		/* After the command's closing parenthesis: fields 3.., utime and stime are 14, 15. */
-		if (fgets(line, sizeof(line), f) && (p = strrchr(line, ')')) != NULL &&
-		    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &stt) == 2)
+		if (fgets(line, sizeof(line), f) && (q = strrchr(line, ')')) != NULL &&
+		    sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &stt) == 2)
 			*cpu_s = (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
 		fclose(f);
 	}
-	snprintf(path, sizeof(path), "/proc/%d/io", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/io", p);
 	if ((f = fopen(path, "r")) != NULL) {
 		while (fgets(line, sizeof(line), f))
 			if (!strncmp(line, "write_bytes: ", 13))
 				*disk_bytes = strtod(line + 13, NULL);
 		fclose(f);
+	}
+}
+
+static int parent(int p)
+{
+	char path[64], line[256];
+	int pp = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", p);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "PPid:", 5))
+			pp = atoi(line + 5);
+	fclose(f);
+	return pp;
+}
+
+/*
+ * The verifier instances' CPU seconds and disk bytes so far; on PostgreSQL the
+ * database server's processes ("postgres") count too, the cost of storage
+ * wherever it runs. -1 when unknown.
+ */
+static void verifier_cost(double *cpu_s, double *disk_bytes)
+{
+	double c, d;
+
+	*cpu_s = *disk_bytes = 0;
+	for (int k = 0; k < ninstances; k++) {
+		proc_cost(pids[k], &c, &d);
+		if (c < 0 || d < 0) {
+			*cpu_s = *disk_bytes = -1;
+			return;
+		}
+		*cpu_s += c;
+		*disk_bytes += d;
+	}
+	if (db_url) {
+		/* The cluster's postmaster (the test's own, by its pid) and its children. */
+		const char *pm = getenv("AIRLOCK_BENCH_PG_PID");
+		DIR *pd = opendir("/proc");
+		struct dirent *e;
+		char path[300], comm[32];
+		FILE *f;
+
+		while (pd && (e = readdir(pd)) != NULL) {
+			if (e->d_name[0] < '1' || e->d_name[0] > '9')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+			if (!(f = fopen(path, "r")))
+				continue;
+			if (fgets(comm, sizeof(comm), f) && !strcmp(comm, "postgres\n") &&
+			    (!pm || atoi(pm) == atoi(e->d_name) || atoi(pm) == parent(atoi(e->d_name)))) {
+				proc_cost(atoi(e->d_name), &c, &d);
+				*cpu_s += c > 0 ? c : 0;
+				*disk_bytes += d > 0 ? d : 0;
+			}
+			fclose(f);
+		}
+		if (pd)
+			closedir(pd);
 	}
 }
 
@@ -830,6 +988,162 @@ static int test_main(const char *verifier, int count, double interval, int failu
 	return test_fail ? 1 : 0;
 }
 
+/*
+ * --failover: three instances on one PostgreSQL database (AIRLOCK_VERIFIER_DB)
+ * share the nodes by leases; one in eight nodes starts enrolled with a pending
+ * V. Once all are attested, inst-0 is killed (SIGKILL) right after a quarter
+ * of its nodes were enrolled anew with a fresh V; later four of its former
+ * nodes change PCR 8. What the simulated agents saw decides: every node kept
+ * being asked (largest gap between two quotes, bounded), none was asked twice
+ * within half an interval (two instances at once), every V went out exactly
+ * once, every change was detected, the survivors counted the take-overs.
+ */
+static int failover_main(const char *verifier, int count, double interval, const char *log)
+{
+	/* serve.c's lease timing, for the bound on a take-over. */
+	double r = interval / 4 < 0.1 ? 0.1 : interval / 4 > 1 ? 1 : interval / 4;
+	double lease = interval + 2 * r, bound = 2 * interval + lease + r, t, t_kill, t_change;
+	double max_gap = 0, max_gap_lost = 0;
+	int ready = 0, nlost = 0, nrenew = 0, twice = 0, v_wrong = 0, v_total = 0, undetected = 0;
+	int late = 0, nchanged = 0, failed_total = -1, worst = -1, switched = 0;
+	char err[300];
+	struct db_q q;
+	int rc;
+
+	db_url = getenv("AIRLOCK_VERIFIER_DB");
+	if (!db_is_pg_url(db_url) || count < 30 || count > 2000 || interval <= 0) {
+		fprintf(stderr, "usage: AIRLOCK_VERIFIER_DB=postgresql://... bench_verifier --failover "
+			"VERIFIER NODES(30..2000) INTERVAL_S LOG\n");
+		return 2;
+	}
+	ninstances = 3;
+	v_every = 8;
+	start(verifier, count, interval, 4, log);
+	gaps_from = now_s();
+	/* Warm-up: every node asked, every first V out (bounded). */
+	for (t = now_s() + 15 * interval; now_s() < t && !ready;) {
+		serve_nodes(now_s() + 0.2);
+		ready = 1;
+		for (int i = 0; i < count; i++)
+			if (!nodes[i].last_q || (nodes[i].has_v && !nodes[i].vkeys))
+				ready = 0;
+	}
+	/* And the instances have settled on their shares (what inst-0 holds is what it loses). */
+	for (t = now_s() + 4 * interval; now_s() < t;)
+		serve_nodes(now_s() + 0.2);
+	check(ready, "three instances: every node asked and every pending V released within %.0f s",
+	      15 * interval);
+	db_q_start(&q, &st.db, "SELECT uuid FROM nodes WHERE holder = 'inst-0'", 0);
+	while ((rc = db_q_row(&q)) == 1) {
+		const char *u = db_col_text(&q, 0);
+		int i = u && strlen(u) > 4 ? atoi(u + 4) : -1;
+
+		if (i >= 0 && i < count) {
+			nodes[i].lost_holder = 1;
+			nlost++;
+		}
+	}
+	db_q_end(&q);
+	check(rc == 0 && nlost > count / 6 && nlost < count / 2, "inst-0 holds %d of %d nodes (about "
+	      "a third)", nlost, count);
+	/* node add again on a quarter of inst-0's nodes, a fresh V each, then the kill. */
+	for (int i = 0; i < count; i++) {
+		static struct store_node n;
+		uint8_t v[VKEY_LEN];
+
+		if (!nodes[i].lost_holder || nodes[i].has_v || i % 4)
+			continue;
+		snprintf(n.uuid, sizeof(n.uuid), "sim-%05d", i);
+		if (store_get(&st, n.uuid, &n, err, sizeof(err)) != 1)
+			die(err);
+		memset(v, 0x5a ^ (i & 0xff), sizeof(v));
+		snprintf(n.state, sizeof(n.state), "enrolled");
+		n.v_state = STORE_V_PENDING;
+		snprintf(n.challenge, sizeof(n.challenge), "c%05d", i);
+		snprintf(n.challenge_hmac, sizeof(n.challenge_hmac), "h%05d", i);
+		n.gen++;
+		if (pending_v_put(&st, n.uuid, v, err, sizeof(err)) != 0 ||
+		    store_put_if_gen(&st, &n, n.gen - 1, err, sizeof(err)) != 0)
+			die(err);
+		nodes[i].has_v = 1;
+		nodes[i].vkeys = 0;
+		nrenew++;
+	}
+	t_kill = now_s();
+	kill(pids[0], SIGKILL);
+	waitpid(pids[0], NULL, 0);
+	pids[0] = -1;
+	serve_nodes(t_kill + 5 * interval);
+	/* Four of its former nodes change. */
+	t_change = now_s();
+	for (int i = 0; i < count && nchanged < 4; i++)
+		if (nodes[i].lost_holder && !nodes[i].has_v) {
+			nodes[i].changed = 1;
+			nodes[i].changed_at = t_change;
+			nchanged++;
+		}
+	watch_failures(&st.db, t_change + 6 * interval, NULL);
+	t = now_s();
+	for (int i = 0; i < count; i++) {
+		double g = nodes[i].changed ? nodes[i].max_gap : (t - nodes[i].last_q > nodes[i].max_gap ?
+							      t - nodes[i].last_q : nodes[i].max_gap);
+
+		if (nodes[i].changed) {
+			undetected += !nodes[i].failed_at;
+			late += nodes[i].failed_at && nodes[i].failed_at - t_change > 3 * interval;
+		}
+		if (g > max_gap) {
+			max_gap = g;
+			worst = i;
+		}
+		if (nodes[i].lost_holder && g > max_gap_lost)
+			max_gap_lost = g;
+		/* A node handed from one instance to another is asked by the second an interval
+		   after the first at the soonest (a lease given back waits a lease). */
+		twice += nodes[i].min_switch > 0 && nodes[i].min_switch < interval / 2;
+		switched += nodes[i].min_switch > 0;
+		if (nodes[i].has_v) {
+			v_total++;
+			v_wrong += nodes[i].vkeys != 1;
+		}
+	}
+	printf("failover: inst-0 killed holding %d nodes (%d enrolled anew just before); largest gap "
+	       "between two quotes of any node %.2f s (node %d; of inst-0's nodes %.2f s), bound "
+	       "%.2f s at a %.1f s interval (lease %.2f s, renewed every %.2f s)\n", nlost, nrenew,
+	       max_gap, worst, max_gap_lost, bound, interval, lease, r);
+	check(max_gap <= bound, "every node kept being attested: largest gap %.2f s <= %.2f s",
+	      max_gap, bound);
+	check(!no_instance && switched >= nlost, "each quote request names its instance (%lu did "
+	      "not), and inst-0's nodes changed hands (%d of %d)", no_instance, switched, nlost);
+	check(!twice, "no node asked by two instances within half an interval: %d (%d nodes changed "
+	      "hands)", twice, switched);
+	check(v_total > 0 && !v_wrong, "every V released exactly once, counted at the agents: %d of "
+	      "%d wrong (%d of them enrolled while inst-0 held them)", v_wrong, v_total, nrenew);
+	check(nchanged == 4 && !undetected && !late, "PCR changes on inst-0's former nodes detected "
+	      "within 3 intervals: %d of %d (%d late)", nchanged - undetected, nchanged, late);
+	db_q_start(&q, &st.db, "SELECT count(*) FROM nodes WHERE state = 'failed'", 0);
+	if (db_q_row(&q) == 1)
+		failed_total = (int)db_col_int64(&q, 0);
+	db_q_end(&q);
+	check(failed_total == nchanged, "no other node failed (%d failed)", failed_total);
+	{
+		static char text[64 << 10];
+		double took = 0;
+
+		for (int k = 1; k < ninstances; k++) {
+			snprintf(port_files[0], sizeof(port_files[0]), "%s/port.%d", dir, k);
+			if (verifier_get("/metrics", text, sizeof(text)) > 0)
+				took += metric(text, "airlock_verifier_lease_takeovers_total");
+		}
+		snprintf(port_files[0], sizeof(port_files[0]), "%s/port.0", dir);
+		check(took >= nlost, "the survivors' metrics count the take-overs: %.0f (inst-0 held "
+		      "%d)", took, nlost);
+	}
+	finish();
+	printf("%d passed, %d failed\n", test_pass, test_fail);
+	return test_fail ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *verifier, *fw_log = NULL;
@@ -838,21 +1152,35 @@ int main(int argc, char **argv)
 	unsigned long served_before, notices_before;
 	int nlat = 0, nchanged, undetected = 0;
 
+	if (argc == 6 && !strcmp(argv[1], "--failover"))
+		return failover_main(argv[2], atoi(argv[3]), atof(argv[4]), argv[5]);
 	if (argc == 7 && !strcmp(argv[1], "--test"))
 		return test_main(argv[2], atoi(argv[3]), atof(argv[4]), atoi(argv[5]), argv[6]);
-	if (argc > 2 && !strcmp(argv[1], "--fw-log")) {
-		fw_log = argv[2];
+	/* Options in any order: --fw-log LOG, --instances N (N > 1: PostgreSQL, AIRLOCK_VERIFIER_DB). */
+	while (argc > 2 && (!strcmp(argv[1], "--fw-log") || !strcmp(argv[1], "--instances"))) {
+		if (!strcmp(argv[1], "--fw-log"))
+			fw_log = argv[2];
+		else
+			ninstances = atoi(argv[2]);
 		argv += 2;
 		argc -= 2;
 	}
+	db_url = getenv("AIRLOCK_VERIFIER_DB");
+	if (db_url && !*db_url)
+		db_url = NULL;
 	verifier = argc > 1 ? argv[1] : NULL;
 	count = argc > 2 ? atoi(argv[2]) : 0;
 	workers = argc > 5 ? atoi(argv[5]) : 16;
 	interval = argc > 3 ? atof(argv[3]) : 0;
 	seconds = argc > 4 ? atof(argv[4]) : 0;
-	if (!verifier || count < 2 || count > MAX_NODES || interval <= 0 || seconds < 4 * interval) {
-		fprintf(stderr, "usage: bench_verifier [--fw-log LOG] VERIFIER NODES INTERVAL_S SECONDS "
-			"[WORKERS]\n       bench_verifier --test VERIFIER NODES INTERVAL_S FAILURES LOG\n");
+	if (!verifier || count < 2 || count > MAX_NODES || interval <= 0 || seconds < 4 * interval ||
+	    ninstances < 1 || ninstances > MAX_INSTANCES || (ninstances > 1 && !db_is_pg_url(db_url))) {
+		fprintf(stderr, "usage: [AIRLOCK_VERIFIER_DB=postgresql://...] bench_verifier [--fw-log "
+			"LOG] [--instances N (1..%d; more than one on PostgreSQL)] VERIFIER NODES "
+			"INTERVAL_S SECONDS [WORKERS]\n"
+			"       bench_verifier --test VERIFIER NODES INTERVAL_S FAILURES LOG\n"
+			"       AIRLOCK_VERIFIER_DB=postgresql://... bench_verifier --failover VERIFIER "
+			"NODES INTERVAL_S LOG\n", MAX_INSTANCES);
 		return 2;
 	}
 	if (fw_log)
@@ -867,9 +1195,11 @@ int main(int argc, char **argv)
 	serve_nodes(t_change + seconds / 2);
 	verifier_cost(&cpu1, &disk1);
 	base_rate = (double)(served - served_before) / (now_s() - t_change);
-	printf("bench verifier: %d %snodes at %.1f s, %d workers on one core: %.0f quotes/s served, "
-	       "%.0f/s asked for (ratio %.2f)\n", count, fw_log ? "UEFI " : "", interval, workers,
-	       base_rate, count / interval, base_rate / (count / interval));
+	printf("bench verifier: %d %snodes at %.1f s, %s, %d instance%s of %d workers on %s: %.0f "
+	       "quotes/s served, %.0f/s asked for (ratio %.2f)\n", count, fw_log ? "UEFI " : "",
+	       interval, db_url ? "PostgreSQL" : "SQLite", ninstances, ninstances > 1 ? "s" : "",
+	       workers, ninstances > 1 ? "both cores" : "one core", base_rate, count / interval,
+	       base_rate / (count / interval));
 	/*
 	 * A figure over nodes that fail is no figure: none may have failed by now. Nodes an
 	 * overloaded verifier has not reached yet are part of the result, and said.
@@ -899,10 +1229,10 @@ int main(int argc, char **argv)
 			       unasked, count);
 	}
 	if (served > served_before && cpu0 >= 0 && cpu1 >= 0)
-		printf("bench verifier: steady state cost per quote: %.0f us of verifier CPU "
-		       "(%.0f%% of its core busy), %.0f bytes written to disk%s\n",
+		printf("bench verifier: steady state cost per quote: %.0f us of verifier%s CPU "
+		       "(%.0f%% of one core busy), %.0f bytes written to disk%s\n",
 		       1e6 * (cpu1 - cpu0) / (double)(served - served_before),
-		       100 * (cpu1 - cpu0) / (now_s() - t_change),
+		       db_url ? " and database" : "", 100 * (cpu1 - cpu0) / (now_s() - t_change),
 		       disk0 >= 0 && disk1 >= 0 ? (disk1 - disk0) / (double)(served - served_before) : -1,
 		       fw_log ? "; the firmware log replayed on every quote" : "");
 

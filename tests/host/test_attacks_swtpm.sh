@@ -341,11 +341,24 @@ EOP
 	mkdir -p "$work/vcheck"
 	check "fresh: node add after the reboot" "$verifier" --state "$state" node add "$uf" \
 		--ek-hash "$boot1_ek" --kernel "$work/kernel"
-	cp "$state/pending-v/$uf" "$work/vcheck/v" 2>/dev/null
-	check "fresh: V waits in its own file until released" test "$(stat -c %s "$work/vcheck/v" 2>/dev/null)" = 32
+	if [ -n "${AIRLOCK_TEST_PG:-}" ]; then
+		# PostgreSQL: V waits sealed in the database (nonce, V, tag), under a key that is not.
+		check "fresh: V waits sealed in the database (60 bytes), no V file" sh -c \
+			'test "$1" = 60 && test ! -e "$2"' _ \
+			"$(dbq "select length(sealed) from pending_v where uuid='$uf'")" "$state/pending-v/$uf"
+		check "fresh: the sealing key is the state directory's, 0600, not the database's" \
+			test "$(stat -c %a "$state/v-seal.key")" = 600
+	else
+		cp "$state/pending-v/$uf" "$work/vcheck/v" 2>/dev/null
+		check "fresh: V waits in its own file until released" test "$(stat -c %s "$work/vcheck/v" 2>/dev/null)" = 32
+	fi
 	start_verifier fresh2 --ek-ca "$work/trust"
 	check "fresh: the fresh runtime gets V" wait_state "$uf" handed_off 40
-	check "fresh: V is in no file of the state directory once released" python3 - "$work/vcheck/v" "$state" <<'EOP'
+	if [ -n "${AIRLOCK_TEST_PG:-}" ]; then
+		check "fresh: the sealed V is gone from the database once released" \
+			test "$(dbq "select count(*) from pending_v where uuid='$uf'")" = 0
+	else
+		check "fresh: V is in no file of the state directory once released" python3 - "$work/vcheck/v" "$state" <<'EOP'
 import os, sys
 v = open(sys.argv[1], "rb").read()
 assert len(v) == 32
@@ -354,6 +367,7 @@ for d, _, files in os.walk(sys.argv[2]):
         p = os.path.join(d, f)
         assert v not in open(p, "rb").read(), "V found in " + p
 EOP
+	fi
 	wait_agent
 	# Another AK under the known uuid (the TPM was not cleared): refused, reason named.
 	REBOOT=$boot1 start_agent boot3 "$uf" --ak ecc

@@ -91,13 +91,13 @@ if [ -n "${AIRLOCK_TEST_PG:-}" ]; then
 	check "db: AIRLOCK_VERIFIER_DB chooses the database too" env AIRLOCK_VERIFIER_DB="$real_db_url" \
 		"$verifier" --state "$work/pgenv" node list
 	check "db: ... and no SQLite file is made beside it" test ! -e "$work/pgenv/verifier.db"
-	check "db: the schema is recorded as version 2" test \
-		"$(psql -X -q -A -t -d "$real_db_url" -c 'select version from airlock_schema')" = 2
+	check "db: the schema is recorded as version 3" test \
+		"$(psql -X -q -A -t -d "$real_db_url" -c 'select version from airlock_schema')" = 3
 	psql -X -q -d "$real_db_url" -c 'update airlock_schema set version = 99'
 	env AIRLOCK_VERIFIER_DB="$real_db_url" "$verifier" --state "$work/pgenv" node list >"$work/newer.out" 2>&1
 	rc=$?
 	check "db: a newer schema is refused (exit 1), its version named, the data left alone" sh -c \
-		"test $rc = 1 && grep -q 'schema version 99, this airlock-verifier knows up to 2' '$work/newer.out' &&
+		"test $rc = 1 && grep -q 'schema version 99, this airlock-verifier knows up to 3' '$work/newer.out' &&
 		 test \"\$(psql -X -q -A -t -d '$real_db_url' -c 'select count(*) from nodes')\" = 0"
 fi
 
