@@ -144,12 +144,12 @@ bench: $(DEPS)/mbedtls-host.stamp
 		$(HOSTBIN)/airlock-verifier 5000 2 16 16
 	# The same fleets on PostgreSQL (a throwaway cluster each): one instance, then two
 	# sharing the nodes by leases, one on each core.
-	$(TOP)/tests/host/with-pg.sh $(TB)/bench/bench_verifier $(HOSTBIN)/airlock-verifier 5000 2 16 16
-	$(TOP)/tests/host/with-pg.sh $(TB)/bench/bench_verifier --instances 2 $(HOSTBIN)/airlock-verifier \
+	PG_FSYNC=on $(TOP)/tests/host/with-pg.sh $(TB)/bench/bench_verifier $(HOSTBIN)/airlock-verifier 5000 2 16 16
+	PG_FSYNC=on $(TOP)/tests/host/with-pg.sh $(TB)/bench/bench_verifier --instances 2 $(HOSTBIN)/airlock-verifier \
 		5000 2 16 16
-	$(TOP)/tests/host/with-pg.sh $(TB)/bench/bench_verifier --fw-log \
+	PG_FSYNC=on $(TOP)/tests/host/with-pg.sh $(TB)/bench/bench_verifier --fw-log \
 		$(TOP)/tests/vectors/ovmf-swtpm-sha1-sha256.bin $(HOSTBIN)/airlock-verifier 5000 2 16 16
-	$(TOP)/tests/host/with-pg.sh $(TB)/bench/bench_verifier --instances 2 --fw-log \
+	PG_FSYNC=on $(TOP)/tests/host/with-pg.sh $(TB)/bench/bench_verifier --instances 2 --fw-log \
 		$(TOP)/tests/vectors/ovmf-swtpm-sha1-sha256.bin $(HOSTBIN)/airlock-verifier 5000 2 16 16
 	$(TOP)/tests/bench/bench_registrar.py $(HOSTBIN)/airlock-verifier $(TOP)/tests/vectors/quote
 	$(MAKE) $(TGT)/airlock-agent $(TB)/host/kl-peer $(TB)/host/tpm-measure

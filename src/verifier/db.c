@@ -122,9 +122,20 @@ static int pg_ready(struct db *d, int in_tx)
 	PQreset(d->h);
 	if (PQstatus(d->h) != CONNECTION_OK)
 		return set_msg(d, "the database cannot be reached", PQerrorMessage(d->h));
-	/* Prepared statements belong to the old session. */
+	/* Prepared statements and settings belong to the old session. */
 	d->ncache = 0;
 	d->resets++;
+	if (d->session) {
+		PGresult *r = PQexec(d->h, d->session);
+		int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+
+		if (!ok)
+			set_msg(d, "setting up the new connection", r ? PQresultErrorMessage(r) :
+				PQerrorMessage(d->h));
+		PQclear(r);
+		if (!ok)
+			return -1;
+	}
 	return 0;
 }
 
@@ -449,6 +460,14 @@ int db_script(struct db *d, const char *sql)
 	      set_msg(d, NULL, r ? PQresultErrorMessage(r) : PQerrorMessage(d->h));
 	PQclear(r);
 	return ret;
+}
+
+int db_session(struct db *d, const char *sql)
+{
+	if (d->kind != DB_PG)
+		return 0;
+	d->session = sql;
+	return db_script(d, sql);
 }
 
 static int run_plain(struct db *d, const char *sql)

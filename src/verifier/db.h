@@ -35,6 +35,7 @@ struct db {
 	} cache[DB_CACHE_MAX];
 	unsigned ncache;
 	int tx;          /* PostgreSQL: a transaction is open (BEGIN ran, no COMMIT/ROLLBACK yet) */
+	const char *session; /* PostgreSQL: settings run again on every new connection */
 	uint64_t resets; /* PostgreSQL connections re-made after a loss */
 };
 
@@ -68,6 +69,11 @@ const char *db_errmsg(const struct db *d);
  * Statements without parameters, separated by ';' (schema scripts); 0 or -1.
  */
 int db_script(struct db *d, const char *sql);
+/*
+ * PostgreSQL: sql (a constant, settings such as SET ...) now and again after
+ * every reconnection, for this connection's life. 0 or -1.
+ */
+int db_session(struct db *d, const char *sql);
 /* BEGIN (IMMEDIATE on SQLite: the write lock now), COMMIT, ROLLBACK; 0 or -1. */
 int db_begin(struct db *d);
 int db_commit(struct db *d);

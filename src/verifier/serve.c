@@ -246,6 +246,7 @@ static void *worker(void *arg)
 
 	(void)arg;
 	if (store_open(&st, S.o->state_dir, S.o->db, err, sizeof(err)) != 0 ||
+	    store_rounds_connection(&st, err, sizeof(err)) != 0 ||
 	    kc_rng_init(&rng, "airlock-verifier worker", err, sizeof(err)) != 0) {
 		vlog("worker cannot start: %s", err);
 		S.stop = 1;

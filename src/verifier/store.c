@@ -107,6 +107,12 @@ void store_close(struct store *s)
 	db_close(&s->db);
 }
 
+int store_rounds_connection(struct store *s, char *err, size_t errlen)
+{
+	return db_session(&s->db, "SET synchronous_commit = off") == 0 ? 0 :
+	       db_fail(s, "relaxing commits for rounds", err, errlen);
+}
+
 int store_begin(struct store *s, char *err, size_t errlen)
 {
 	return db_begin(&s->db) == 0 ? 0 : db_fail(s, "starting a transaction", err, errlen);

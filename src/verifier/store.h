@@ -125,6 +125,18 @@ const char *store_where(const struct store *s);
  */
 int store_db_choice(const char *given, const char **db, char *err, size_t errlen);
 
+/*
+ * For a connection that records rounds (serve's workers): its commits return
+ * before they reach the disk (PostgreSQL's synchronous_commit off), the
+ * durability SQLite's WAL journal with synchronous=NORMAL gives every
+ * connection: a crash of the database server may lose the last fraction of a
+ * second of verdicts, which the next rounds compute again; registrations,
+ * enrolments and the CLI keep waiting for the disk. On this build machine a
+ * flushed commit cost 210 KB of disk writes per quote, an unflushed one
+ * 1.3 KB (docs/benchmarks.md). 0, or -1 with err.
+ */
+int store_rounds_connection(struct store *s, char *err, size_t errlen);
+
 /* A transaction for writes that go together (SQLite: BEGIN IMMEDIATE). */
 int store_begin(struct store *s, char *err, size_t errlen);
 int store_commit(struct store *s, char *err, size_t errlen);

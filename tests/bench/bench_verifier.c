@@ -741,6 +741,26 @@ static void proc_cost(int p, double *cpu_s, double *disk_bytes)
 	}
 }
 
+/*
+ * PostgreSQL: the WAL written since the cluster started and how many of its
+ * records were full-page images (pg_stat_wal): the database's own account of
+ * what each attestation costs it, whatever the page cache does. -1: unknown.
+ */
+static void wal_written(double *bytes, double *fpi)
+{
+	struct db_q q;
+
+	*bytes = *fpi = -1;
+	if (!db_url)
+		return;
+	db_q_start(&q, &st.db, "SELECT wal_bytes::bigint, wal_fpi FROM pg_stat_wal", 0);
+	if (db_q_row(&q) == 1) {
+		*bytes = (double)db_col_int64(&q, 0);
+		*fpi = (double)db_col_int64(&q, 1);
+	}
+	db_q_end(&q);
+}
+
 static int parent(int p)
 {
 	char path[64], line[256];
@@ -1149,6 +1169,7 @@ int main(int argc, char **argv)
 	const char *verifier, *fw_log = NULL;
 	int count, workers;
 	double interval, seconds, t0, t_change, t_end, *lat, base_rate, cpu0, cpu1, disk0, disk1;
+	double wal0, wal1, fpi0, fpi1;
 	unsigned long served_before, notices_before;
 	int nlat = 0, nchanged, undetected = 0;
 
@@ -1192,8 +1213,10 @@ int main(int argc, char **argv)
 	served_before = served;
 	t_change = now_s();
 	verifier_cost(&cpu0, &disk0);
+	wal_written(&wal0, &fpi0);
 	serve_nodes(t_change + seconds / 2);
 	verifier_cost(&cpu1, &disk1);
+	wal_written(&wal1, &fpi1);
 	base_rate = (double)(served - served_before) / (now_s() - t_change);
 	printf("bench verifier: %d %snodes at %.1f s, %s, %d instance%s of %d workers on %s: %.0f "
 	       "quotes/s served, %.0f/s asked for (ratio %.2f)\n", count, fw_log ? "UEFI " : "",
@@ -1235,6 +1258,10 @@ int main(int argc, char **argv)
 		       db_url ? " and database" : "", 100 * (cpu1 - cpu0) / (now_s() - t_change),
 		       disk0 >= 0 && disk1 >= 0 ? (disk1 - disk0) / (double)(served - served_before) : -1,
 		       fw_log ? "; the firmware log replayed on every quote" : "");
+	if (served > served_before && wal0 >= 0 && wal1 >= 0)
+		printf("bench verifier: PostgreSQL wrote %.0f bytes of WAL per quote (%.2f full-page "
+		       "images per quote)\n", (wal1 - wal0) / (double)(served - served_before),
+		       (fpi1 - fpi0) / (double)(served - served_before));
 
 	/* 2. One failure: detection, then its notice to every other attested node. */
 	watched = 0;

@@ -4,6 +4,10 @@
 # root, so as root the server runs as "nobody" (the run's directory is made
 # traversable for it, nothing else changes). Nothing is written outside DIR.
 #
+# Tests run the server with fsync=off (speed; a killed server still loses
+# nothing, the kernel has the pages); PG_FSYNC=on gives PostgreSQL's default,
+# for benchmarks of what a database costs.
+#
 #   pg_start DIR   sets $pg_url (the verifier's --db / AIRLOCK_VERIFIER_DB),
 #                  $pg_dir, $pg_bad_url (the same with a wrong password)
 #   pg_stop        fast shutdown, waited for (bounded)
@@ -50,7 +54,7 @@ pg_start() {
 	rm -f "$pg_dir/.pw.tmp"
 	pg_as "$PG_BIN/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 30 \
 		-o "-c listen_addresses='' -c unix_socket_directories='$pg_dir' -c port=5432 \
--c max_connections=200 -c fsync=off" start >/dev/null 2>&1 ||
+-c max_connections=200 -c fsync=${PG_FSYNC:-off}" start >/dev/null 2>&1 ||
 		{ echo "PostgreSQL did not start:" >&2; tail -5 "$pg_dir/server.log" >&2; return 1; }
 	pg_pid=$(head -1 "$pg_dir/data/postmaster.pid")
 	pg_url="postgresql://airlock:$pg_pw@/postgres?host=$pg_dir&port=5432"
@@ -74,7 +78,7 @@ pg_kill() {
 pg_restart() {
 	pg_as "$PG_BIN/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 30 \
 		-o "-c listen_addresses='' -c unix_socket_directories='$pg_dir' -c port=5432 \
--c max_connections=200 -c fsync=off" start >/dev/null 2>&1 || return 1
+-c max_connections=200 -c fsync=${PG_FSYNC:-off}" start >/dev/null 2>&1 || return 1
 	pg_pid=$(head -1 "$pg_dir/data/postmaster.pid")
 }
 

@@ -11,13 +11,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 abs() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 suite=$(abs "$1") real=$(abs "$2")
 shift 2
+# The cluster: with-pg.sh's, this script run again under it.
+[ -n "${AIRLOCK_TEST_PG_DIR:-}" ] || exec "$here/with-pg.sh" "$0" "$suite" "$real" "$@"
 . "$here/pg-lib.sh"
+pg_url=$AIRLOCK_VERIFIER_DB pg_dir=$AIRLOCK_TEST_PG_DIR
+unset AIRLOCK_VERIFIER_DB
 pgwork=$(mktemp -d)
-cleanup() { pg_stop; rm -rf "$pgwork"; }
-trap cleanup EXIT
+trap 'rm -rf "$pgwork"' EXIT
 trap 'exit 1' INT TERM
-pg_start "$pgwork/pg" || { echo "0 passed, 1 failed"; exit 1; }
-echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $NF}') in $pgwork/pg"
 
 # The wrapper: --state DIR first (every suite call has it), then the command.
 cat >"$pgwork/airlock-verifier" <<EOW
@@ -32,6 +33,6 @@ fi
 exec "$real" "\$@"
 EOW
 chmod +x "$pgwork/airlock-verifier"
-AIRLOCK_TEST_PG=$pg_url AIRLOCK_TEST_PG_DIR=$pg_dir "$suite" "$pgwork/airlock-verifier" "$@"
+AIRLOCK_TEST_PG=$pg_url "$suite" "$pgwork/airlock-verifier" "$@"
 rc=$?
 exit $rc

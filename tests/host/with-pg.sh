@@ -2,8 +2,9 @@
 # Runs a command with a throwaway PostgreSQL cluster of its own (pg-lib.sh:
 # initdb in a temporary directory, unix socket only), named to it by
 # AIRLOCK_VERIFIER_DB (and AIRLOCK_BENCH_PG_PID, the postmaster, whose
-# processes bench_verifier counts as the database's cost); the cluster is
-# stopped and removed after. suite-failover-pg and `make bench` use it.
+# processes bench_verifier counts as the database's cost; AIRLOCK_TEST_PG_DIR,
+# the cluster's directory, for tests that stop and start it); the cluster is
+# stopped and removed after. The -pg suites and `make bench` use it.
 #   with-pg.sh COMMAND [ARGS...]
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,4 +16,4 @@ trap 'exit 1' INT TERM
 pg_start "$pgwork/pg" || { echo "0 passed, 1 failed"; exit 1; }
 # bench_verifier's simulated nodes need a descriptor each.
 ulimit -n 20000 2>/dev/null || ulimit -n 4096 2>/dev/null || true
-AIRLOCK_VERIFIER_DB=$pg_url AIRLOCK_BENCH_PG_PID=$pg_pid "$@"
+AIRLOCK_VERIFIER_DB=$pg_url AIRLOCK_BENCH_PG_PID=$pg_pid AIRLOCK_TEST_PG_DIR=$pg_dir "$@"
