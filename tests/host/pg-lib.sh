@@ -1,8 +1,8 @@
 # A throwaway PostgreSQL cluster for one test run (sourced): initdb into a
 # directory of the run, listening only on a unix socket there (no TCP port),
 # password authentication, stopped by pg_stop. PostgreSQL refuses to run as
-# root, so as root the server runs as "nobody" (the run's directory is made
-# traversable for it, nothing else changes). Nothing is written outside DIR.
+# root, so as root the server runs as "nobody" (DIR's parent, the run's own
+# directory, is made passable for it). Nothing is written outside DIR.
 #
 # Tests run the server with fsync=off (speed; a killed server still loses
 # nothing, the kernel has the pages); PG_FSYNC=on gives PostgreSQL's default,
@@ -36,14 +36,15 @@ pg_start() {
 	PG_BIN=$(pg_bin) || return 1
 	mkdir -p "$pg_dir" || return 1
 	if [ "$(id -u)" = 0 ]; then
-		# The server must reach its directory: let "nobody" through each parent
-		# (search only), and own the cluster's directory.
-		_p=$pg_dir
-		while [ "$_p" != / ] && [ "$_p" != . ]; do
-			_p=$(dirname "$_p")
-			chmod o+x "$_p" 2>/dev/null || true
-		done
-		chown nobody:nogroup "$pg_dir"
+		# The server must reach its directory: "nobody" may pass through the
+		# run's own directory (search only) and owns the cluster's. Nothing
+		# above the run's directory is changed: if it cannot be passed, say so.
+		chmod o+x "$(dirname "$pg_dir")" && chown nobody:nogroup "$pg_dir" || return 1
+		pg_as test -w "$pg_dir" || {
+			echo "PostgreSQL runs as nobody and cannot reach $pg_dir: use a TMPDIR every" \
+				"user may pass through (as /tmp)" >&2
+			return 1
+		}
 	fi
 	printf 'airlock-test-%s\n' "$$" >"$pg_dir/.pw.tmp"
 	pg_pw=$(cat "$pg_dir/.pw.tmp")

@@ -5,7 +5,10 @@
  * lands on a node that changed meanwhile; a database of the first release
  * (schema version 1, made here with that release's own table text) is
  * upgraded with every node's state kept and its pending V moved to its file;
- * a database a newer airlock-verifier wrote is refused, unchanged.
+ * a database of the second release (version 2) is upgraded with every node,
+ * pin and pending V kept and its nodes polled again; V's send is claimed once
+ * per enrolment; a database a newer airlock-verifier wrote is refused,
+ * unchanged.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -286,6 +289,113 @@ static void first_release_is_upgraded(void **state)
 	store_close(&s);
 }
 
+/* What the second release added to the first's tables (schema version 2), as it ran it. */
+static const char release2[] =
+	"ALTER TABLE nodes ADD COLUMN ek_hash TEXT;"
+	"ALTER TABLE nodes ADD COLUMN uuid_bound TEXT;"
+	"ALTER TABLE nodes ADD COLUMN fw_version INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE nodes ADD COLUMN v_state INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE nodes ADD COLUMN release_reset INTEGER;"
+	"ALTER TABLE nodes ADD COLUMN agent_mode TEXT;"
+	"ALTER TABLE nodes ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX nodes_state ON nodes(state);"
+	"CREATE INDEX nodes_ek ON nodes(ek_hash);"
+	"CREATE TABLE pending("
+	" id INTEGER PRIMARY KEY, uuid TEXT NOT NULL, ek_tpm BLOB NOT NULL, aik_tpm BLOB NOT NULL,"
+	" ek_hash TEXT NOT NULL, ip TEXT NOT NULL, port INTEGER NOT NULL, mtls_cert TEXT,"
+	" ek_trust TEXT NOT NULL, uuid_bound TEXT, secret_b64 TEXT NOT NULL, peer TEXT NOT NULL,"
+	" created INTEGER NOT NULL);"
+	"CREATE INDEX pending_uuid ON pending(uuid);"
+	"CREATE INDEX pending_peer ON pending(peer);"
+	"CREATE INDEX pending_created ON pending(created);"
+	"CREATE TABLE pins(uuid TEXT PRIMARY KEY, ek_hash TEXT NOT NULL, time INTEGER NOT NULL);"
+	"DROP TABLE rejected;"
+	"CREATE TABLE rejected(uuid TEXT PRIMARY KEY, time INTEGER NOT NULL, reason TEXT NOT NULL,"
+	" count INTEGER NOT NULL, peer TEXT);"
+	"CREATE INDEX rejected_time ON rejected(time);"
+	"PRAGMA user_version = 2;";
+
+static int count_polled(void *ctx, const char *uuid, const char *state)
+{
+	(void)uuid;
+	(void)state;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* A state directory of the second release (version 2): every node as it was, and pollable. */
+static void second_release_is_upgraded(void **state)
+{
+	static struct store_node got;
+	uint8_t v[VKEY_LEN], vback[VKEY_LEN];
+	char path[128], err[300], hash[STORE_HASH_HEX + 1];
+	struct store s;
+	sqlite3 *db;
+	int64_t took = -1;
+	int polled = 0;
+
+	(void)state;
+	memset(v, 0x3c, sizeof(v));
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	exec_ok(db, release1);
+	exec_ok(db, release2);
+	exec_ok(db, "INSERT INTO nodes(uuid, ek_tpm, aik_tpm, ip, port, mtls, ek_trust, state, policy,"
+		    " have_counters, reset_count, clock, verdict, reason, passes, failures, api_version,"
+		    " ek_hash, fw_version, v_state, gen) VALUES"
+		    " ('att', x'01', x'02', '192.0.2.1', 9002, 0, 'ca', 'attesting', '{}', 1, 4, 77,"
+		    "  'pass', 'good', 41, 1, '2.5', 'aa', 5, 0, 1733600000),"
+		    " ('enr', x'01', x'02', '192.0.2.2', 9002, 1, 'ca', 'enrolled', '{}', 0, 0, 0,"
+		    "  NULL, NULL, 0, 0, '2.5', 'bb', 0, 1, 1733600001);"
+		    "INSERT INTO pins(uuid, ek_hash, time) VALUES ('enr', 'bb', 7);");
+	sqlite3_close(db);
+	assert_int_equal(vkey_put(dir, "enr", v, err, sizeof(err)), 0);
+
+	assert_int_equal(store_open(&s, dir, NULL, err, sizeof(err)), 0);
+	assert_int_equal(store_get(&s, "att", &got, err, sizeof(err)), 1);
+	assert_string_equal(got.state, "attesting");
+	assert_true(got.passes == 41 && got.failures == 1 && got.reset_count == 4 && got.clock == 77);
+	assert_true(got.gen == 1733600000 && got.fw_version == 5);
+	assert_int_equal(store_get(&s, "enr", &got, err, sizeof(err)), 1);
+	assert_string_equal(got.state, "enrolled");
+	assert_int_equal(got.v_state, STORE_V_PENDING);
+	assert_int_equal(got.mtls, 1);
+	assert_int_equal(vkey_get(dir, "enr", vback, err, sizeof(err)), 1);
+	assert_memory_equal(vback, v, sizeof(v));
+	assert_int_equal(store_pin_get(&s, "enr", hash, err, sizeof(err)), 1);
+	assert_string_equal(hash, "bb");
+	/* Both are polled again (SQLite: one instance, no lease). */
+	assert_int_equal(store_lease(&s, "one", 3000, count_polled, &polled, &took, err,
+				     sizeof(err)), 0);
+	assert_true(polled == 2 && took == 0);
+	/* And V's send can be claimed once, not twice. */
+	assert_int_equal(store_v_claim(&s, "enr", 1733600001, 60000, err, sizeof(err)), 1);
+	assert_int_equal(store_v_claim(&s, "enr", 1733600001, 60000, err, sizeof(err)), 0);
+	assert_int_equal(store_v_unclaim(&s, "enr", 1733600001, err, sizeof(err)), 0);
+	assert_int_equal(store_v_claim(&s, "enr", 1733600001, 60000, err, sizeof(err)), 1);
+	/* Not for another enrolment (generation) of the node. */
+	assert_int_equal(store_v_claim(&s, "enr", 1733600002, 60000, err, sizeof(err)), 0);
+	store_close(&s);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	{
+		sqlite3_stmt *st;
+
+		/* Version 3's tables are there, empty. */
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM instances) +"
+						    " (SELECT count(*) FROM pending_v)", -1, &st, NULL),
+				 SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(st, 0), 0);
+		sqlite3_finalize(st);
+		assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL),
+				 SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(st, 0), STORE_SCHEMA_VERSION);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+}
+
 static void newer_database_refused(void **state)
 {
 	static struct store_node got;
@@ -324,6 +434,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(round_writes_only_its_columns, setup, teardown),
 		cmocka_unit_test_setup_teardown(round_refused_after_a_new_generation, setup, teardown),
 		cmocka_unit_test_setup_teardown(first_release_is_upgraded, setup, teardown),
+		cmocka_unit_test_setup_teardown(second_release_is_upgraded, setup, teardown),
 		cmocka_unit_test_setup_teardown(newer_database_refused, setup, teardown),
 	};
 
