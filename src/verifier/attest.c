@@ -341,6 +341,7 @@ int tenant_enroll(struct store *s, struct kc_rng *rng, const char *uuid, const c
 	size_t enc_len, sealed_len = 0;
 	cJSON *root = NULL, *res, *j = NULL;
 	int ret, found, v_written = 0;
+	int64_t vgen = -1;
 
 	found = store_get(s, uuid, &n, err, sizeof(err));
 	if (found < 0) {
@@ -429,8 +430,13 @@ int tenant_enroll(struct store *s, struct kc_rng *rng, const char *uuid, const c
 	body = cJSON_PrintUnformatted(j);
 	if (!body)
 		goto nomem;
-	/* V at rest before U leaves: a V that cannot be kept must not strand a U. */
-	if (pending_v_put(s, uuid, v, err, sizeof(err)) != 0) {
+	/*
+	 * V at rest before U leaves: a V that cannot be kept must not strand a U.
+	 * It is this enrolment's, the generation written below: a round of the
+	 * enrolment before cannot read it.
+	 */
+	vgen = n.gen + 1;
+	if (pending_v_put(s, uuid, vgen, v, err, sizeof(err)) != 0) {
 		ret = say(ATTEST_ERROR, why, whylen, "%s", err);
 		goto out;
 	}
@@ -463,7 +469,7 @@ int tenant_enroll(struct store *s, struct kc_rng *rng, const char *uuid, const c
 nomem:
 	ret = say(ATTEST_ERROR, why, whylen, "out of memory building the ukey request");
 out:
-	if (v_written && pending_v_wipe(s, uuid, err, sizeof(err)) != 0)
+	if (v_written && pending_v_wipe(s, uuid, vgen, err, sizeof(err)) != 0)
 		vlog("%s", err);
 	explicit_bzero(k, sizeof(k));
 	explicit_bzero(u, sizeof(u));
@@ -612,9 +618,22 @@ static int send_v(struct store *s, struct store_node *n, const struct quote *q,
 	char path[256], err[300], *eb = NULL, *body = NULL;
 	size_t enc_len;
 	cJSON *root = NULL, *res, *j = NULL;
-	int ret, rc;
+	int ret, rc, claimed = 0;
 
-	rc = pending_v_get(s, n->uuid, v, err, sizeof(err));
+	/*
+	 * Claimed first, so V goes out once whichever instance or round holds the
+	 * node (a lease that ran out while a round waited, a take-over): the claim
+	 * lasts longer than any round, and only this enrolment (generation) may.
+	 */
+	rc = store_v_claim(s, n->uuid, n->gen, 2 * (int64_t)o->timeout_ms + 5000, err, sizeof(err));
+	if (rc != 1) {
+		ret = rc < 0 ? say(ATTEST_STORE, why, whylen, "%s", err) :
+			       say(ATTEST_SKIP, why, whylen, "V of node %s is being sent by another "
+				   "round", n->uuid);
+		goto out;
+	}
+	claimed = 1;
+	rc = pending_v_get(s, n->uuid, n->gen, v, err, sizeof(err));
 	if (rc <= 0) {
 		/* A V this instance cannot read (database, key file) is not the node's doing. */
 		ret = rc < 0 ? say(ATTEST_STORE, why, whylen, "%s", err) :
@@ -635,28 +654,15 @@ static int send_v(struct store *s, struct store_node *n, const struct quote *q,
 		ret = say(ATTEST_ERROR, why, whylen, "out of memory");
 		goto out;
 	}
-	/*
-	 * Claimed first, so V goes out once whichever instance or round holds the
-	 * node (a lease that ran out while a round waited, a take-over): the claim
-	 * lasts longer than any round.
-	 */
-	rc = store_v_claim(s, n->uuid, n->gen, 2 * (int64_t)o->timeout_ms + 5000, err, sizeof(err));
-	if (rc != 1) {
-		ret = rc < 0 ? say(ATTEST_STORE, why, whylen, "%s", err) :
-			       say(ATTEST_SKIP, why, whylen, "V of node %s is being sent by another "
-				   "round", n->uuid);
-		goto out;
-	}
 	snprintf(path, sizeof(path), "/v%s/keys/vkey", n->api_version);
 	ret = agent_call(n, o, rng, "POST", path, body, &root, &res, why, whylen);
-	if (ret != ATTEST_PASS) {
-		if (store_v_unclaim(s, n->uuid, n->gen, err, sizeof(err)) != 0)
-			vlog("%s", err);
+	if (ret != ATTEST_PASS)
 		goto out;
-	}
+	claimed = 0; /* sent: the claim stands until the record below makes it moot */
 	n->v_state = STORE_V_SENT;
 	n->release_reset = q->reset_count;
-	rc = store_put_round(s, n, n->gen, err, sizeof(err));
+	/* Waits for the disk: a lost record of a V that went out would send it again. */
+	rc = store_put_round_durable(s, n, n->gen, err, sizeof(err));
 	if (rc != 0) {
 		ret = rc > 0 ? say(ATTEST_SKIP, why, whylen, "node %s changed meanwhile", n->uuid) :
 			       say(ATTEST_STORE, why, whylen, "%s", err);
@@ -664,10 +670,13 @@ static int send_v(struct store *s, struct store_node *n, const struct quote *q,
 	}
 	if (store_history(s, n->uuid, "released", "V delivered", err, sizeof(err)) != 0)
 		vlog("%s", err);
-	if (pending_v_wipe(s, n->uuid, err, sizeof(err)) != 0)
+	if (pending_v_wipe(s, n->uuid, n->gen, err, sizeof(err)) != 0)
 		vlog("%s", err);
 	ret = ATTEST_PASS;
 out:
+	/* Not sent (the agent did not take it, or it never left): the next round may. */
+	if (claimed && store_v_unclaim(s, n->uuid, n->gen, err, sizeof(err)) != 0)
+		vlog("%s", err);
 	explicit_bzero(v, sizeof(v));
 	free(eb);
 	free(body);
@@ -850,7 +859,7 @@ record:
 	    store_history(s, uuid, ret == ATTEST_PASS ? "pass" : "fail", why, err, sizeof(err)) != 0)
 		vlog("%s", err);
 	/* A failed enrolment's V is of no use to anyone. */
-	if (ret != ATTEST_PASS && pending_v_wipe(s, uuid, err, sizeof(err)) != 0)
+	if (ret != ATTEST_PASS && pending_v_wipe(s, uuid, n.gen, err, sizeof(err)) != 0)
 		vlog("%s", err);
 out:
 	free(fw);

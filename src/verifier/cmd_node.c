@@ -402,7 +402,7 @@ int cmd_node_delete(const struct cli *c, int argc, char **argv)
 	}
 	if (store_delete(st, argv[0], err, sizeof(err)) != 0 ||
 	    store_pending_clear(st, argv[0], err, sizeof(err)) != 0 ||
-	    pending_v_wipe(st, argv[0], err, sizeof(err)) != 0) {
+	    pending_v_wipe(st, argv[0], -1, err, sizeof(err)) != 0) {
 		fprintf(stderr, "airlock-verifier: %s\n", err);
 		return EXIT_ERROR;
 	}

@@ -37,6 +37,7 @@ struct db {
 	int tx;          /* PostgreSQL: a transaction is open (BEGIN ran, no COMMIT/ROLLBACK yet) */
 	const char *session; /* PostgreSQL: settings run again on every new connection */
 	uint64_t resets; /* PostgreSQL connections re-made after a loss */
+	int64_t next_reset_ms; /* no attempt to reconnect before (monotonic) */
 };
 
 struct db_q {

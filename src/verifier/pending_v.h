@@ -25,19 +25,29 @@
 /* nonce (12) || sealed V (32) || tag (16) */
 #define PENDING_V_SEALED_LEN (12 + VKEY_LEN + 16)
 
-/* Puts (replacing) uuid's V. 0, or -1 with err. */
-int pending_v_put(struct store *s, const char *uuid, const uint8_t v[VKEY_LEN], char *err,
+/*
+ * A V belongs to one enrolment: the node's generation gen it was made for.
+ * Puts (replacing) uuid's V. 0, or -1 with err.
+ */
+int pending_v_put(struct store *s, const char *uuid, int64_t gen, const uint8_t v[VKEY_LEN],
+		  char *err, size_t errlen);
+/*
+ * 1 with v filled, 0 when there is none for gen (another enrolment's is not
+ * given), -1 with err (a key that does not open it included).
+ */
+int pending_v_get(struct store *s, const char *uuid, int64_t gen, uint8_t v[VKEY_LEN], char *err,
 		  size_t errlen);
-/* 1 with v filled, 0 when there is none, -1 with err (a key that does not open it included). */
-int pending_v_get(struct store *s, const char *uuid, uint8_t v[VKEY_LEN], char *err,
-		  size_t errlen);
-/* Removes uuid's V (wiped); 0 also when there was none. */
-int pending_v_wipe(struct store *s, const char *uuid, char *err, size_t errlen);
+/* Removes uuid's V of gen (gen < 0: whichever), wiped; 0 also when there was none. */
+int pending_v_wipe(struct store *s, const char *uuid, int64_t gen, char *err, size_t errlen);
 
-/* Sealing alone (unit-tested): out = nonce || AES-256-GCM(key, v, aad "airlock V" uuid) || tag. */
-int pending_v_seal(const uint8_t key[32], const char *uuid, const uint8_t v[VKEY_LEN],
-		   uint8_t out[PENDING_V_SEALED_LEN], char *err, size_t errlen);
-int pending_v_open(const uint8_t key[32], const char *uuid, const uint8_t *in, size_t n,
-		   uint8_t v[VKEY_LEN], char *err, size_t errlen);
+/*
+ * Sealing alone (unit-tested): out = nonce || AES-256-GCM(key, v) || tag, the
+ * node's uuid and the enrolment's generation bound in as associated data.
+ */
+int pending_v_seal(const uint8_t key[32], const char *uuid, int64_t gen,
+		   const uint8_t v[VKEY_LEN], uint8_t out[PENDING_V_SEALED_LEN], char *err,
+		   size_t errlen);
+int pending_v_open(const uint8_t key[32], const char *uuid, int64_t gen, const uint8_t *in,
+		   size_t n, uint8_t v[VKEY_LEN], char *err, size_t errlen);
 
 #endif

@@ -287,6 +287,9 @@ static int promote(struct registrar *g, const struct store_pending *p, char *why
 
 	if (store_begin(g->store, err, errlen) != 0)
 		return -1;
+	/* Another instance activating this uuid at once waits for this one's COMMIT. */
+	if (store_lock_node(g->store, p->uuid, err, errlen) != 0)
+		goto fail;
 	found = store_get(g->store, p->uuid, &n, err, errlen);
 	pinned = found < 0 ? -1 : store_pin_get(g->store, p->uuid, pin, err, errlen);
 	if (found < 0 || pinned < 0)
@@ -342,7 +345,7 @@ static int promote(struct registrar *g, const struct store_pending *p, char *why
 	    store_commit(g->store, err, errlen) != 0)
 		goto fail;
 	/* An enrolment that had not released V yet: that V will never be used. */
-	if (pending_v_wipe(g->store, p->uuid, err, errlen) != 0)
+	if (pending_v_wipe(g->store, p->uuid, -1, err, errlen) != 0)
 		vlog("registrar: %s", err);
 	return 0;
 fail:

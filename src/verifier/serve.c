@@ -245,8 +245,9 @@ static void *worker(void *arg)
 	char err[300], why[1024], uuid[STORE_UUID_MAX + 1], state[16];
 
 	(void)arg;
-	if (store_open(&st, S.o->state_dir, S.o->db, err, sizeof(err)) != 0 ||
-	    store_rounds_connection(&st, err, sizeof(err)) != 0 ||
+	if (store_open(&st, S.o->state_dir, S.o->db, err, sizeof(err)) == 0)
+		store_set_instance(&st, S.leased ? S.me : NULL);
+	if (!st.db.h || store_rounds_connection(&st, err, sizeof(err)) != 0 ||
 	    kc_rng_init(&rng, "airlock-verifier worker", err, sizeof(err)) != 0) {
 		vlog("worker cannot start: %s", err);
 		S.stop = 1;
@@ -505,10 +506,24 @@ int serve(const struct serve_opts *o)
 	if (o->instance && *o->instance) {
 		snprintf(S.me, sizeof(S.me), "%s", o->instance);
 	} else {
+		/* Containers share host names and pids: a random part keeps names apart. */
 		char host[64] = "";
+		uint8_t r[4] = { 0 };
 
 		gethostname(host, sizeof(host) - 1);
-		snprintf(S.me, sizeof(S.me), "%s-%ld", host, (long)getpid());
+		if (kc_rng_bytes(&rng, r, sizeof(r)) != 0)
+			memset(r, 0, sizeof(r));
+		snprintf(S.me, sizeof(S.me), "%s-%ld-%02x%02x%02x%02x", host, (long)getpid(), r[0],
+			 r[1], r[2], r[3]);
+	}
+	if (S.leased) {
+		int alive = store_instance_alive(&st, S.me, S.lease_ms, err, sizeof(err));
+
+		if (alive != 0) {
+			vlog(alive > 0 ? "another instance named %s is running on this database: give "
+			     "each its own --instance" : "%s", alive > 0 ? S.me : err);
+			goto out;
+		}
 	}
 	/* serve's options are the caller's; the instance's name goes with every agent call. */
 	snprintf(S.user_agent, sizeof(S.user_agent), "airlock-verifier (instance %s)", S.me);

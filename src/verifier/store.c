@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,6 +316,8 @@ int store_put_if_gen(struct store *s, const struct store_node *n, int64_t expect
 
 	if (store_begin(s, err, errlen) != 0)
 		return -1;
+	if (store_lock_node(s, n->uuid, err, errlen) != 0)
+		goto fail;
 	rc = row_of(s, s->db.kind == DB_PG ? sql_pg : sql_sqlite, n->uuid, "reading a node", &q,
 		    err, errlen);
 	same = rc == 1 && db_col_int64(&q, 0) == expect_gen;
@@ -338,7 +341,8 @@ int store_put_round(struct store *s, const struct store_node *n, int64_t expect_
 {
 	static const char sql[] = "UPDATE nodes SET state = ?, have_counters = ?, reset_count = ?,"
 		" restart_count = ?, clock = ?, fw_version = ?, last_time = ?, verdict = ?, reason = ?,"
-		" passes = ?, failures = ?, v_state = ?, release_reset = ? WHERE uuid = ? AND gen = ?";
+		" passes = ?, failures = ?, v_state = ?, release_reset = ? WHERE uuid = ? AND gen = ?"
+		" AND (holder IS NULL OR holder = ?)";
 	struct db_q q;
 	int ret = -1;
 
@@ -358,6 +362,7 @@ int store_put_round(struct store *s, const struct store_node *n, int64_t expect_
 	bind_release_reset(&q, n->release_reset);
 	db_bind_text(&q, n->uuid);
 	db_bind_int64(&q, expect_gen);
+	db_bind_text(&q, s->me);
 	if (db_q_exec(&q) != 0) {
 		db_fail(s, "recording a round", err, errlen);
 		goto out;
@@ -366,6 +371,48 @@ int store_put_round(struct store *s, const struct store_node *n, int64_t expect_
 out:
 	db_q_end(&q);
 	return ret;
+}
+
+int store_put_round_durable(struct store *s, const struct store_node *n, int64_t expect_gen,
+			    char *err, size_t errlen)
+{
+	int rc;
+
+	if (s->db.kind == DB_SQLITE)
+		return store_put_round(s, n, expect_gen, err, errlen);
+	if (store_begin(s, err, errlen) != 0)
+		return -1;
+	if (db_script(&s->db, "SET LOCAL synchronous_commit = on") != 0) {
+		db_fail(s, "recording a round", err, errlen);
+		store_rollback(s);
+		return -1;
+	}
+	rc = store_put_round(s, n, expect_gen, err, errlen);
+	if (rc < 0 || store_commit(s, err, errlen) != 0) {
+		store_rollback(s);
+		return -1;
+	}
+	return rc;
+}
+
+int store_lock_node(struct store *s, const char *uuid, char *err, size_t errlen)
+{
+	struct db_q q;
+	int ret = 0;
+
+	if (s->db.kind == DB_SQLITE)
+		return 0;
+	db_q_start(&q, &s->db, "SELECT pg_advisory_xact_lock(hashtextextended(?, 7306086417650132))", 1);
+	db_bind_text(&q, uuid);
+	if (db_q_row(&q) != 1)
+		ret = db_fail(s, "locking a node", err, errlen);
+	db_q_end(&q);
+	return ret;
+}
+
+void store_set_instance(struct store *s, const char *me)
+{
+	snprintf(s->me, sizeof(s->me), "%s", me ? me : "");
 }
 
 /* One statement (a constant) with text parameters, run to completion. */
@@ -437,6 +484,8 @@ int store_history(struct store *s, const char *uuid, const char *verdict, const 
 			 a, 4, "writing history", err, errlen);
 }
 
+static _Atomic unsigned long rejections;
+
 int store_reject(struct store *s, const char *uuid, const char *reason, const char *peer,
 		 char *err, size_t errlen)
 {
@@ -469,7 +518,12 @@ int store_reject(struct store *s, const char *uuid, const char *reason, const ch
 	db_q_end(&q);
 	if (id < 0)
 		return db_fail(s, "recording a rejection", err, errlen);
-	if (id % 64)
+	/*
+	 * Every 64th refusal this process records, whatever the row ids (on
+	 * PostgreSQL an attacker who alternates new and known uuids chooses which
+	 * ids come back).
+	 */
+	if (atomic_fetch_add(&rejections, 1) % 64 != 63)
 		return 0;
 	snprintf(keep, sizeof(keep), "%d", STORE_REJECTED_MAX - 1);
 	return exec_text(s, pg ? trim_pg : trim_sqlite, b, 1, "trimming rejections", err, errlen);
@@ -786,6 +840,39 @@ out:
 
 /* ---- several instances: leases and V's claim ----------------------------- */
 
+static int now_ms(struct store *s, int64_t *now, char *err, size_t errlen);
+
+/* In a transaction: its COMMIT waits for the disk (PostgreSQL), whatever the session says. */
+static int db_session_local_sync(struct store *s, char *err, size_t errlen)
+{
+	if (s->db.kind == DB_SQLITE)
+		return 0;
+	return db_script(&s->db, "SET LOCAL synchronous_commit = on") == 0 ? 0 :
+	       db_fail(s, "waiting for the disk", err, errlen);
+}
+
+int store_instance_alive(struct store *s, const char *me, int64_t lease_ms, char *err,
+			 size_t errlen)
+{
+	struct db_q q;
+	int64_t now, n;
+	int rc;
+
+	if (s->db.kind == DB_SQLITE)
+		return 0;
+	if (now_ms(s, &now, err, errlen) != 0)
+		return -1;
+	db_q_start(&q, &s->db, "SELECT count(*) FROM instances WHERE id = ? AND seen > ?", 1);
+	db_bind_text(&q, me);
+	db_bind_int64(&q, now - lease_ms);
+	rc = db_q_row(&q);
+	n = rc == 1 ? db_col_int64(&q, 0) : -1;
+	db_q_end(&q);
+	if (rc != 1)
+		return db_fail(s, "reading instances", err, errlen);
+	return n > 0;
+}
+
 /* The states `serve` polls, as in serve.c's refresh. */
 #define POLLED "state IN ('enrolled', 'attesting', 'unreachable')"
 
@@ -951,15 +1038,27 @@ int store_v_claim(struct store *s, const char *uuid, int64_t gen, int64_t ttl_ms
 	const char *t[1] = { uuid };
 	int64_t now, ints[3], n;
 
-	if (now_ms(s, &now, err, errlen) != 0)
+	/*
+	 * The claim holds its expiry, so whoever reads it applies the claimer's
+	 * time-out, not its own; it waits for the disk (a claim lost in a crash
+	 * would let V go twice).
+	 */
+	if (store_begin(s, err, errlen) != 0)
 		return -1;
-	ints[0] = now;
+	if (db_session_local_sync(s, err, errlen) != 0 || now_ms(s, &now, err, errlen) != 0)
+		goto fail;
+	ints[0] = now + ttl_ms;
 	ints[1] = gen;
-	ints[2] = now - ttl_ms;
+	ints[2] = now;
 	n = exec_mixed(s, "UPDATE nodes SET v_claim = ? WHERE uuid = ? AND gen = ? AND v_state = 1"
 		       " AND (v_claim IS NULL OR v_claim < ?)", "itii", ints, t, "claiming V's send",
 		       err, errlen);
-	return n < 0 ? -1 : n == 1;
+	if (n < 0 || store_commit(s, err, errlen) != 0)
+		goto fail;
+	return n == 1;
+fail:
+	store_rollback(s);
+	return -1;
 }
 
 int store_v_unclaim(struct store *s, const char *uuid, int64_t gen, char *err, size_t errlen)

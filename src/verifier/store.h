@@ -106,6 +106,7 @@ struct store_pending {
 struct store {
 	struct db db;
 	char dir[4096]; /* the state directory: V's files, and SQLite's database */
+	char me[128];   /* serve's instance on this handle ("" none): rounds write only its nodes */
 };
 
 /*
@@ -156,6 +157,15 @@ int store_put(struct store *s, const struct store_node *n, char *err, size_t err
  */
 int store_put_round(struct store *s, const struct store_node *n, int64_t expect_gen, char *err,
 		    size_t errlen);
+/* The same, waiting for the disk whatever store_rounds_connection set (V's delivery). */
+int store_put_round_durable(struct store *s, const struct store_node *n, int64_t expect_gen,
+			    char *err, size_t errlen);
+/*
+ * In a transaction (store_begin): holds uuid against every other process's
+ * read-then-write of it until COMMIT (PostgreSQL: an advisory lock, which
+ * also covers a row not there yet; SQLite's BEGIN IMMEDIATE already is one).
+ */
+int store_lock_node(struct store *s, const char *uuid, char *err, size_t errlen);
 /*
  * Replaces the row only if it still has generation expect_gen (what the
  * caller read): 0 written, 1 the node changed (or went) meanwhile and nothing
@@ -245,6 +255,15 @@ int store_uuid_ok(const char *s, size_t n);
 int store_lease(struct store *s, const char *me, int64_t lease_ms,
 		int (*fn)(void *ctx, const char *uuid, const char *state), void *ctx,
 		int64_t *took_over, char *err, size_t errlen);
+/*
+ * This handle rounds for instance me (store_put_round then writes only a node
+ * me holds, or one nobody holds): a round that outlived its lease does not
+ * write over the new holder's verdict.
+ */
+void store_set_instance(struct store *s, const char *me);
+/* Another process says it is instance me and was alive within lease_ms: 1, 0, -1 error. */
+int store_instance_alive(struct store *s, const char *me, int64_t lease_ms, char *err,
+			 size_t errlen);
 /* Instance me stops: its leases go back at once (a clean stop hands over without a wait). */
 int store_lease_release(struct store *s, const char *me, char *err, size_t errlen);
 /*

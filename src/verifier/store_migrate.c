@@ -86,8 +86,10 @@ static const char schema_v3[] =
 	"ALTER TABLE nodes ADD COLUMN v_claim BIGINT;"
 	"CREATE INDEX nodes_holder ON nodes(holder);"
 	"CREATE TABLE instances(id TEXT PRIMARY KEY, seen BIGINT NOT NULL);"
-	/* PostgreSQL's pending V, sealed (pending_v.h); SQLite keeps V in files. */
-	"CREATE TABLE pending_v(uuid TEXT PRIMARY KEY, sealed BYTEA NOT NULL);";
+	/* PostgreSQL's pending V, sealed (pending_v.h), and its key's fingerprint; SQLite keeps
+	   V in files. */
+	"CREATE TABLE pending_v(uuid TEXT PRIMARY KEY, gen BIGINT NOT NULL, sealed BYTEA NOT NULL);"
+	"CREATE TABLE airlock_keys(name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL);";
 
 /*
  * PostgreSQL: a database made by this program starts at version 2, with the
@@ -155,7 +157,8 @@ static int v2_rows(struct store *s, char *err, size_t errlen)
 		if (ek && ek_len > 0 && tpm_public_parse(ek, ek_len, &pub, why, sizeof(why)) == 0 &&
 		    ek_pubkey_hash(&pub, h, why, sizeof(why)) == 0)
 			hex_encode(h, sizeof(h), hex, sizeof(hex), &n);
-		if (v && v_len == VKEY_LEN && vkey_put(s->dir, uuid, v, err, errlen) != 0)
+		/* Version 1 had no generations: the column version 2 adds starts at 0. */
+		if (v && v_len == VKEY_LEN && vkey_put(s->dir, uuid, 0, v, err, errlen) != 0)
 			goto out;
 		db_q_start(&u, &s->db, update, 1);
 		db_bind_text(&u, hex);

@@ -7,6 +7,11 @@
  * SQLite's write-ahead log until a checkpoint). Put the state directory on an
  * encrypted disk or a tmpfs: a file system may keep old blocks (docs/verifier.md,
  * "Where secrets rest").
+ *
+ * A V belongs to one enrolment, the node's generation it was made for: the
+ * file holds V and that generation, so a round of an older enrolment never
+ * reads (or wipes) the V of a newer one. Files of the release before (V
+ * alone) stand for any generation.
  */
 #ifndef AIRLOCK_VERIFIER_VKEY_FILE_H
 #define AIRLOCK_VERIFIER_VKEY_FILE_H
@@ -17,13 +22,13 @@
 #define VKEY_DIR "pending-v"
 #define VKEY_LEN 32
 
-/* Writes (replacing) V for uuid, synced. 0, or -1 with err. */
-int vkey_put(const char *state_dir, const char *uuid, const uint8_t v[VKEY_LEN], char *err,
-	     size_t errlen);
-/* 1 and v filled, 0 when there is none, -1 with err. */
-int vkey_get(const char *state_dir, const char *uuid, uint8_t v[VKEY_LEN], char *err,
-	     size_t errlen);
-/* Overwrites, syncs and removes uuid's V; 0 also when there was none. */
-int vkey_wipe(const char *state_dir, const char *uuid, char *err, size_t errlen);
+/* Writes (replacing) V of uuid's enrolment gen, synced. 0, or -1 with err. */
+int vkey_put(const char *state_dir, const char *uuid, int64_t gen, const uint8_t v[VKEY_LEN],
+	     char *err, size_t errlen);
+/* 1 and v filled, 0 when there is none for gen, -1 with err. */
+int vkey_get(const char *state_dir, const char *uuid, int64_t gen, uint8_t v[VKEY_LEN],
+	     char *err, size_t errlen);
+/* Overwrites, syncs and removes uuid's V of gen (any, gen < 0); 0 also when there was none. */
+int vkey_wipe(const char *state_dir, const char *uuid, int64_t gen, char *err, size_t errlen);
 
 #endif

@@ -672,7 +672,7 @@ static void start(const char *verifier, int count, double interval, int workers,
 			n.v_state = STORE_V_PENDING;
 			snprintf(n.challenge, sizeof(n.challenge), "c%05d", i);
 			snprintf(n.challenge_hmac, sizeof(n.challenge_hmac), "h%05d", i);
-			if (pending_v_put(&st, n.uuid, v, err, sizeof(err)) != 0)
+			if (pending_v_put(&st, n.uuid, n.gen, v, err, sizeof(err)) != 0)
 				die(err);
 			nodes[i].has_v = 1;
 		}
@@ -1082,7 +1082,7 @@ static int failover_main(const char *verifier, int count, double interval, const
 		snprintf(n.challenge, sizeof(n.challenge), "c%05d", i);
 		snprintf(n.challenge_hmac, sizeof(n.challenge_hmac), "h%05d", i);
 		n.gen++;
-		if (pending_v_put(&st, n.uuid, v, err, sizeof(err)) != 0 ||
+		if (pending_v_put(&st, n.uuid, n.gen, v, err, sizeof(err)) != 0 ||
 		    store_put_if_gen(&st, &n, n.gen - 1, err, sizeof(err)) != 0)
 			die(err);
 		nodes[i].has_v = 1;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -261,7 +262,7 @@ static void first_release_is_upgraded(void **state)
 	assert_int_equal(store_get(&s, "enr", &got, err, sizeof(err)), 1);
 	assert_string_equal(got.state, "enrolled");
 	assert_int_equal(got.v_state, STORE_V_PENDING);
-	assert_int_equal(vkey_get(dir, "enr", vback, err, sizeof(err)), 1);
+	assert_int_equal(vkey_get(dir, "enr", got.gen, vback, err, sizeof(err)), 1);
 	assert_memory_equal(vback, v, sizeof(v));
 	/* Never activated: it registers again. */
 	assert_int_equal(store_get(&s, "reg", &got, err, sizeof(err)), 0);
@@ -349,7 +350,19 @@ static void second_release_is_upgraded(void **state)
 		    "  NULL, NULL, 0, 0, '2.5', 'bb', 0, 1, 1733600001);"
 		    "INSERT INTO pins(uuid, ek_hash, time) VALUES ('enr', 'bb', 7);");
 	sqlite3_close(db);
-	assert_int_equal(vkey_put(dir, "enr", v, err, sizeof(err)), 0);
+	/* That release's V file: V alone, no generation. */
+	{
+		char vp[128];
+		FILE *f;
+
+		snprintf(vp, sizeof(vp), "%s/%s", dir, VKEY_DIR);
+		assert_int_equal(mkdir(vp, 0700), 0);
+		snprintf(vp, sizeof(vp), "%s/%s/enr", dir, VKEY_DIR);
+		f = fopen(vp, "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(v, 1, sizeof(v), f), sizeof(v));
+		assert_int_equal(fclose(f), 0);
+	}
 
 	assert_int_equal(store_open(&s, dir, NULL, err, sizeof(err)), 0);
 	assert_int_equal(store_get(&s, "att", &got, err, sizeof(err)), 1);
@@ -360,8 +373,16 @@ static void second_release_is_upgraded(void **state)
 	assert_string_equal(got.state, "enrolled");
 	assert_int_equal(got.v_state, STORE_V_PENDING);
 	assert_int_equal(got.mtls, 1);
-	assert_int_equal(vkey_get(dir, "enr", vback, err, sizeof(err)), 1);
+	assert_int_equal(vkey_get(dir, "enr", got.gen, vback, err, sizeof(err)), 1);
 	assert_memory_equal(vback, v, sizeof(v));
+	/* A V written now belongs to its enrolment: another generation does not get it. */
+	assert_int_equal(vkey_put(dir, "enr", got.gen + 1, v, err, sizeof(err)), 0);
+	assert_int_equal(vkey_get(dir, "enr", got.gen, vback, err, sizeof(err)), 0);
+	assert_int_equal(vkey_wipe(dir, "enr", got.gen, err, sizeof(err)), 0);
+	assert_int_equal(vkey_get(dir, "enr", got.gen + 1, vback, err, sizeof(err)), 1);
+	assert_memory_equal(vback, v, sizeof(v));
+	assert_int_equal(vkey_wipe(dir, "enr", -1, err, sizeof(err)), 0);
+	assert_int_equal(vkey_get(dir, "enr", got.gen + 1, vback, err, sizeof(err)), 0);
 	assert_int_equal(store_pin_get(&s, "enr", hash, err, sizeof(err)), 1);
 	assert_string_equal(hash, "bb");
 	/* Both are polled again (SQLite: one instance, no lease). */
