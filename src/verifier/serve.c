@@ -437,7 +437,7 @@ int serve(const struct serve_opts *o)
 	unsigned started = 0;
 	char err[300];
 	int64_t next_refresh = 0;
-	int ret = 1, notifying = 0, have_rk = 0;
+	int ret = 1, notifying = 0, have_rk = 0, leasing = 0;
 
 	memset(&rng, 0, sizeof(rng));
 	memset(&trust, 0, sizeof(trust));
@@ -524,6 +524,8 @@ int serve(const struct serve_opts *o)
 			     "each its own --instance" : "%s", alive > 0 ? S.me : err);
 			goto out;
 		}
+		/* From here the leases named S.me are ours (not a namesake's) to hand back. */
+		leasing = 1;
 	}
 	/* serve's options are the caller's; the instance's name goes with every agent call. */
 	snprintf(S.user_agent, sizeof(S.user_agent), "airlock-verifier (instance %s)", S.me);
@@ -566,7 +568,7 @@ out:
 		pthread_join(th[i], NULL);
 	free(th);
 	/* A clean stop hands its nodes over at once instead of after a lease. */
-	if (S.leased && st.db.h && store_lease_release(&st, S.me, err, sizeof(err)) != 0)
+	if (leasing && st.db.h && store_lease_release(&st, S.me, err, sizeof(err)) != 0)
 		vlog("%s", err);
 	if (notifying)
 		notify_stop();

@@ -1008,6 +1008,20 @@ static int test_main(const char *verifier, int count, double interval, int failu
 	return test_fail ? 1 : 0;
 }
 
+/* How many nodes instance name holds; -1 on error. */
+static int held_by(const char *name)
+{
+	struct db_q q;
+	int n = -1;
+
+	db_q_start(&q, &st.db, "SELECT count(*) FROM nodes WHERE holder = ?", 0);
+	db_bind_text(&q, name);
+	if (db_q_row(&q) == 1)
+		n = (int)db_col_int64(&q, 0);
+	db_q_end(&q);
+	return n;
+}
+
 /*
  * --failover: three instances on one PostgreSQL database (AIRLOCK_VERIFIER_DB)
  * share the nodes by leases; one in eight nodes starts enrolled with a pending
@@ -1066,6 +1080,35 @@ static int failover_main(const char *verifier, int count, double interval, const
 	db_q_end(&q);
 	check(rc == 0 && nlost > count / 6 && nlost < count / 2, "inst-0 holds %d of %d nodes (about "
 	      "a third)", nlost, count);
+	/* A second process under a live instance's name is refused, and takes nothing from it. */
+	{
+		int held0 = held_by("inst-1"), status = -1, held1;
+		pid_t dup = fork();
+
+		if (dup == 0) {
+			char iv[32], sdir[sizeof(dir) + 16];
+			char *args[] = { (char *)verifier, "--state", sdir, "--db", (char *)db_url, "serve",
+					 "--listen", "127.0.0.1:0", "--interval", iv, "--instance",
+					 "inst-1", NULL };
+
+			snprintf(iv, sizeof(iv), "%g", interval);
+			snprintf(sdir, sizeof(sdir), "%s/inst-1", dir);
+			if (!freopen("/dev/null", "w", stderr))
+				_exit(127);
+			execv(verifier, args);
+			_exit(127);
+		}
+		for (t = now_s() + 10; now_s() < t && waitpid(dup, &status, WNOHANG) == 0;)
+			serve_nodes(now_s() + 0.1);
+		if (waitpid(dup, &status, WNOHANG) == 0) {
+			kill(dup, SIGKILL);
+			waitpid(dup, &status, 0);
+		}
+		held1 = held_by("inst-1");
+		check(WIFEXITED(status) && WEXITSTATUS(status) == 1 && held1 == held0 && held0 > 0,
+		      "a second serve named inst-1 exits 1 and inst-1 keeps its %d nodes (%d after)",
+		      held0, held1);
+	}
 	/* node add again on a quarter of inst-0's nodes, a fresh V each, then the kill. */
 	for (int i = 0; i < count; i++) {
 		static struct store_node n;
