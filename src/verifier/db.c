@@ -151,7 +151,6 @@ static int pg_ready(struct db *d, int in_tx)
 		return set_msg(d, "the database cannot be reached", PQerrorMessage(d->h));
 	/* Prepared statements and settings belong to the old session. */
 	d->ncache = 0;
-	d->resets++;
 	if (d->session) {
 		PGresult *r = PQexec(d->h, d->session);
 		int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;

@@ -36,7 +36,6 @@ struct db {
 	unsigned ncache;
 	int tx;          /* PostgreSQL: a transaction is open (BEGIN ran, no COMMIT/ROLLBACK yet) */
 	const char *session; /* PostgreSQL: settings run again on every new connection */
-	uint64_t resets; /* PostgreSQL connections re-made after a loss */
 	int64_t next_reset_ms; /* no attempt to reconnect before (monotonic) */
 };
 

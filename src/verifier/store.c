@@ -373,6 +373,15 @@ out:
 	return ret;
 }
 
+/* In a transaction: its COMMIT waits for the disk (PostgreSQL), whatever the session says. */
+static int db_session_local_sync(struct store *s, char *err, size_t errlen)
+{
+	if (s->db.kind == DB_SQLITE)
+		return 0;
+	return db_script(&s->db, "SET LOCAL synchronous_commit = on") == 0 ? 0 :
+	       db_fail(s, "waiting for the disk", err, errlen);
+}
+
 int store_put_round_durable(struct store *s, const struct store_node *n, int64_t expect_gen,
 			    char *err, size_t errlen)
 {
@@ -382,8 +391,7 @@ int store_put_round_durable(struct store *s, const struct store_node *n, int64_t
 		return store_put_round(s, n, expect_gen, err, errlen);
 	if (store_begin(s, err, errlen) != 0)
 		return -1;
-	if (db_script(&s->db, "SET LOCAL synchronous_commit = on") != 0) {
-		db_fail(s, "recording a round", err, errlen);
+	if (db_session_local_sync(s, err, errlen) != 0) {
 		store_rollback(s);
 		return -1;
 	}
@@ -841,15 +849,6 @@ out:
 /* ---- several instances: leases and V's claim ----------------------------- */
 
 static int now_ms(struct store *s, int64_t *now, char *err, size_t errlen);
-
-/* In a transaction: its COMMIT waits for the disk (PostgreSQL), whatever the session says. */
-static int db_session_local_sync(struct store *s, char *err, size_t errlen)
-{
-	if (s->db.kind == DB_SQLITE)
-		return 0;
-	return db_script(&s->db, "SET LOCAL synchronous_commit = on") == 0 ? 0 :
-	       db_fail(s, "waiting for the disk", err, errlen);
-}
 
 int store_instance_alive(struct store *s, const char *me, int64_t lease_ms, char *err,
 			 size_t errlen)
